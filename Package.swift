@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+//
+// AnomalyKit: anomaly detection on frozen pretrained features, on the CPU.
+//
+// Module map (the design card):
+//   CBLAS, CLAPACKE, CPNG   system libraries (OpenBLAS, LAPACKE, libpng)
+//   CJPEG                   libjpeg-turbo behind a C error manager that returns status codes
+//   TensorFiles             safetensors and .npy files, atomic writes, SHA-256, JSON
+//   ParallelCompute         worker pool over images / query blocks; BLAS kept single-threaded
+//   FeatureExtraction       image decoding, preprocessing, kernels, backbones
+//   Density                 banks, kNN, scorers, thresholds, metrics, ColdFusion
+//   OODFront                deepfakes and identities as anomalies
+//   anomalykit              the command-line tool
+import PackageDescription
+
+let package = Package(
+  name: "AnomalyKit",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "anomalykit", targets: ["anomalykit"]),
+    .library(name: "FeatureExtraction", targets: ["FeatureExtraction"]),
+    .library(name: "Density", targets: ["Density"]),
+    .library(name: "OODFront", targets: ["OODFront"]),
+    .library(name: "TensorFiles", targets: ["TensorFiles"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // MARK: - System libraries
+    .systemLibrary(
+      name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+
+    // MARK: - Library modules
+    .target(name: "TensorFiles"),
+    .target(name: "ParallelCompute", dependencies: ["CBLAS"]),
+    .target(
+      name: "FeatureExtraction",
+      dependencies: ["CBLAS", "CPNG", "CJPEG", "TensorFiles", "ParallelCompute"]),
+    .target(name: "Density", dependencies: ["CBLAS", "CLAPACKE", "TensorFiles", "ParallelCompute"]),
+    .target(name: "OODFront", dependencies: ["FeatureExtraction", "Density", "TensorFiles"]),
+
+    // MARK: - Command-line tool
+    .executableTarget(
+      name: "anomalykit",
+      dependencies: [
+        "FeatureExtraction", "Density", "OODFront", "TensorFiles",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // MARK: - Tests
+    .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles"]),
+    .testTarget(
+      name: "FeatureExtractionTests",
+      dependencies: ["FeatureExtraction", "TensorFiles"]),
+    .testTarget(name: "DensityTests", dependencies: ["Density", "TensorFiles"]),
+    .testTarget(name: "CLITests", dependencies: ["TensorFiles"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

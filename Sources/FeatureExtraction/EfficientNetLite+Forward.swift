@@ -1,0 +1,167 @@
+import ParallelCompute
+
+extension EfficientNetLite {
+  /// Per-worker scratch memory, sized once for the input size.
+  final class Workspace {
+    let buffers: [UnsafeMutableBufferPointer<Float>]
+    let columns: UnsafeMutableBufferPointer<Float>
+
+    init(elements: Int, columns: Int) {
+      buffers = (0..<3).map { _ in
+        let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: elements)
+        b.initialize(repeating: 0)
+        return b
+      }
+      self.columns = .allocate(capacity: columns)
+      self.columns.initialize(repeating: 0)
+    }
+
+    deinit {
+      buffers.forEach { $0.deallocate() }
+      columns.deallocate()
+    }
+  }
+
+  /// Floats needed by the largest activation at the input size.
+  var largestActivation: Int {
+    var (h, w) = stem.outputSize(height: inputSize, width: inputSize)
+    var largest = h * w * stem.outputChannels
+    for b in blocks {
+      if let e = b.expand { largest = max(largest, h * w * e.outputChannels) }
+      let (oh, ow) = b.depthwise.outputSize(height: h, width: w)
+      largest = max(largest, oh * ow * b.depthwise.channels, oh * ow * b.project.outputChannels)
+      (h, w) = (oh, ow)
+    }
+    return max(largest, h * w * head.outputChannels)
+  }
+
+  /// Runs the network on `count` normalised HWC images stored back to back
+  /// in `input` (`count × inputSize² × 3`).
+  ///
+  /// Images are spread over `workers` threads, one image per worker at a
+  /// time; each image's result does not depend on the batch or the worker
+  /// count.
+  public func forward(
+    _ input: [Float], count: Int, layers: Set<FeatureLayer>, workers: Int = ParallelFor.defaultWorkers
+  ) -> BackboneOutput {
+    let imageElements = inputSize * inputSize * 3
+    precondition(input.count == count * imageElements, "input must hold count × inputSize² × 3 floats")
+    var output = BackboneOutput()
+    let wantPooled = layers.contains(.pooled) || layers.contains(.logits)
+    var pooled = [Float](repeating: 0, count: wantPooled ? count * featureDimension : 0)
+    var requestedStages: [Int] = []
+    var stageShapes: [Int: (Int, Int, Int)] = [:]
+    for case .stage(let n) in layers {
+      guard let shape = stageShape(n) else { continue }
+      requestedStages.append(n)
+      stageShapes[n] = shape
+    }
+    requestedStages.sort()
+    let lastNeededStage = wantPooled ? Int.max : (requestedStages.last ?? 0)
+
+    let activation = largestActivation
+    let columns = stem.columnsCount(height: inputSize, width: inputSize)
+    let workerCount = max(1, min(workers, count))
+
+    // Stage outputs as shared pointers (each worker writes only its images).
+    var stagePointers: [Int: SharedBuffer<Float>] = [:]
+    var keep: [UnsafeMutableBufferPointer<Float>] = []
+    for n in requestedStages {
+      guard let (h, w, c) = stageShapes[n] else { continue }
+      let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count * h * w * c)
+      keep.append(buffer)
+      stagePointers[n] = SharedBuffer(buffer)
+    }
+    defer { keep.forEach { $0.deallocate() } }
+    let stageTargets = stagePointers
+
+    input.withUnsafeBufferPointer { inputBuffer in
+      pooled.withUnsafeMutableBufferPointer { pooledBuffer in
+        let src = SharedReadOnlyBuffer(inputBuffer)
+        let pooledOut = SharedBuffer(pooledBuffer)
+        ParallelFor.run(workers: workerCount) { worker in
+          let workspace = Workspace(elements: activation, columns: columns)
+          var image = worker
+          while image < count {
+            self.runOne(
+              input: src.base + image * imageElements, workspace: workspace,
+              pooled: wantPooled ? pooledOut.base + image * self.featureDimension : nil,
+              stageTargets: stageTargets, image: image, lastStage: lastNeededStage)
+            image += workerCount
+          }
+        }
+      }
+    }
+    for n in requestedStages {
+      guard let (h, w, c) = stageShapes[n], let target = stagePointers[n] else { continue }
+      let values = Array(UnsafeBufferPointer(start: target.base, count: target.count))
+      output.stages[n] = FeatureMaps(count: count, height: h, width: w, channels: c, values: values)
+    }
+    if layers.contains(.pooled) { output.pooled = pooled }
+    if layers.contains(.logits) { output.logits = classify(pooled: pooled, count: count) }
+    return output
+  }
+
+  /// Logits for `count` pooled features: `pooled · Wᵀ + b`.
+  public func classify(pooled: [Float], count: Int) -> [Float] {
+    var logits = [Float](repeating: 0, count: count * classCount)
+    for i in 0..<count {
+      for j in 0..<classCount { logits[i * classCount + j] = classifierBias[j] }
+    }
+    guard count > 0 else { return logits }
+    ParallelFor.useSingleThreadedBLAS()
+    pooled.withUnsafeBufferPointer { p in
+      classifierWeights.withUnsafeBufferPointer { w in
+        logits.withUnsafeMutableBufferPointer { l in
+          gemm(
+            m: count, n: classCount, k: featureDimension, a: p.baseAddress.unsafelyUnwrapped, lda: featureDimension,
+            b: w.baseAddress.unsafelyUnwrapped, ldb: classCount, c: l.baseAddress.unsafelyUnwrapped, ldc: classCount, beta: 1)
+        }
+      }
+    }
+    return logits
+  }
+
+  private func runOne(
+    input: UnsafePointer<Float>, workspace: Workspace, pooled: UnsafeMutablePointer<Float>?,
+    stageTargets: [Int: SharedBuffer<Float>], image: Int, lastStage: Int
+  ) {
+    let b = workspace.buffers.map { $0.baseAddress.unsafelyUnwrapped }
+    var (h, w) = stem.outputSize(height: inputSize, width: inputSize)
+    stem.run(input: input, height: inputSize, width: inputSize, output: b[0], columns: workspace.columns.baseAddress.unsafelyUnwrapped)
+    // Buffer roles rotate: `current` holds the block input; the other two
+    // take the expansion and the depthwise output; the projection overwrites
+    // the expansion buffer, which is free by then.
+    var current = 0
+    for (index, block) in blocks.enumerated() {
+      if block.stage > lastStage { return }
+      let spare = (current + 1) % 3
+      let depthwiseOut = (current + 2) % 3
+      var expanded = current
+      if let e = block.expand {
+        e.run(input: b[current], pixels: h * w, output: b[spare])
+        expanded = spare
+      }
+      block.depthwise.run(input: b[expanded], height: h, width: w, output: b[depthwiseOut])
+      (h, w) = block.depthwise.outputSize(height: h, width: w)
+      block.project.run(input: b[depthwiseOut], pixels: h * w, output: b[spare], residual: block.residual ? b[current] : nil)
+      current = spare
+      let endsStage = index + 1 == blocks.count || blocks[index + 1].stage != block.stage
+      if endsStage, let target = stageTargets[block.stage] {
+        let n = h * w * block.project.outputChannels
+        (target.base + image * n).update(from: b[current], count: n)
+      }
+    }
+    guard let pooled else { return }
+    let out = (current + 1) % 3
+    head.run(input: b[current], pixels: h * w, output: b[out])
+    let channels = head.outputChannels
+    let scale = 1 / Float(h * w)
+    for c in 0..<channels { pooled[c] = 0 }
+    for p in 0..<(h * w) {
+      let row = b[out] + p * channels
+      for c in 0..<channels { pooled[c] += row[c] }
+    }
+    for c in 0..<channels { pooled[c] *= scale }
+  }
+}

@@ -1,0 +1,62 @@
+/// Which activations of a backbone to return.
+public enum FeatureLayer: Sendable, Hashable, CustomStringConvertible {
+  /// The globally average-pooled head output (1280-d for EfficientNet-Lite),
+  /// the image embedding used by DN2/PANDA-style banks.
+  case pooled
+  /// The 1000 ImageNet logits (before softmax).
+  case logits
+  /// The output map of stage `n` (1-based), i.e. of its last block.
+  case stage(Int)
+
+  public var description: String {
+    switch self {
+    case .pooled: return "pooled"
+    case .logits: return "logits"
+    case .stage(let n): return "stage\(n)"
+    }
+  }
+
+  /// Parses `pooled`, `logits` or `stage1`…`stage7`.
+  public init?(_ text: String) {
+    switch text {
+    case "pooled": self = .pooled
+    case "logits": self = .logits
+    default:
+      guard text.hasPrefix("stage"), let n = Int(text.dropFirst(5)), n >= 1 else { return nil }
+      self = .stage(n)
+    }
+  }
+}
+
+/// A batch of feature maps in channels-last layout: `count × height × width × channels`.
+public struct FeatureMaps: Sendable {
+  public let count: Int
+  public let height: Int
+  public let width: Int
+  public let channels: Int
+  public var values: [Float]
+
+  public var elementsPerImage: Int { height * width * channels }
+
+  /// Image `i`'s map flattened in PyTorch's C×H×W order.
+  public func chwFlattened(image i: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: elementsPerImage)
+    let base = i * elementsPerImage
+    for y in 0..<height {
+      for x in 0..<width {
+        for c in 0..<channels { out[(c * height + y) * width + x] = values[base + (y * width + x) * channels + c] }
+      }
+    }
+    return out
+  }
+}
+
+/// What one forward pass over a batch returns.
+public struct BackboneOutput: Sendable {
+  /// `count × featureDimension`, if `.pooled` was requested.
+  public var pooled: [Float]?
+  /// `count × classes`, if `.logits` was requested.
+  public var logits: [Float]?
+  /// Requested stage maps, keyed by 1-based stage number.
+  public var stages: [Int: FeatureMaps] = [:]
+}

@@ -1,0 +1,52 @@
+import TensorFiles
+
+/// Reads PNG and JPEG files into `RGBImage`s.
+///
+/// The format is chosen from the file's signature, not its extension. The
+/// pixel budget in `limits` is checked against the header before any pixel
+/// buffer is allocated.
+public enum ImageDecoder {
+  public static func decode(path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+    let file: MappedFile
+    do {
+      file = try MappedFile(path: path)
+    } catch let error as TensorFileError {
+      if case .cannotOpen(_, let reason) = error { throw ImageError.cannotRead(path: path, reason: reason) }
+      throw ImageError.cannotRead(path: path, reason: error.description)
+    }
+    return try file.withBytes { try decode(bytes: $0, path: path, limits: limits) }
+  }
+
+  /// Decodes an image held in memory; `path` is only used in messages.
+  public static func decode(bytes: UnsafeRawBufferPointer, path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+    if bytes.isEmpty { throw ImageError.empty(path: path) }
+    if bytes.starts(with: PNGCodec.signature) {
+      return try PNGCodec.decode(bytes, path: path, limits: limits)
+    }
+    if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF {
+      return try JPEGCodec.decode(bytes, path: path, limits: limits)
+    }
+    throw ImageError.unknownFormat(path: path)
+  }
+
+  public static func decode(bytes: [UInt8], path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+    try bytes.withUnsafeBytes { try decode(bytes: $0, path: path, limits: limits) }
+  }
+}
+
+/// Writes PNG files atomically.
+public enum ImageEncoder {
+  public static func pngBytes(_ image: RGBImage, path: String = "(memory)") throws -> [UInt8] {
+    try PNGCodec.encode(image, path: path)
+  }
+
+  /// Writes `image` to `path` as PNG through a temp file and rename.
+  public static func writePNG(_ image: RGBImage, to path: String) throws {
+    let bytes = try PNGCodec.encode(image, path: path)
+    do {
+      try AtomicFile.write(bytes, to: path)
+    } catch let error as TensorFileError {
+      throw ImageError.cannotWrite(path: path, reason: error.description)
+    }
+  }
+}

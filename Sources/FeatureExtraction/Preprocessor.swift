@@ -1,0 +1,85 @@
+/// How an image of any size becomes the network's square input.
+public enum ResizePolicy: String, Sendable, CaseIterable, Codable {
+  /// Resize so the shorter side is `resizeShorter` (256 for a 224 input),
+  /// then take the central square: torchvision's `Resize(256)` +
+  /// `CenterCrop(224)`, the ImageNet evaluation recipe. Keeps the aspect
+  /// ratio; loses the borders.
+  case crop
+  /// Resize both sides straight to the input size. For small images such as
+  /// CIFAR's 32×32, where cropping would throw away an eighth of the object.
+  case stretch
+}
+
+/// Turns decoded images into normalised network input.
+///
+/// Steps:
+/// 1. An image already `inputSize × inputSize` is used unchanged, with no
+///    resampling, whatever the policy.
+/// 2. `crop`: shorter side → `resizeShorter` (longer side scaled and
+///    truncated, as torchvision does), then a central crop whose offset is
+///    `round((size − inputSize) / 2)` (half to even, as Python's `round`).
+///    `stretch`: both sides → `inputSize`.
+/// 3. Resampling is Pillow's antialiased bilinear (see `Resampler`).
+/// 4. `x ↦ (x − mean) / std` per channel, with EfficientNet-Lite's TF values
+///    mean 127, std 128 on 0–255 RGB.
+///
+/// The output is HWC (channels last), the layout the network runs in.
+public struct Preprocessor: Sendable, Equatable {
+  public var inputSize: Int
+  public var resizeShorter: Int
+  public var policy: ResizePolicy
+  public var mean: Float
+  public var std: Float
+
+  /// - Parameters:
+  ///   - inputSize: square network input (224 for EfficientNet-Lite0).
+  ///   - resizeShorter: shorter side before the crop; default
+  ///     `round(inputSize / 0.875)`, i.e. 256 for 224, the ImageNet ratio.
+  ///   - policy: `crop` (default, for photos) or `stretch` (small images).
+  public init(
+    inputSize: Int = 224, resizeShorter: Int? = nil, policy: ResizePolicy = .crop, mean: Float = 127, std: Float = 128
+  ) {
+    self.inputSize = inputSize
+    self.resizeShorter = resizeShorter ?? Int((Double(inputSize) / 0.875).rounded())
+    self.policy = policy
+    self.mean = mean
+    self.std = std
+  }
+
+  /// The `inputSize × inputSize` 8-bit image the network will see.
+  public func resized(_ image: RGBImage) -> RGBImage {
+    if image.width == inputSize && image.height == inputSize { return image }
+    switch policy {
+    case .stretch:
+      return Resampler.resize(image, width: inputSize, height: inputSize)
+    case .crop:
+      let (w, h): (Int, Int)
+      if image.width <= image.height {
+        w = resizeShorter
+        h = max(resizeShorter, Int(Double(resizeShorter) * Double(image.height) / Double(image.width)))
+      } else {
+        h = resizeShorter
+        w = max(resizeShorter, Int(Double(resizeShorter) * Double(image.width) / Double(image.height)))
+      }
+      let scaled = Resampler.resize(image, width: w, height: h)
+      let left = Int((Double(w - inputSize) / 2).rounded(.toNearestOrEven))
+      let top = Int((Double(h - inputSize) / 2).rounded(.toNearestOrEven))
+      return Resampler.crop(scaled, left: left, top: top, width: inputSize, height: inputSize)
+    }
+  }
+
+  /// Normalised HWC floats (`inputSize² × 3`) for `image`.
+  public func tensor(_ image: RGBImage) -> [Float] {
+    let square = resized(image)
+    let scale = 1 / std
+    return square.pixels.map { (Float($0) - mean) * scale }
+  }
+
+  /// Writes the normalised HWC floats for `image` into `out`.
+  public func write(_ image: RGBImage, into out: UnsafeMutableBufferPointer<Float>) {
+    let square = resized(image)
+    precondition(out.count >= square.pixels.count, "output buffer too small")
+    let scale = 1 / std
+    for (i, p) in square.pixels.enumerated() { out[i] = (Float(p) - mean) * scale }
+  }
+}

@@ -1,0 +1,92 @@
+/// Builds a safetensors file and writes it atomically.
+///
+/// Tensors are packed back to back in the order they are added (the reference
+/// `safetensors` library refuses gaps); the JSON header is padded with spaces
+/// so the data section starts 8-byte aligned, and a memory map of F32 tensors
+/// can be read in place. Header keys are sorted, so the same tensors and
+/// metadata always give the same bytes.
+public struct SafeTensorsWriter: Sendable {
+  private struct Entry: Sendable {
+    let name: String
+    let dtype: TensorDType
+    let shape: [Int]
+    let bytes: [UInt8]
+  }
+
+  private var entries: [Entry] = []
+  public var metadata: [String: String]
+
+  public init(metadata: [String: String] = [:]) {
+    self.metadata = metadata
+  }
+
+  /// Adds raw little-endian bytes for a tensor.
+  ///
+  /// - Precondition (checked, throws): `bytes.count == product(shape) × dtype.size`.
+  public mutating func add(_ name: String, dtype: TensorDType, shape: [Int], bytes: [UInt8]) throws {
+    let count = shape.reduce(1, *)
+    guard count * dtype.size == bytes.count else {
+      throw TensorFileError.byteLengthMismatch(
+        path: "(writer)", tensor: name, shape: shape, dtype: dtype.rawValue, expected: count * dtype.size,
+        actual: bytes.count)
+    }
+    guard name != "__metadata__", !entries.contains(where: { $0.name == name }) else {
+      throw TensorFileError.invalidEntry(path: "(writer)", tensor: name, reason: "duplicate or reserved tensor name")
+    }
+    entries.append(Entry(name: name, dtype: dtype, shape: shape, bytes: bytes))
+  }
+
+  /// Adds an F32 tensor.
+  public mutating func add(_ name: String, floats: [Float], shape: [Int]) throws {
+    var bytes = [UInt8](repeating: 0, count: floats.count * 4)
+    bytes.withUnsafeMutableBytes { out in
+      for (i, v) in floats.enumerated() { out.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+    }
+    try add(name, dtype: .f32, shape: shape, bytes: bytes)
+  }
+
+  /// Adds an I64 tensor.
+  public mutating func add(_ name: String, integers: [Int64], shape: [Int]) throws {
+    var bytes = [UInt8](repeating: 0, count: integers.count * 8)
+    bytes.withUnsafeMutableBytes { out in
+      for (i, v) in integers.enumerated() { out.storeBytes(of: v.littleEndian, toByteOffset: 8 * i, as: Int64.self) }
+    }
+    try add(name, dtype: .i64, shape: shape, bytes: bytes)
+  }
+
+  /// The complete file as bytes.
+  public func serialized() -> [UInt8] {
+    var offset = 0
+    var members: [(String, JSONValue)] = []
+    for e in entries {
+      members.append(
+        (
+          e.name,
+          .object([
+            ("dtype", .string(e.dtype.rawValue)),
+            ("shape", .array(e.shape.map { .number(Double($0)) })),
+            ("data_offsets", .array([.number(Double(offset)), .number(Double(offset + e.bytes.count))])),
+          ])
+        ))
+      offset += e.bytes.count
+    }
+    if !metadata.isEmpty {
+      members.append(("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+    }
+    members.sort { $0.0 < $1.0 }
+    var header = Array(JSONValue.object(members).serialized.utf8)
+    while (8 + header.count) % 8 != 0 { header.append(0x20) }
+    var out: [UInt8] = []
+    out.reserveCapacity(8 + header.count + offset)
+    let n = UInt64(header.count)
+    for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
+    out += header
+    for e in entries { out += e.bytes }
+    return out
+  }
+
+  /// Writes the file to `path` atomically (temp file, fsync, rename).
+  public func write(to path: String) throws {
+    try AtomicFile.write(serialized(), to: path)
+  }
+}

