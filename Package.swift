@@ -52,13 +52,20 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
+    // MARK: - Benchmarks (not a library product: no code or dependency reaches users)
+    .executableTarget(
+      name: "anomalykit-bench",
+      dependencies: ["FeatureExtraction", "Density", "TensorFiles", "ParallelCompute", "CBLAS"],
+      path: "Benchmarks/Sources/anomalykit-bench"),
+
     // MARK: - Tests
     .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles"]),
     .testTarget(
       name: "FeatureExtractionTests",
       dependencies: ["FeatureExtraction", "TensorFiles"]),
     .testTarget(name: "DensityTests", dependencies: ["Density", "TensorFiles"]),
-    .testTarget(name: "CLITests", dependencies: ["TensorFiles"]),
+    // Runs the built `anomalykit` binary end to end.
+    .testTarget(name: "CLITests", dependencies: ["anomalykit", "TensorFiles"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -21,7 +21,11 @@ typedef struct {
 
 static void ak_error_exit(j_common_ptr cinfo) {
   ak_error_mgr *err = (ak_error_mgr *)cinfo->err;
-  (*cinfo->err->format_message)(cinfo, err->message);
+  // After the data ran out, libjpeg reads the fake EOI that jpeg_mem_src
+  // inserts and may then fail on it (e.g. "Invalid component ID 255 in SOS"
+  // when the cut falls inside a progressive scan header). The cause is the
+  // truncation, so keep its message; the caller reports AK_JPEG_TRUNCATED.
+  if (!err->truncated) (*cinfo->err->format_message)(cinfo, err->message);
   longjmp(err->jump, 1);
 }
 
@@ -59,7 +63,7 @@ int ak_jpeg_read_info(const uint8_t *data, size_t length, ak_jpeg_info *info,
   if (setjmp(err.jump)) {
     copy_message(err.message, message, messageCapacity);
     jpeg_destroy_decompress(&cinfo);
-    return AK_JPEG_ERROR;
+    return err.truncated ? AK_JPEG_TRUNCATED : AK_JPEG_ERROR;
   }
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, data, (unsigned long)length);
@@ -89,7 +93,7 @@ int ak_jpeg_decode_rgb(const uint8_t *data, size_t length, uint8_t *output,
     copy_message(err.message, message, messageCapacity);
     jpeg_destroy_decompress(&cinfo);
     free((void *)row);
-    return AK_JPEG_ERROR;
+    return err.truncated ? AK_JPEG_TRUNCATED : AK_JPEG_ERROR;
   }
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, data, (unsigned long)length);

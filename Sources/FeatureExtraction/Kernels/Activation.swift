@@ -8,6 +8,24 @@ public enum Activation: Sendable {
   case relu
 }
 
+extension Activation {
+  /// Lane-wise activation. Written with masks (compare + blend) because the
+  /// generic `pointwiseMin/Max` are not inlined and cost a call per vector.
+  @inline(__always)
+  func apply(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    var v = x
+    switch self {
+    case .none: break
+    case .relu6:
+      v.replace(with: 0, where: v .< 0)
+      v.replace(with: 6, where: v .> 6)
+    case .relu:
+      v.replace(with: 0, where: v .< 0)
+    }
+    return v
+  }
+}
+
 /// Adds a per-channel bias to every row of a `rows × channels` matrix and
 /// applies `activation`, in one pass.
 @inline(__always)
@@ -21,11 +39,7 @@ func addBiasActivate(
     while c < vec {
       var v = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
       v += UnsafeRawPointer(bias + c).loadUnaligned(as: SIMD8<Float>.self)
-      switch activation {
-      case .none: break
-      case .relu6: v = v.clamped(lowerBound: SIMD8(repeating: 0), upperBound: SIMD8(repeating: 6))
-      case .relu: v = pointwiseMax(v, SIMD8(repeating: 0))
-      }
+      v = activation.apply(v)
       UnsafeMutableRawPointer(row + c).storeBytes(of: v, as: SIMD8<Float>.self)
       c += 8
     }

@@ -64,14 +64,10 @@ struct DepthwiseConvolution: Sendable {
                 for kx in kxLo..<kxHi {
                   let v = UnsafeRawPointer(inRow + kx * C).loadUnaligned(as: SIMD8<Float>.self)
                   let f = UnsafeRawPointer(wRow + kx * C).loadUnaligned(as: SIMD8<Float>.self)
-                  acc.addProduct(v, f)
+                  acc += v * f  // not addProduct: without FMA codegen that is a libm call per lane
                 }
               }
-              switch activation {
-              case .none: break
-              case .relu6: acc = acc.clamped(lowerBound: SIMD8(repeating: 0), upperBound: SIMD8(repeating: 6))
-              case .relu: acc = pointwiseMax(acc, SIMD8(repeating: 0))
-              }
+              acc = activation.apply(acc)
               UnsafeMutableRawPointer(out + c).storeBytes(of: acc, as: SIMD8<Float>.self)
               c += 8
             }

@@ -1,0 +1,98 @@
+// anomalykit-bench: throughput measurements for Notebooks-export/performance.md.
+//
+//   anomalykit-bench features WEIGHTS IMAGE... [--batch 32] [--threads 2] [--seconds 20]
+//   anomalykit-bench sgemm [--size 2048] [--threads 2]
+//
+// Prints one JSON object per run on stdout. The Python drivers in
+// Notebooks-export/scripts run this and the peers in the same session.
+import CBLAS
+import FeatureExtraction
+import Foundation
+import ParallelCompute
+import TensorFiles
+
+func option(_ name: String, _ fallback: Double) -> Double {
+  let args = CommandLine.arguments
+  if let i = args.firstIndex(of: name), i + 1 < args.count, let v = Double(args[i + 1]) { return v }
+  return fallback
+}
+
+func positional() -> [String] {
+  var out: [String] = []
+  var skip = false
+  for a in CommandLine.arguments.dropFirst(2) {
+    if skip { skip = false; continue }
+    if a.hasPrefix("--") { skip = true; continue }
+    out.append(a)
+  }
+  return out
+}
+
+func now() -> Double { Date().timeIntervalSinceReferenceDate }
+
+/// GFLOP/s of one `n×n×n` sgemm with OpenBLAS on `threads` threads (the
+/// roofline reference), best of several runs.
+func sgemmPeak(n: Int, threads: Int) -> Double {
+  openblas_set_num_threads(Int32(threads))
+  defer { openblas_set_num_threads(1) }
+  let a = [Float](repeating: 0.5, count: n * n)
+  let b = [Float](repeating: 0.25, count: n * n)
+  var c = [Float](repeating: 0, count: n * n)
+  var best = Double.infinity
+  for _ in 0..<5 {
+    let t0 = now()
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+    best = min(best, now() - t0)
+  }
+  return 2 * pow(Double(n), 3) / best / 1e9
+}
+
+func features() throws {
+  let args = positional()
+  guard args.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: anomalykit-bench features WEIGHTS IMAGE...\n".utf8))
+    exit(2)
+  }
+  let batch = Int(option("--batch", 32))
+  let threads = Int(option("--threads", 2))
+  let seconds = option("--seconds", 20)
+  let model = try EfficientNetLite(path: args[0])
+  let pre = Preprocessor(inputSize: model.inputSize)
+  let images = try args.dropFirst().map { try ImageDecoder.decode(path: $0) }
+  var input: [Float] = []
+  for i in 0..<batch { input += pre.tensor(images[i % images.count]) }
+  _ = model.forward(input, count: batch, layers: [.pooled], workers: threads)  // warm-up
+  var runs = 0
+  var times: [Double] = []
+  let start = now()
+  while now() - start < seconds || runs < 3 {
+    let t0 = now()
+    _ = model.forward(input, count: batch, layers: [.pooled], workers: threads)
+    times.append(now() - t0)
+    runs += 1
+  }
+  times.sort()
+  let median = times[times.count / 2]
+  let flops = 2.0 * Double(model.multiplyAccumulates)
+  let imagesPerSecond = Double(batch) / median
+  let json: [String: Any] = [
+    "engine": "anomalykit", "model": model.architecture, "batch": batch, "threads": threads, "runs": runs,
+    "median_batch_seconds": median, "images_per_second": imagesPerSecond,
+    "gflop_per_image": flops / 1e9, "achieved_gflops": imagesPerSecond * flops / 1e9,
+  ]
+  let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+  print(String(decoding: data, as: UTF8.self))
+}
+
+switch CommandLine.arguments.dropFirst().first {
+case "features":
+  try features()
+case "sgemm":
+  let n = Int(option("--size", 2048))
+  let threads = Int(option("--threads", 2))
+  let g = sgemmPeak(n: n, threads: threads)
+  print("{\"engine\":\"openblas-sgemm\",\"size\":\(n),\"threads\":\(threads),\"gflops\":\(g)}")
+default:
+  FileHandle.standardError.write(Data("usage: anomalykit-bench features|sgemm …\n".utf8))
+  exit(2)
+}

@@ -1,0 +1,112 @@
+import ParallelCompute
+
+/// Files → decoded images → network input → features, in batches.
+///
+/// Decoding and resizing run on the same worker pool as the network, one
+/// image per worker. A file that cannot be decoded stops the run with an
+/// `ImageError` naming it (callers that prefer to skip can pre-check with
+/// `ImageDecoder`); nothing is returned for a partial batch.
+public struct ImageFeatureExtractor: Sendable {
+  public let model: EfficientNetLite
+  public var preprocessor: Preprocessor
+  public var limits: ImageLimits
+  /// Images per forward call (default 32): large enough to amortise the
+  /// per-call setup, small enough that a batch of 224² inputs is ~19 MB.
+  public var batchSize: Int
+  public var workers: Int
+
+  public init(
+    model: EfficientNetLite, policy: ResizePolicy = .crop, limits: ImageLimits = ImageLimits(), batchSize: Int = 32,
+    workers: Int = ParallelFor.defaultWorkers
+  ) {
+    self.model = model
+    self.preprocessor = Preprocessor(inputSize: model.inputSize, policy: policy)
+    self.limits = limits
+    self.batchSize = max(1, batchSize)
+    self.workers = max(1, workers)
+  }
+
+  /// Decodes and preprocesses `paths` into one `count × inputSize² × 3`
+  /// buffer, in parallel.
+  public func inputs(for paths: [String]) throws -> [Float] {
+    let per = preprocessor.inputSize * preprocessor.inputSize * 3
+    var input = [Float](repeating: 0, count: paths.count * per)
+    let errors = ErrorSlots(count: paths.count)
+    let pre = preprocessor
+    let limits = limits
+    input.withUnsafeMutableBufferPointer { buffer in
+      let shared = SharedBuffer(buffer)
+      ParallelFor.chunks(count: paths.count, workers: workers) { range in
+        for i in range {
+          do {
+            let image = try ImageDecoder.decode(path: paths[i], limits: limits)
+            pre.write(image, into: UnsafeMutableBufferPointer(start: shared.base + i * per, count: per))
+          } catch {
+            errors.set(i, error)
+          }
+        }
+      }
+    }
+    if let first = errors.first { throw first }
+    return input
+  }
+
+  /// Runs `paths` through the network batch by batch, calling `body` with
+  /// each batch's index range and output, in order.
+  public func forEachBatch(
+    _ paths: [String], layers: Set<FeatureLayer>, progress: ((Int, Int) -> Void)? = nil,
+    _ body: (Range<Int>, BackboneOutput) throws -> Void
+  ) throws {
+    var start = 0
+    while start < paths.count {
+      let end = min(paths.count, start + batchSize)
+      let batch = Array(paths[start..<end])
+      let input = try inputs(for: batch)
+      let output = model.forward(input, count: batch.count, layers: layers, workers: workers)
+      try body(start..<end, output)
+      progress?(end, paths.count)
+      start = end
+    }
+  }
+
+  /// One feature vector per path for `layer`, as a row-major
+  /// `paths.count × dimension` matrix. Stage maps are flattened in PyTorch's
+  /// C×H×W order.
+  public func vectors(
+    _ paths: [String], layer: FeatureLayer, progress: ((Int, Int) -> Void)? = nil
+  ) throws -> (dimension: Int, values: [Float]) {
+    var values: [Float] = []
+    var dimension = 0
+    try forEachBatch(paths, layers: [layer], progress: progress) { range, output in
+      switch layer {
+      case .pooled:
+        dimension = model.featureDimension
+        values += output.pooled ?? []
+      case .logits:
+        dimension = model.classCount
+        values += output.logits ?? []
+      case .stage(let n):
+        guard let maps = output.stages[n] else { return }
+        dimension = maps.elementsPerImage
+        for i in 0..<maps.count { values += maps.chwFlattened(image: i) }
+      }
+    }
+    return (dimension, values)
+  }
+}
+
+/// One error slot per item, written by parallel workers (each its own slot).
+final class ErrorSlots: @unchecked Sendable {
+  // `@unchecked Sendable`: guarded by `lock`; workers write distinct slots.
+  private var slots: [Error?]
+  private let lock = Mutex()
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func set(_ i: Int, _ error: Error) {
+    lock.withLock { slots[i] = error }
+  }
+
+  /// The error of the lowest-numbered failed item.
+  var first: Error? { lock.withLock { slots.first { $0 != nil } ?? nil } }
+}

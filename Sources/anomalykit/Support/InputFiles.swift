@@ -1,0 +1,74 @@
+import Foundation
+
+/// Expands command-line inputs (files and folders) into image paths.
+///
+/// Policy (documented in the README):
+/// - Folders are walked recursively in sorted (byte-wise) path order;
+///   hidden files and folders are ignored.
+/// - Inside folders, files without an image extension (`.png`, `.jpg`,
+///   `.jpeg`, any case) are skipped, and the skipped files are listed on
+///   stderr (the first five, then a count). Folders of images often carry
+///   `README`s, masks in other formats, `.DS_Store` and the like.
+/// - A file named explicitly is always used, whatever its extension; if it
+///   is not an image, decoding fails with an error naming it.
+/// - No images at all is an error.
+enum InputFiles {
+  static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
+
+  static func images(_ inputs: [String], maxFiles: Int = 1_000_000) throws -> [String] {
+    var result: [String] = []
+    var skipped: [String] = []
+    let fm = FileManager.default
+    for input in inputs {
+      var isDirectory: ObjCBool = false
+      guard fm.fileExists(atPath: input, isDirectory: &isDirectory) else {
+        throw CLIError("\(input): no such file or folder")
+      }
+      if !isDirectory.boolValue {
+        result.append(input)
+        continue
+      }
+      let found = try walk(input)
+      for path in found {
+        let ext = (path as NSString).pathExtension.lowercased()
+        if imageExtensions.contains(ext) { result.append(path) } else { skipped.append(path) }
+      }
+      if result.count > maxFiles {
+        throw CLIError("\(input): more than \(maxFiles) files in one run (raise it with --max-files)")
+      }
+    }
+    if !skipped.isEmpty {
+      let preview = skipped.prefix(5).joined(separator: ", ")
+      let more = skipped.count > 5 ? " and \(skipped.count - 5) more" : ""
+      warn("warning: skipped \(skipped.count) non-image file(s): \(preview)\(more)")
+    }
+    if result.isEmpty {
+      throw CLIError("\(inputs.joined(separator: ", ")): no images found (expected .png, .jpg or .jpeg files)")
+    }
+    return result
+  }
+
+  /// All regular files under `folder`, sorted, hidden entries excluded.
+  private static func walk(_ folder: String) throws -> [String] {
+    let fm = FileManager.default
+    let base = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
+    var out: [String] = []
+    let entries: [String]
+    do {
+      entries = try fm.contentsOfDirectory(atPath: base)
+    } catch {
+      throw CLIError("\(base): cannot list folder: \(error.localizedDescription)")
+    }
+    for name in entries.sorted() where !name.hasPrefix(".") {
+      let path = base + "/" + name
+      var isDirectory: ObjCBool = false
+      guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+      if isDirectory.boolValue {
+        out += try walk(path)
+      } else {
+        out.append(path)
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import FeatureExtraction
+
+extension ResizePolicy: ExpressibleByArgument {}
+
+/// Options every image command shares.
+struct ImageOptions: ParsableArguments {
+  @Option(name: .long, help: "EfficientNet-Lite weights (.safetensors). Default: the bundled Weights/efficientnet-lite0.safetensors.")
+  var weights: String?
+
+  @Option(name: .long, help: "How images become 224×224: crop (shorter side 256, central crop; photos) or stretch (small images such as CIFAR).")
+  var resize: ResizePolicy = .crop
+
+  @Option(name: .long, help: "Refuse images with more pixels than this, before decoding.")
+  var maxPixels: Int = ImageLimits.defaultMaxPixels
+
+  @Option(name: .long, help: "Images per forward pass.")
+  var batchSize: Int = 32
+
+  @Option(name: .long, help: "Refuse runs with more input files than this.")
+  var maxFiles: Int = 1_000_000
+
+  func validate() throws {
+    guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
+    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    guard maxFiles > 0 else { throw ValidationError("--max-files must be positive") }
+  }
+
+  func weightsPath() throws -> String {
+    try weights ?? WeightsLocator.locate("efficientnet-lite0.safetensors")
+  }
+
+  func extractor() throws -> ImageFeatureExtractor {
+    let model = try EfficientNetLite(path: try weightsPath())
+    return ImageFeatureExtractor(model: model, policy: resize, limits: ImageLimits(maxPixels: maxPixels), batchSize: batchSize)
+  }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+/// `info`, `embed` and `classify` end to end, including bad input: every
+/// failure exits non-zero and names the offending file on stderr.
+@Suite("CLI: info, embed, classify")
+struct FoundationCLITests {
+  @Test("classify prints espresso for the coffee photo")
+  func classifyCoffee() throws {
+    let r = try CLIRunner.run(["classify", CLIRunner.fixture("efficientnet/coffee.png")])
+    #expect(r.status == 0, "\(r.stderr)")
+    let lines = r.stdout.split(separator: "\n")
+    #expect(lines.count == 6)
+    #expect(lines.dropFirst().first?.contains("espresso") == true, "\(r.stdout)")
+  }
+
+  @Test("embed writes an N×1280 float32 .npy and a paths file in input order")
+  func embedNPY() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let out = dir + "/features.npy"
+    let photos = ["rocket", "coffee"].map { CLIRunner.fixture("efficientnet/\($0).png") }
+    let r = try CLIRunner.run(["embed"] + photos + ["--out", out])
+    #expect(r.status == 0, "\(r.stderr)")
+    let data = try Data(contentsOf: URL(fileURLWithPath: out))
+    #expect(data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)))
+    let headerLength = Int(data[8]) | Int(data[9]) << 8
+    let header = String(decoding: data[10..<(10 + headerLength)], as: UTF8.self)
+    #expect(header.contains("'descr': '<f4'") && header.contains("(2, 1280)"))
+    #expect((10 + headerLength) % 64 == 0)
+    #expect(data.count == 10 + headerLength + 2 * 1280 * 4)
+    let paths = try String(contentsOfFile: out + ".paths.txt", encoding: .utf8)
+    #expect(paths == photos.joined(separator: "\n") + "\n")
+  }
+
+  @Test("embed --layer stage3 writes 40·28·28 values per image to .safetensors")
+  func embedStageSafetensors() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let out = dir + "/maps.safetensors"
+    let r = try CLIRunner.run(["embed", CLIRunner.fixture("efficientnet/coffee.png"), "--layer", "stage3", "--out", out])
+    #expect(r.status == 0, "\(r.stderr)")
+    let info = try CLIRunner.run(["info", out, "--json"])
+    #expect(info.status == 0)
+    #expect(info.stdout.contains("\"shape\":[1,31360]"), "\(info.stdout)")
+    #expect(info.stdout.contains("\"layer\":\"stage3\""))
+  }
+
+  @Test("info describes the bundled weights")
+  func infoWeights() throws {
+    let r = try CLIRunner.run(["info", CLIRunner.weights])
+    #expect(r.status == 0)
+    #expect(r.stdout.contains("architecture = efficientnet-lite0"))
+    #expect(r.stdout.contains("_conv_stem.weight"))
+  }
+
+  struct BadInput: Sendable, CustomStringConvertible {
+    let name: String
+    let bytes: [UInt8]
+    let command: String  // "classify" or "info"
+    var description: String { name }
+  }
+
+  static let badImages: [BadInput] = {
+    let png = (try? Data(contentsOf: URL(fileURLWithPath: CLIRunner.fixture("efficientnet/coffee.png")))).map { Array($0) } ?? []
+    return [
+      BadInput(name: "empty.png", bytes: [], command: "classify"),
+      BadInput(name: "garbage.png", bytes: Array("this is not an image at all".utf8), command: "classify"),
+      BadInput(name: "truncated.png", bytes: Array(png.prefix(png.count / 3)), command: "classify"),
+      BadInput(name: "huge.png", bytes: MalformedFiles.pngHeader(width: 100_000, height: 100_000), command: "classify"),
+      BadInput(name: "garbage.jpg", bytes: [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array(repeating: 0x41, count: 64), command: "classify"),
+      BadInput(name: "zero.jpg", bytes: [], command: "classify"),
+    ]
+  }()
+
+  @Test("bad images exit 1 and name the file", arguments: badImages)
+  func badImage(_ input: BadInput) throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let path = dir + "/" + input.name
+    try CLIRunner.write(input.bytes, to: path)
+    let r = try CLIRunner.run([input.command, path])
+    #expect(r.status == 1, "\(input.name): status \(r.status), stderr \(r.stderr)")
+    #expect(r.stderr.contains(path), "\(input.name): \(r.stderr)")
+    #expect(!r.stderr.contains("Fatal error"))
+  }
+
+  @Test("a truncated JPEG exits 1 and names the file")
+  func truncatedJPEG() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let source = dir + "/whole.jpg"
+    // Make a real JPEG with the toolkit's own decoder input: re-use a fixture if present.
+    let jpeg = CLIRunner.fixture("images/baseline.jpg")
+    guard FileManager.default.fileExists(atPath: jpeg) else { return }
+    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: jpeg)))
+    try CLIRunner.write(Array(bytes.prefix(bytes.count / 2)), to: source)
+    let r = try CLIRunner.run(["classify", source])
+    #expect(r.status == 1)
+    #expect(r.stderr.contains(source), "\(r.stderr)")
+  }
+
+  static let badWeights: [BadInput] = [
+    BadInput(name: "past-eof.safetensors", bytes: MalformedFiles.safetensors(header: "{}", claimedLength: 1 << 20), command: "info"),
+    BadInput(
+      name: "overlap.safetensors",
+      bytes: MalformedFiles.safetensors(
+        header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+        data: Array(repeating: 0, count: 12)), command: "info"),
+    BadInput(
+      name: "out-of-range.safetensors",
+      bytes: MalformedFiles.safetensors(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: Array(repeating: 0, count: 8)),
+      command: "info"),
+    BadInput(
+      name: "length-mismatch.safetensors",
+      bytes: MalformedFiles.safetensors(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)),
+      command: "info"),
+    BadInput(name: "not-json.safetensors", bytes: MalformedFiles.safetensors(header: "{nope"), command: "info"),
+  ]
+
+  @Test("malformed safetensors exit 1 and name the file", arguments: badWeights)
+  func badSafetensors(_ input: BadInput) throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let path = dir + "/" + input.name
+    try CLIRunner.write(input.bytes, to: path)
+    let r = try CLIRunner.run(["info", path])
+    #expect(r.status == 1, "\(input.name): status \(r.status)")
+    #expect(r.stderr.contains(path), "\(input.name): \(r.stderr)")
+  }
+
+  @Test("weights missing a tensor exit 1 and name the file and the tensor")
+  func weightsMissingTensor() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let path = dir + "/partial.safetensors"
+    let header = #"{"__metadata__":{"architecture":"efficientnet-lite0","format":"weights"},"_conv_stem.weight":{"dtype":"F32","shape":[32,3,3,3],"data_offsets":[0,3456]}}"#
+    try CLIRunner.write(MalformedFiles.safetensors(header: header, data: Array(repeating: 0, count: 3456)), to: path)
+    let r = try CLIRunner.run(["classify", CLIRunner.fixture("efficientnet/coffee.png"), "--weights", path])
+    #expect(r.status == 1)
+    #expect(r.stderr.contains(path) && r.stderr.contains("_bn0"), "\(r.stderr)")
+  }
+
+  @Test("usage errors exit 2")
+  func usage() throws {
+    #expect(try CLIRunner.run(["embed", "x.png"]).status == 2)  // missing --out
+    #expect(try CLIRunner.run(["embed", "x.png", "--out", "x.txt"]).status == 2)
+    #expect(try CLIRunner.run(["no-such-command"]).status == 2)
+    #expect(try CLIRunner.run(["embed", "x.png", "--out", "y.npy", "--layer", "stage99"]).status == 2)
+  }
+
+  @Test("embed into a missing folder fails before any work and names the path")
+  func missingOutputFolder() throws {
+    let out = "/nonexistent-folder-\(UUID().uuidString)/f.npy"
+    let r = try CLIRunner.run(["embed", CLIRunner.fixture("efficientnet/coffee.png"), "--out", out])
+    #expect(r.status == 1)
+    #expect(r.stderr.contains(out), "\(r.stderr)")
+  }
+
+  @Test("a folder with no images is an error; non-image files are skipped with a warning")
+  func folders() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    try CLIRunner.write(Array("notes".utf8), to: dir + "/README.txt")
+    let empty = try CLIRunner.run(["embed", dir, "--out", dir + "/f.npy"])
+    #expect(empty.status == 1)
+    #expect(empty.stderr.contains("no images found"), "\(empty.stderr)")
+    try FileManager.default.copyItem(atPath: CLIRunner.fixture("efficientnet/coffee.png"), toPath: dir + "/a.png")
+    let ok = try CLIRunner.run(["embed", dir, "--out", dir + "/f.npy"])
+    #expect(ok.status == 0, "\(ok.stderr)")
+    #expect(ok.stderr.contains("skipped 1 non-image file"), "\(ok.stderr)")
+  }
+}
