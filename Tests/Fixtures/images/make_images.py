@@ -15,6 +15,9 @@ it is numpy's round(v * 255 / 65535) of the stored samples, alpha dropped
 (Pillow itself cannot serve as the reference there: it truncates 16-bit RGB to
 the high byte, v >> 8, and clips 16-bit gray to 0..255 in convert("RGB")).
 
+gamma_1_0.png is an 8-bit RGB ramp with a gAMA chunk of 1.0; Pillow ignores
+gAMA, so its expectation is the stored ramp.
+
 Hand-made malformed files:
   huge_ihdr.png  valid PNG structure (correct CRCs) whose IHDR claims
                  100000 x 100000 RGB, with one tiny IDAT
@@ -41,11 +44,13 @@ def chunk(kind, data):
     return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
 
 
-def write_png(name, width, height, bit_depth, color_type, raw_rows):
-    """A minimal PNG: IHDR, one IDAT (filter 0 on every row), IEND."""
+def write_png(name, width, height, bit_depth, color_type, raw_rows, extra=b""):
+    """A minimal PNG: IHDR, `extra` chunks, one IDAT (filter 0 on every
+    row), IEND."""
     ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
     data = b"".join(b"\x00" + row for row in raw_rows)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(data, 9)) + chunk(b"IEND", b"")
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", zlib.compress(data, 9))
+           + chunk(b"IEND", b""))
     with open(path(name), "wb") as f:
         f.write(png)
 
@@ -124,6 +129,15 @@ a16[0, :, 3] = 0        # transparent row: colour must survive
 a16[1, :, 3] = 65535
 write_png("rgba16.png", W, H, 16, 6, [a16[r].astype(">u2").tobytes() for r in range(H)])
 expected["rgba16.png"] = scaled(a16[..., :3])
+
+# --- gAMA ------------------------------------------------------------------
+# An 8-bit RGB ramp with gAMA = 1.0 (linear). Pillow ignores gAMA, so the
+# expectation is the stored samples; libpng's simplified API converts them to
+# sRGB (a known divergence, see ImageDecodingTests.gammaChunk).
+ramp = np.repeat(np.repeat((np.arange(W, dtype=np.uint8) * 32)[None, :, None], 3, axis=2), 2, axis=0)
+write_png("gamma_1_0.png", W, 2, 8, 2, [ramp[r].tobytes() for r in range(2)], extra=chunk(b"gAMA", struct.pack(">I", 100000)))
+pil_rgb("gamma_1_0.png")
+assert (expected["gamma_1_0.png"] == ramp).all()
 
 # --- JPEGs (Pillow + its libjpeg-turbo encode; expected = Pillow decode) ----
 JW, JH = 64, 48
