@@ -4,7 +4,7 @@
 //
 // Module map (the design card):
 //   CBLAS, CLAPACKE, CPNG   system libraries (OpenBLAS, LAPACKE, libpng)
-//   CJPEG                   libjpeg-turbo behind a C error manager that returns status codes
+//   CJPEG, CPNGShim         libjpeg-turbo and libpng behind C error managers that return status codes
 //   TensorFiles             safetensors and .npy files, atomic writes, SHA-256, JSON
 //   ParallelCompute         worker pool over images / query blocks; BLAS kept single-threaded
 //   FeatureExtraction       image decoding, preprocessing, kernels, backbones
@@ -34,13 +34,14 @@ let package = Package(
       name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+    .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16")]),
 
     // MARK: - Library modules
     .target(name: "TensorFiles"),
     .target(name: "ParallelCompute", dependencies: ["CBLAS"]),
     .target(
       name: "FeatureExtraction",
-      dependencies: ["CBLAS", "CPNG", "CJPEG", "TensorFiles", "ParallelCompute"]),
+      dependencies: ["CBLAS", "CPNG", "CPNGShim", "CJPEG", "TensorFiles", "ParallelCompute"]),
     .target(name: "Density", dependencies: ["CBLAS", "CLAPACKE", "TensorFiles", "ParallelCompute"]),
     .target(name: "OODFront", dependencies: ["FeatureExtraction", "Density", "TensorFiles"]),
 

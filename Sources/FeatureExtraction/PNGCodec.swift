@@ -1,61 +1,61 @@
 import CPNG
+import CPNGShim
 
-/// PNG decoding and encoding through libpng's simplified API
-/// (`png_image_*`), which reports errors by return code, never by longjmp.
+/// PNG decoding through libpng's classic API, via a C shim (`ak_png.c`) whose
+/// error handler longjmps only inside C and returns a status; encoding
+/// through libpng's simplified API (`png_image_*`).
 ///
-/// Decoding turns every PNG colour type into 8-bit RGB:
-/// - 8- and 16-bit gray, gray+alpha, palette (with or without tRNS), RGB and
-///   RGBA are all accepted;
-/// - 16-bit samples are treated as sRGB-encoded (`PNG_IMAGE_FLAG_16BIT_sRGB`),
-///   as nearly all 16-bit PNGs in the wild are, and scaled to 8 bits;
-/// - **alpha is dropped**, keeping the stored colour of every pixel, as
-///   PIL's `Image.convert("RGB")` does. Features therefore match those of a
-///   PyTorch pipeline that opens images with PIL. (Compositing onto a
-///   background would change the colours of semi-transparent pixels.)
+/// Decoding turns every PNG into 8-bit RGB with the same values as Pillow's
+/// `Image.open(f).convert("RGB")`, so features match those of a PyTorch
+/// pipeline that opens images with PIL:
+/// - every colour type and bit depth is accepted: gray (1, 2, 4, 8, 16 bits,
+///   scaled to 8 bits as 0/255, ×85, ×17), gray+alpha, palette (with or
+///   without tRNS), RGB and RGBA, interlaced (Adam7) or not;
+/// - **stored samples are not gamma-corrected**: gAMA, cHRM, sRGB and iCCP
+///   are ignored, as Pillow ignores them (libpng's simplified API would
+///   convert a gAMA 1.0 file to sRGB);
+/// - **16-bit samples keep their high byte** (`v >> 8`), which is exactly
+///   Pillow's result for 16-bit RGB and RGBA. (For 16-bit gray Pillow clips
+///   the samples to 0…255, which turns nearly every pixel white; we keep the
+///   high byte there too.) The high byte is within 1 of `round(v·255/65535)`;
+/// - **alpha is dropped**, tRNS included, keeping the stored colour of every
+///   pixel, as `convert("RGB")` does. (Compositing onto a background would
+///   change the colours of semi-transparent pixels.)
+///
+/// A CRC mismatch in any chunk is refused as corrupt. A file whose data ends
+/// before the last row (and the CRC of its last IDAT) is refused as
+/// truncated; chunks after the image data, IEND included, are not read, since
+/// they cannot change a pixel and Pillow does not require them either.
 enum PNGCodec {
   static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
   static func decode(_ data: UnsafeRawBufferPointer, path: String, limits: ImageLimits) throws -> RGBImage {
-    var image = png_image()
-    image.version = UInt32(PNG_IMAGE_VERSION)
-    defer { png_image_free(&image) }
-    guard png_image_begin_read_from_memory(&image, data.baseAddress, data.count) != 0 else {
-      throw error(image, path: path)
+    guard let base = data.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+      throw ImageError.empty(path: path)
     }
-    let width = Int(image.width)
-    let height = Int(image.height)
+    var message = [CChar](repeating: 0, count: 256)
+    var info = ak_png_info()
+    let status = ak_png_read_info(base, data.count, &info, &message, message.count)
+    try check(status, message, path: path)
+    let width = Int(info.width)
+    let height = Int(info.height)
+    // The pixel budget is checked from the IHDR, before any buffer exists.
     try limits.check(path: path, width: width, height: height)
-    image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
-    image.format = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
-    var rgba = [UInt8](repeating: 0, count: width * height * 4)
-    let ok = rgba.withUnsafeMutableBytes { buffer in
-      png_image_finish_read(&image, nil, buffer.baseAddress, Int32(width * 4), nil)
-    }
-    guard ok != 0 else { throw error(image, path: path) }
     var rgb = [UInt8](repeating: 0, count: width * height * 3)
-    rgba.withUnsafeBufferPointer { src in
-      rgb.withUnsafeMutableBufferPointer { dst in
-        for i in 0..<(width * height) {
-          dst[3 * i] = src[4 * i]
-          dst[3 * i + 1] = src[4 * i + 1]
-          dst[3 * i + 2] = src[4 * i + 2]
-        }
-      }
+    let decoded = rgb.withUnsafeMutableBufferPointer {
+      ak_png_decode_rgb(base, data.count, $0.baseAddress, $0.count, &message, message.count)
     }
+    try check(decoded, message, path: path)
     return RGBImage(width: width, height: height, pixels: rgb)
   }
 
-  private static func error(_ image: png_image, path: String) -> ImageError {
-    var message = image.message
-    let text = withUnsafeBytes(of: &message) { raw -> String in
-      let bytes = raw.prefix { $0 != 0 }
-      return String(decoding: bytes, as: UTF8.self)
+  private static func check(_ status: Int32, _ message: [CChar], path: String) throws {
+    if status == Int32(AK_PNG_OK) { return }
+    let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress.unsafelyUnwrapped) }
+    if status == Int32(AK_PNG_TRUNCATED) {
+      throw ImageError.truncated(path: path, format: "PNG", reason: text.isEmpty ? "data ended early" : text)
     }
-    let lower = text.lowercased()
-    if lower.contains("read error") || lower.contains("eof") || lower.contains("truncat") || lower.contains("not enough") {
-      return .truncated(path: path, format: "PNG", reason: text.isEmpty ? "data ended early" : text)
-    }
-    return .corrupt(path: path, format: "PNG", reason: text.isEmpty ? "libpng refused the file" : text)
+    throw ImageError.corrupt(path: path, format: "PNG", reason: text.isEmpty ? "libpng refused the file" : text)
   }
 
   /// Encodes 8-bit RGB as PNG bytes.
