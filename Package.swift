@@ -5,6 +5,7 @@
 // Module map (the design card):
 //   CBLAS, CLAPACKE, CPNG   system libraries (OpenBLAS, LAPACKE, libpng)
 //   CJPEG, CPNGShim         libjpeg-turbo and libpng behind C error managers that return status codes
+//   CKernels                AVX2/FMA conv kernels (runtime-dispatched) with portable fallbacks
 //   TensorFiles             safetensors and .npy files, atomic writes, SHA-256, JSON
 //   ParallelCompute         worker pool over images / query blocks; BLAS kept single-threaded
 //   FeatureExtraction       image decoding, preprocessing, kernels, backbones
@@ -35,13 +36,14 @@ let package = Package(
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
     .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16")]),
+    .target(name: "CKernels"),
 
     // MARK: - Library modules
     .target(name: "TensorFiles"),
     .target(name: "ParallelCompute", dependencies: ["CBLAS"]),
     .target(
       name: "FeatureExtraction",
-      dependencies: ["CBLAS", "CPNG", "CPNGShim", "CJPEG", "TensorFiles", "ParallelCompute"]),
+      dependencies: ["CBLAS", "CPNG", "CPNGShim", "CJPEG", "CKernels", "TensorFiles", "ParallelCompute"]),
     .target(name: "Density", dependencies: ["CBLAS", "CLAPACKE", "TensorFiles", "ParallelCompute"]),
     .target(name: "OODFront", dependencies: ["FeatureExtraction", "Density", "TensorFiles"]),
 

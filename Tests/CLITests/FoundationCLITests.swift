@@ -44,6 +44,25 @@ struct FoundationCLITests {
     #expect(info.stdout.contains("\"layer\":\"stage3\""))
   }
 
+  @Test("the portable kernels (OpenBLAS GEMM, SSE2 depthwise) give the same features as the AVX2 ones")
+  func portableKernels() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let photos = ["coffee", "chelsea", "astronaut", "rocket"].map { CLIRunner.fixture("efficientnet/\($0).png") }
+    let fast = try CLIRunner.run(["embed"] + photos + ["--out", dir + "/fast.npy"])
+    let portable = try CLIRunner.run(["embed"] + photos + ["--out", dir + "/portable.npy"], environment: ["ANOMALYKIT_KERNELS": "portable"])
+    #expect(fast.status == 0 && portable.status == 0, "\(fast.stderr) \(portable.stderr)")
+    let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/fast.npy"))
+    let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/portable.npy"))
+    #expect(a.count == b.count && a.count == 128 + 4 * 1280 * 4)
+    var worst: Float = 0
+    for i in stride(from: 128, to: min(a.count, b.count), by: 4) {
+      let x = a.subdata(in: i..<(i + 4)).withUnsafeBytes { $0.loadUnaligned(as: Float.self) }
+      let y = b.subdata(in: i..<(i + 4)).withUnsafeBytes { $0.loadUnaligned(as: Float.self) }
+      worst = max(worst, abs(x - y))
+    }
+    #expect(worst <= 1e-4, "max |Δ pooled| between kernel paths = \(worst)")
+  }
+
   @Test("info describes the bundled weights")
   func infoWeights() throws {
     let r = try CLIRunner.run(["info", CLIRunner.weights])

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Pointwise nonlinearity applied after a convolution's bias.
 public enum Activation: Sendable {
   case none
@@ -9,6 +11,15 @@ public enum Activation: Sendable {
 }
 
 extension Activation {
+  /// The same activation as the C kernels spell it.
+  var kernelValue: ak_activation {
+    switch self {
+    case .none: return AK_ACTIVATION_NONE
+    case .relu6: return AK_ACTIVATION_RELU6
+    case .relu: return AK_ACTIVATION_RELU
+    }
+  }
+
   /// Lane-wise activation. Written with masks (compare + blend) because the
   /// generic `pointwiseMin/Max` are not inlined and cost a call per vector.
   @inline(__always)
@@ -24,34 +35,60 @@ extension Activation {
     }
     return v
   }
+
+  @inline(__always)
+  func apply(_ x: Float) -> Float {
+    switch self {
+    case .none: return x
+    case .relu6: return min(max(x, 0), 6)
+    case .relu: return max(x, 0)
+    }
+  }
 }
 
-/// Adds a per-channel bias to every row of a `rows × channels` matrix and
-/// applies `activation`, in one pass.
+/// Fills every row of a `rows × channels` matrix with `bias`, plus the
+/// matching row of `addend` when given:
+///
+/// ```
+/// x[r, c] = bias[c] (+ addend[r, c])
+/// ```
+///
+/// The starting value of a GEMM called with β = 1, so that the product lands
+/// on top of the bias (and the residual) without a separate pass.
 @inline(__always)
-func addBiasActivate(
-  _ x: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>, activation: Activation
+func fillRows(
+  _ x: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>,
+  adding addend: UnsafePointer<Float>? = nil
 ) {
-  let vec = channels & ~7
   for r in 0..<rows {
     let row = x + r * channels
-    var c = 0
-    while c < vec {
-      var v = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
-      v += UnsafeRawPointer(bias + c).loadUnaligned(as: SIMD8<Float>.self)
-      v = activation.apply(v)
-      UnsafeMutableRawPointer(row + c).storeBytes(of: v, as: SIMD8<Float>.self)
-      c += 8
+    if let addend {
+      let from = addend + r * channels
+      for c in 0..<channels { row[c] = bias[c] + from[c] }
+    } else {
+      row.update(from: bias, count: channels)
     }
-    while c < channels {
-      var v = row[c] + bias[c]
-      switch activation {
-      case .none: break
-      case .relu6: v = min(max(v, 0), 6)
-      case .relu: v = max(v, 0)
-      }
-      row[c] = v
-      c += 1
-    }
+  }
+}
+
+/// Applies `activation` to a `rows × channels` matrix in place, then adds
+/// the matching row of `addend` when given: `x = act(x) (+ addend)`.
+@inline(__always)
+func activate(
+  _ x: UnsafeMutablePointer<Float>, rows: Int, channels: Int, activation: Activation,
+  adding addend: UnsafePointer<Float>? = nil
+) {
+  let count = rows * channels
+  let vec = count & ~7
+  var i = 0
+  while i < vec {
+    var v = activation.apply(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+    if let addend { v += UnsafeRawPointer(addend + i).loadUnaligned(as: SIMD8<Float>.self) }
+    UnsafeMutableRawPointer(x + i).storeBytes(of: v, as: SIMD8<Float>.self)
+    i += 8
+  }
+  while i < count {
+    x[i] = activation.apply(x[i]) + (addend?[i] ?? 0)
+    i += 1
   }
 }

@@ -1,22 +1,24 @@
-/// A dense k×k convolution (any stride, TF "SAME" padding) with bias, run as
-/// im2col followed by one GEMM.
+import CKernels
+
+/// A dense k×k convolution (any stride, TF "SAME" padding) with bias and
+/// activation, run as im2col followed by the fused GEMM
+/// (see `FusedGEMMWeights`), a strip of output rows at a time.
 ///
 /// Layout is channels-last (HWC). The weights are stored as a
 /// `(k·k·Cin) × Cout` matrix whose row index is `(ky·k + kx)·Cin + ci`, so
 /// that the im2col row of an output pixel lines up with it:
 ///
 /// ```
-/// out[p, co] = bias[co] + Σ_{ky,kx,ci} in[y(p)+ky−pad, x(p)+kx−pad, ci] · W[(ky·k+kx)·Cin+ci, co]
+/// out[p, co] = act(bias[co] + Σ_{ky,kx,ci} in[y(p)+ky−pad, x(p)+kx−pad, ci] · W[(ky·k+kx)·Cin+ci, co])
 /// ```
 struct DenseConvolution: Sendable {
   let kernel: Int
   let stride: Int
   let inputChannels: Int
   let outputChannels: Int
-  /// `(k·k·Cin) × Cout`, row-major.
-  let weights: [Float]
-  let bias: [Float]
   let activation: Activation
+  /// `W` (`(k·k·Cin) × Cout`) and bias, ready for the product.
+  let product: FusedGEMMWeights
 
   /// Builds from PyTorch's `Cout × Cin × k × k` layout.
   init(torchWeights w: [Float], outputChannels: Int, inputChannels: Int, kernel: Int, stride: Int, bias: [Float], activation: Activation) {
@@ -24,7 +26,6 @@ struct DenseConvolution: Sendable {
     self.stride = stride
     self.inputChannels = inputChannels
     self.outputChannels = outputChannels
-    self.bias = bias
     self.activation = activation
     var packed = [Float](repeating: 0, count: kernel * kernel * inputChannels * outputChannels)
     for co in 0..<outputChannels {
@@ -37,19 +38,28 @@ struct DenseConvolution: Sendable {
         }
       }
     }
-    self.weights = packed
+    product = FusedGEMMWeights(weights: packed, bias: bias, k: kernel * kernel * inputChannels, n: outputChannels)
   }
 
   func outputSize(height: Int, width: Int) -> (Int, Int) {
     (SamePadding(input: height, kernel: kernel, stride: stride).output, SamePadding(input: width, kernel: kernel, stride: stride).output)
   }
 
-  /// Scratch floats needed for the im2col matrix.
-  func columnsCount(height: Int, width: Int) -> Int {
-    let (oh, ow) = outputSize(height: height, width: width)
-    return oh * ow * kernel * kernel * inputChannels
+  /// Output rows per im2col strip: about 64 KiB of columns, so that the
+  /// GEMM reads them back from L2.
+  func stripRows(height: Int, width: Int) -> Int {
+    let (_, ow) = outputSize(height: height, width: width)
+    return max(1, 16_384 / max(1, ow * kernel * kernel * inputChannels))
   }
 
+  /// Scratch floats needed for one strip of the im2col matrix.
+  func columnsCount(height: Int, width: Int) -> Int {
+    let (oh, ow) = outputSize(height: height, width: width)
+    return min(oh, stripRows(height: height, width: width)) * ow * kernel * kernel * inputChannels
+  }
+
+  /// Runs strip by strip: im2col of a few output rows (`ak_im2col`), then
+  /// the fused GEMM on them. `columns` holds `columnsCount` floats.
   func run(
     input: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
     columns: UnsafeMutablePointer<Float>
@@ -59,28 +69,14 @@ struct DenseConvolution: Sendable {
     let oh = py.output
     let ow = px.output
     let rowLength = kernel * kernel * inputChannels
-    for oy in 0..<oh {
-      for ox in 0..<ow {
-        let col = columns + (oy * ow + ox) * rowLength
-        for ky in 0..<kernel {
-          let iy = oy * stride + ky - py.begin
-          for kx in 0..<kernel {
-            let ix = ox * stride + kx - px.begin
-            let dst = col + (ky * kernel + kx) * inputChannels
-            if iy < 0 || iy >= height || ix < 0 || ix >= width {
-              dst.update(repeating: 0, count: inputChannels)
-            } else {
-              dst.update(from: input + (iy * width + ix) * inputChannels, count: inputChannels)
-            }
-          }
-        }
-      }
-    }
-    weights.withUnsafeBufferPointer { w in
-      gemm(m: oh * ow, n: outputChannels, k: rowLength, a: columns, lda: rowLength, b: w.baseAddress.unsafelyUnwrapped, ldb: outputChannels, c: output, ldc: outputChannels)
-    }
-    bias.withUnsafeBufferPointer {
-      addBiasActivate(output, rows: oh * ow, channels: outputChannels, bias: $0.baseAddress.unsafelyUnwrapped, activation: activation)
+    let strip = stripRows(height: height, width: width)
+    var oy = 0
+    while oy < oh {
+      let rows = min(strip, oh - oy)
+      ak_im2col(input, height, width, inputChannels, kernel, stride, py.begin, px.begin, oy, oy + rows, ow, columns)
+      product.run(
+        m: rows * ow, a: columns, lda: rowLength, c: output + oy * ow * outputChannels, activation: activation)
+      oy += rows
     }
   }
 }

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// `C[M×N] = A[M×K] · B[K×N] (+ β·C)`, row-major, through OpenBLAS `sgemm`.
 @inline(__always)
@@ -26,4 +27,80 @@ func gemmTransposedB(
   cblas_sgemm(
     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c,
     Int32(ldc))
+}
+
+/// The weights of a convolution lowered to a matrix product, and that product
+/// with its epilogue fused:
+///
+/// ```
+/// C[M×N] = act(A[M×K] · W[K×N] + bias) (+ R)
+/// ```
+///
+/// On x86_64 CPUs with AVX2 + FMA the weights are packed once into the
+/// panels of `ak_gemm_bias_activation`, which applies bias, activation and
+/// residual in registers and writes C once. Elsewhere the product goes
+/// through OpenBLAS with β = 1 on a C prefilled with the bias (and the
+/// residual, when there is no activation in between), so no separate
+/// zeroing or bias pass is needed.
+///
+/// Which path runs depends only on the CPU, so a result never depends on the
+/// batch size or the worker count.
+struct FusedGEMMWeights: Sendable {
+  /// Whether the AVX2 + FMA kernels run on this CPU (fixed per process).
+  static let usesPackedKernel = ak_cpu_has_avx2_fma() != 0
+
+  let k: Int
+  let n: Int
+  /// Packed panels (packed kernel) or `W` row-major `K × N` (BLAS).
+  private let storage: [Float]
+  private let bias: [Float]
+
+  /// `weights` is `K × N` row-major, `bias` has `N` entries.
+  init(weights: [Float], bias: [Float], k: Int, n: Int) {
+    precondition(weights.count == k * n && bias.count == n, "weights must be K × N and bias N")
+    self.k = k
+    self.n = n
+    self.bias = bias
+    if Self.usesPackedKernel {
+      var packed = [Float](repeating: 0, count: ak_gemm_packed_count(k, n))
+      packed.withUnsafeMutableBufferPointer { p in
+        weights.withUnsafeBufferPointer { w in
+          bias.withUnsafeBufferPointer { b in
+            ak_gemm_pack(w.baseAddress, b.baseAddress, k, n, p.baseAddress)
+          }
+        }
+      }
+      storage = packed
+    } else {
+      storage = weights
+    }
+  }
+
+  /// `c = act(a · W + bias) (+ residual)` for `m` rows; `a` has leading
+  /// dimension `lda`, `c` and `residual` are dense `m × N`. `residual` may
+  /// not alias `c`.
+  func run(
+    m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>,
+    residual: UnsafePointer<Float>? = nil, activation: Activation
+  ) {
+    guard m > 0 else { return }
+    storage.withUnsafeBufferPointer { s in
+      let w = s.baseAddress.unsafelyUnwrapped
+      if Self.usesPackedKernel {
+        ak_gemm_bias_activation(m, n, k, a, lda, w, residual, c, n, activation.kernelValue)
+        return
+      }
+      bias.withUnsafeBufferPointer { b in
+        let bias = b.baseAddress.unsafelyUnwrapped
+        if activation == .none {
+          fillRows(c, rows: m, channels: n, bias: bias, adding: residual)
+          gemm(m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: n, c: c, ldc: n, beta: 1)
+        } else {
+          fillRows(c, rows: m, channels: n, bias: bias)
+          gemm(m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: n, c: c, ldc: n, beta: 1)
+          activate(c, rows: m, channels: n, activation: activation, adding: residual)
+        }
+      }
+    }
+  }
 }

@@ -1,0 +1,45 @@
+#include "ckernels.h"
+
+/// Eight floats; lowered to one YMM register with AVX2, two XMM/NEON
+/// registers otherwise.
+typedef float ak_v8 __attribute__((vector_size(32)));
+
+#if defined(__x86_64__) && defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define AK_DW(name) ak_depthwise_avx2_##name
+#define AK_MADD(acc, x, w) __builtin_elementwise_fma((x), (w), (acc))
+#include "depthwise_impl.h"
+#undef AK_DW
+#undef AK_MADD
+#pragma clang attribute pop
+#define AK_HAS_AVX2_PATH 1
+#endif
+
+// Portable copy: SSE2 on x86_64, NEON on aarch64 (which contracts the
+// multiply-add into FMLA). Its helpers that pass `ak_v8` by value are static
+// and always inlined, so no call ever uses the 32-byte vector ABI that
+// -Wpsabi warns about on x86_64 without AVX.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpsabi"
+#define AK_DW(name) ak_depthwise_portable_##name
+#define AK_MADD(acc, x, w) ((acc) + (x) * (w))
+#include "depthwise_impl.h"
+#undef AK_DW
+#undef AK_MADD
+#pragma clang diagnostic pop
+
+void ak_depthwise_conv2d(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels,
+                         const float *weights, const float *bias, ptrdiff_t kernel, ptrdiff_t stride,
+                         ptrdiff_t padTop, ptrdiff_t padLeft, float *output, ptrdiff_t outHeight,
+                         ptrdiff_t outWidth, ak_activation activation) {
+  if (height <= 0 || width <= 0 || channels <= 0 || kernel <= 0 || stride <= 0) return;
+#ifdef AK_HAS_AVX2_PATH
+  if (ak_cpu_has_avx2_fma()) {
+    ak_depthwise_avx2_conv(input, height, width, channels, weights, bias, kernel, stride, padTop, padLeft, output,
+                           outHeight, outWidth, activation);
+    return;
+  }
+#endif
+  ak_depthwise_portable_conv(input, height, width, channels, weights, bias, kernel, stride, padTop, padLeft, output,
+                             outHeight, outWidth, activation);
+}
