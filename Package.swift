@@ -10,6 +10,7 @@
 //   ParallelCompute         worker pool over images / query blocks; BLAS kept single-threaded
 //   FeatureExtraction       image decoding, preprocessing, kernels, backbones
 //   Density                 banks, kNN, scorers, thresholds, metrics, ColdFusion
+//   AnomalyKit              pipelines: images → features → bank / scores / heatmaps
 //   OODFront                deepfakes and identities as anomalies
 //   anomalykit              the command-line tool
 import PackageDescription
@@ -21,6 +22,7 @@ let package = Package(
     .executable(name: "anomalykit", targets: ["anomalykit"]),
     .library(name: "FeatureExtraction", targets: ["FeatureExtraction"]),
     .library(name: "Density", targets: ["Density"]),
+    .library(name: "AnomalyKit", targets: ["AnomalyKit"]),
     .library(name: "OODFront", targets: ["OODFront"]),
     .library(name: "TensorFiles", targets: ["TensorFiles"]),
   ],
@@ -45,13 +47,14 @@ let package = Package(
       name: "FeatureExtraction",
       dependencies: ["CBLAS", "CPNG", "CPNGShim", "CJPEG", "CKernels", "TensorFiles", "ParallelCompute"]),
     .target(name: "Density", dependencies: ["CBLAS", "CLAPACKE", "TensorFiles", "ParallelCompute"]),
-    .target(name: "OODFront", dependencies: ["FeatureExtraction", "Density", "TensorFiles"]),
+    .target(name: "AnomalyKit", dependencies: ["FeatureExtraction", "Density", "TensorFiles", "ParallelCompute"]),
+    .target(name: "OODFront", dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles"]),
 
     // MARK: - Command-line tool
     .executableTarget(
       name: "anomalykit",
       dependencies: [
-        "FeatureExtraction", "Density", "OODFront", "TensorFiles",
+        "AnomalyKit", "FeatureExtraction", "Density", "OODFront", "TensorFiles",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -177,6 +177,23 @@ public final class SafeTensorsFile: Sendable {
     }
   }
 
+  /// Calls `body` with an F32 tensor whose `TensorInfo` came from this file
+  /// (so it is known to exist and to be in bounds); no copy when aligned.
+  public func withFloats<R>(_ info: TensorInfo, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+    precondition(info.dtype == .f32 && tensors[info.name] == info, "tensor info must come from this file and be F32")
+    return try file.withBytes { all in
+      let raw = UnsafeRawBufferPointer(rebasing: all[(dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound)])
+      if Int(bitPattern: raw.baseAddress) % MemoryLayout<Float>.alignment == 0 {
+        return try body(raw.bindMemory(to: Float.self))
+      }
+      let copy = [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, count in
+        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
+        count = info.elementCount
+      }
+      return try copy.withUnsafeBufferPointer(body)
+    }
+  }
+
   /// Tensor `name` as `Float`s, widening F16/BF16 and rounding F64.
   ///
   /// - Parameter shape: if given, the tensor must have exactly this shape.
@@ -202,6 +219,20 @@ public final class SafeTensorsFile: Sendable {
         throw TensorFileError.unexpectedDType(path: path, tensor: name, expected: "a floating dtype", actual: info.dtype.rawValue)
       }
     }
+  }
+
+  /// Tensor `name` as `Double`s (F64 exactly; other floating dtypes widened).
+  public func doubles(_ name: String, shape expected: [Int]? = nil) throws -> [Double] {
+    let info = try info(name)
+    if let expected, expected != info.shape {
+      throw TensorFileError.unexpectedShape(path: path, tensor: name, expected: expected, actual: info.shape)
+    }
+    if info.dtype == .f64 {
+      return try withRawBytes(name) { raw in
+        (0..<info.elementCount).map { Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian) }
+      }
+    }
+    return try floats(name).map(Double.init)
   }
 
   /// Tensor `name` as `Int64`s (I64, I32 or U8).

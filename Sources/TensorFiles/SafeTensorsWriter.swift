@@ -45,6 +45,15 @@ public struct SafeTensorsWriter: Sendable {
     try add(name, dtype: .f32, shape: shape, bytes: bytes)
   }
 
+  /// Adds an F64 tensor.
+  public mutating func add(_ name: String, doubles: [Double], shape: [Int]) throws {
+    var bytes = [UInt8](repeating: 0, count: doubles.count * 8)
+    bytes.withUnsafeMutableBytes { out in
+      for (i, v) in doubles.enumerated() { out.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+    }
+    try add(name, dtype: .f64, shape: shape, bytes: bytes)
+  }
+
   /// Adds an I64 tensor.
   public mutating func add(_ name: String, integers: [Int64], shape: [Int]) throws {
     var bytes = [UInt8](repeating: 0, count: integers.count * 8)

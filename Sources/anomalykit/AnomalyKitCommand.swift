@@ -14,6 +14,7 @@ struct AnomalyKitCommand: ParsableCommand {
     abstract: "Anomaly detection on frozen pretrained features, on the CPU.",
     version: version,
     subcommands: [
+      DemoCommand.self, FitCommand.self, ScoreCommand.self, AddCommand.self, EvalCommand.self,
       InfoCommand.self, EmbedCommand.self, ClassifyCommand.self,
     ])
 

@@ -1,0 +1,137 @@
+import Density
+import FeatureExtraction
+import ParallelCompute
+import TensorFiles
+
+/// Images in, bank or scores out: the glue between feature extraction and
+/// the density module, shared by the CLI and the service.
+public struct ImageBankPipeline: Sendable {
+  public let extractor: ImageFeatureExtractor
+  public let recipe: BankRecipe
+  let patchBuilder: PatchFeatureBuilder?
+
+  public init(model: EfficientNetLite, recipe: BankRecipe, limits: ImageLimits = ImageLimits(), batchSize: Int = 32) throws {
+    extractor = ImageFeatureExtractor(model: model, policy: recipe.resize, limits: limits, batchSize: batchSize)
+    self.recipe = recipe
+    if case .patches(let stages, _) = recipe.features {
+      let builder = PatchFeatureBuilder(stages: stages)
+      guard builder.layout(for: model) != nil else {
+        throw DensityError.invalidArgument("patch stages \(stages) are not stages of \(model.architecture) (1…\(model.stageCount))")
+      }
+      patchBuilder = builder
+    } else {
+      patchBuilder = nil
+    }
+  }
+
+  public var model: EfficientNetLite { extractor.model }
+
+  /// Metadata that ties a bank to this backbone and recipe.
+  public var provenance: [String: String] {
+    var m = recipe.metadata
+    m["backbone"] = model.architecture
+    m["weights_sha256"] = model.weightsSHA256
+    m["input_size"] = String(model.inputSize)
+    m["input_normalization"] = "(x - \(model.metadata["input_mean"] ?? "127")) / \(model.metadata["input_std"] ?? "128")"
+    return m
+  }
+
+  /// Locations per image (1 for pooled banks) and the grid.
+  public var grid: (height: Int, width: Int) {
+    guard let b = patchBuilder, let l = b.layout(for: model) else { return (1, 1) }
+    return (l.height, l.width)
+  }
+
+  /// Features of `paths`: one row per image (pooled) or one row per
+  /// location, image after image (patches).
+  public func features(_ paths: [String], progress: ((Int, Int) -> Void)? = nil) throws -> FeatureMatrix {
+    if let builder = patchBuilder {
+      var values: [Float] = []
+      var dimension = 0
+      let layers = Set(builder.stages.map { FeatureLayer.stage($0) })
+      try extractor.forEachBatch(paths, layers: layers, progress: progress) { _, output in
+        guard let maps = builder.build(output) else { return }
+        dimension = maps.channels
+        values += maps.values
+      }
+      return FeatureMatrix(rows: values.count / max(dimension, 1), columns: dimension, values: values)
+    }
+    let (dimension, values) = try extractor.vectors(paths, layer: .pooled, progress: progress)
+    return FeatureMatrix(rows: paths.count, columns: dimension, values: values)
+  }
+
+  /// Fits a bank. Patch banks are capped with a k-center-greedy coreset of
+  /// `coreset × patches` rows when `coreset` is given.
+  public static func fitBank(
+    _ features: FeatureMatrix, scorer: ScorerKind, k: Int, coreset: Double?, metadata: [String: String]
+  ) throws -> ReferenceBank {
+    var bankFeatures = features
+    var meta = metadata
+    if let fraction = coreset, fraction > 0, fraction < 1 {
+      let m = max(k, Int((Double(features.rows) * fraction).rounded()))
+      bankFeatures = features.selecting(Coreset.select(features, count: m))
+      meta["coreset_fraction"] = "\(fraction)"
+      meta["coreset_source_rows"] = String(features.rows)
+    }
+    return try ReferenceBank(fitting: bankFeatures, scorer: scorer, k: k, metadata: meta)
+  }
+
+  /// How this pipeline pools locations (nil for image banks).
+  public var pooling: PatchPooling? {
+    if case .patches(_, let pooling) = recipe.features { return pooling }
+    return nil
+  }
+
+  /// Image scores from per-row scores (pooling locations for patch banks).
+  public static func imageScores(_ rowScores: [Float], images: Int, pooling: PatchPooling?) -> [Float] {
+    guard let pooling else { return rowScores }
+    let per = rowScores.count / max(images, 1)
+    return (0..<images).map { pooling.pool(rowScores[($0 * per)..<(($0 + 1) * per)]) }
+  }
+
+  /// Fits on `features` of `images` normal images and calibrates a
+  /// threshold by cross-fitting over images.
+  public static func calibrate(
+    _ features: FeatureMatrix, images: Int, scorer: ScorerKind, k: Int, coreset: Double?, calibration: ThresholdCalibration,
+    pooling: PatchPooling?
+  ) throws -> (threshold: Float, scores: [Float]) {
+    let per = features.rows / max(images, 1)
+    let scores = try calibration.outOfFoldScores(count: images) { held, kept in
+      let keptRows = kept.flatMap { ($0 * per)..<(($0 + 1) * per) }
+      let heldRows = held.flatMap { ($0 * per)..<(($0 + 1) * per) }
+      let kk = min(k, keptRows.count)
+      let bank = try fitBank(features.selecting(keptRows), scorer: scorer, k: kk, coreset: coreset, metadata: [:])
+      return imageScores(try bank.score(features.selecting(heldRows)), images: held.count, pooling: pooling)
+    }
+    guard let t = calibration.threshold(from: scores) else {
+      throw DensityError.emptyBank(reason: "no held-out scores to calibrate a threshold")
+    }
+    return (t, scores)
+  }
+
+  /// Scores images against `bank`.
+  public func score(_ paths: [String], bank: ReferenceBank, progress: ((Int, Int) -> Void)? = nil) throws -> [ImageScore] {
+    var results: [ImageScore] = []
+    let (gh, gw) = grid
+    var start = 0
+    // Score batch by batch so patch features never pile up in memory.
+    let batch = max(1, extractor.batchSize)
+    while start < paths.count {
+      let end = min(paths.count, start + batch)
+      let chunk = Array(paths[start..<end])
+      let f = try features(chunk)
+      let rowScores = try bank.score(f, source: chunk.count == 1 ? chunk[0] : "\(chunk[0]) …")
+      let scores = Self.imageScores(rowScores, images: chunk.count, pooling: pooling)
+      let per = rowScores.count / max(chunk.count, 1)
+      for (i, path) in chunk.enumerated() {
+        results.append(
+          ImageScore(
+            path: path, score: scores[i], anomalous: bank.isAnomalous(scores[i]),
+            map: recipe.isPatchBank ? Array(rowScores[(i * per)..<((i + 1) * per)]) : nil, gridHeight: gh, gridWidth: gw))
+      }
+      progress?(end, paths.count)
+      start = end
+    }
+    return results
+  }
+}

@@ -1,0 +1,98 @@
+import TensorFiles
+
+/// Reading and writing reference banks as safetensors.
+///
+/// Tensors:
+/// - `features` F32 `[N, D]`: the normal features in the scorer's base space
+///   (raw, or L2-normalised for the normalising scorers);
+/// - `center` F32 `[D]`: the mean normalised feature (normalising scorers);
+/// - `gaussian.mean` F64 `[D]`, `gaussian.cholesky` F64 `[D, D]` (lower
+///   factor of the shrunk covariance) for `gaussian`.
+///
+/// Metadata (all strings): `format` = `bank`, `format_version` = `1`,
+/// `toolkit_version`, `scorer`, `k`, `dimension`, `count`, `normalization`
+/// (`l2` or `none`), `threshold` and its calibration keys when calibrated,
+/// plus whatever provenance the caller adds (backbone, weights_sha256,
+/// layer, resize, patch settings). Documented in Weights/FORMAT.md.
+///
+/// Python reads a bank with `safetensors.numpy.load_file(path)` or plain
+/// numpy (see Examples/python-read-bank.py).
+public enum BankFile {
+  public static let formatVersion = "1"
+
+  public static func write(_ bank: ReferenceBank, to path: String, toolkitVersion: String) throws {
+    var meta = bank.metadata
+    meta["format"] = "bank"
+    meta["format_version"] = formatVersion
+    meta["toolkit_version"] = toolkitVersion
+    meta["scorer"] = bank.scorer.rawValue
+    meta["k"] = String(bank.k)
+    meta["dimension"] = String(bank.dimension)
+    meta["count"] = String(bank.count)
+    meta["normalization"] = bank.scorer.normalizes ? "l2" : "none"
+    if let t = bank.threshold { meta["threshold"] = "\(t)" } else { meta.removeValue(forKey: "threshold") }
+    var writer = SafeTensorsWriter(metadata: meta)
+    try bank.store.withValues { v in
+      try writer.add("features", floats: Array(v), shape: [bank.count, bank.dimension])
+    }
+    if let c = bank.center { try writer.add("center", floats: c, shape: [bank.dimension]) }
+    if let g = bank.gaussian {
+      try writer.add("gaussian.mean", doubles: g.mean, shape: [g.dimension])
+      try writer.add("gaussian.cholesky", doubles: g.cholesky, shape: [g.dimension, g.dimension])
+      writer.metadata["gaussian_shrinkage"] = "\(g.shrinkage)"
+    }
+    try writer.write(to: path)
+  }
+
+  /// Loads a bank, keeping its features memory-mapped.
+  public static func read(path: String) throws -> ReferenceBank {
+    let file = try SafeTensorsFile(path: path)
+    func fail(_ reason: String) -> DensityError { .invalidBank(path: path, reason: reason) }
+    guard file.metadata["format"] == "bank" else {
+      throw fail("metadata 'format' is '\(file.metadata["format"] ?? "(missing)")', expected 'bank' (is this a weights or detector file?)")
+    }
+    guard file.metadata["format_version"] == formatVersion else {
+      throw fail("format_version '\(file.metadata["format_version"] ?? "(missing)")' is not supported (this toolkit reads version \(formatVersion))")
+    }
+    guard let scorerName = file.metadata["scorer"], let scorer = ScorerKind(rawValue: scorerName) else {
+      throw fail("unknown scorer '\(file.metadata["scorer"] ?? "(missing)")'")
+    }
+    guard let k = Int(file.metadata["k"] ?? ""), k >= 1 else { throw fail("metadata 'k' must be a positive integer") }
+    let info = try file.info("features")
+    guard info.dtype == .f32, info.shape.count == 2, info.shape[0] > 0, info.shape[1] > 0 else {
+      throw fail("'features' must be a non-empty F32 [N, D] tensor, found \(info.dtype.rawValue) \(info.shape)")
+    }
+    let store = FeatureStore(file: file, info: info)
+    if scorer.usesNeighbors && k > store.rows { throw DensityError.kTooLarge(k: k, bankSize: store.rows) }
+    var gaussian: GaussianDensity?
+    if scorer == .gaussian {
+      let d = store.columns
+      let mean = try file.doubles("gaussian.mean", shape: [d])
+      let chol = try file.doubles("gaussian.cholesky", shape: [d, d])
+      guard mean.allSatisfy(\.isFinite), chol.allSatisfy(\.isFinite) else { throw fail("non-finite Gaussian parameters") }
+      gaussian = GaussianDensity(dimension: d, mean: mean, cholesky: chol, shrinkage: Double(file.metadata["gaussian_shrinkage"] ?? "") ?? 0)
+    }
+    var threshold: Float?
+    if let t = file.metadata["threshold"] {
+      guard let v = Float(t), v.isFinite else { throw fail("threshold '\(t)' is not a finite number") }
+      threshold = v
+    }
+    return try ReferenceBank(scorer: scorer, k: k, store: store, threshold: threshold, metadata: file.metadata, gaussian: gaussian)
+  }
+
+  /// Refuses a bank whose provenance differs from the current run.
+  ///
+  /// - Parameter expected: metadata keys and the values this run would write
+  ///   (e.g. `backbone`, `weights_sha256`, `layer`); keys absent from the
+  ///   bank are not checked.
+  public static func checkCompatible(_ bank: ReferenceBank, path: String, expected: [String: String], dimension: Int?) throws {
+    for key in expected.keys.sorted() {
+      if let have = bank.metadata[key], let want = expected[key], have != want {
+        throw DensityError.incompatibleBank(path: path, key: key, bank: have, current: want)
+      }
+    }
+    if let dimension, dimension != bank.dimension {
+      throw DensityError.incompatibleBank(path: path, key: "dimension", bank: String(bank.dimension), current: String(dimension))
+    }
+  }
+}

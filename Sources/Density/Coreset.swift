@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import CBLAS
+import ParallelCompute
+
+/// Greedy k-center coreset selection (Sener & Savarese 2018), as PatchCore
+/// uses to cap a patch bank.
+///
+/// Starting from one seeded random row, repeatedly add the row farthest from
+/// everything selected so far:
+/// ```
+/// s_{t+1} = argmax_i min_{j ∈ S_t} ‖x_i − x_j‖²
+/// ```
+/// As in PatchCore, distances are computed on a Johnson–Lindenstrauss random
+/// projection to `projectedDimension` (default 128) to keep the cost at
+/// O(N · M · 128) for M selected rows; the selected rows keep their full
+/// features.
+public enum Coreset {
+  public static func select(
+    _ features: FeatureMatrix, count m: Int, projectedDimension: Int = 128, seed: UInt64 = 0
+  ) -> [Int] {
+    let n = features.rows
+    guard m < n else { return Array(0..<n) }
+    guard m > 0 else { return [] }
+    var rng = SplitMix64(seed: seed)
+    let d = features.columns
+    let p = min(projectedDimension, d)
+    // Gaussian random projection, scaled by 1/√p.
+    var projection = [Float](repeating: 0, count: d * p)
+    for i in 0..<(d * p) {
+      let u1 = max(Double(rng.next() >> 11) / Double(1 << 53), 1e-300)
+      let u2 = Double(rng.next() >> 11) / Double(1 << 53)
+      projection[i] = Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2) / Double(p).squareRoot())
+    }
+    // z = X · P, one GEMM per worker over a slice of rows.
+    var z = [Float](repeating: 0, count: n * p)
+    features.values.withUnsafeBufferPointer { xb in
+      projection.withUnsafeBufferPointer { pb in
+        z.withUnsafeMutableBufferPointer { zb in
+          let x = SharedReadOnlyBuffer(xb)
+          let pr = SharedReadOnlyBuffer(pb)
+          let out = SharedBuffer(zb)
+          ParallelFor.chunks(count: n) { rows in
+            cblas_sgemm(
+              CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(p), Int32(d), 1, x.base + rows.lowerBound * d,
+              Int32(d), pr.base, Int32(p), 0, out.base + rows.lowerBound * p, Int32(p))
+          }
+        }
+      }
+    }
+    var minDistance = [Float](repeating: .infinity, count: n)
+    var selected: [Int] = []
+    selected.reserveCapacity(m)
+    var current = Int(rng.next() % UInt64(n))
+    let workers = ParallelFor.defaultWorkers
+    var bestPerWorker = [(Float, Int)](repeating: (-1, -1), count: workers)
+    z.withUnsafeBufferPointer { zb in
+      minDistance.withUnsafeMutableBufferPointer { mb in
+        bestPerWorker.withUnsafeMutableBufferPointer { bb in
+          let zs = SharedReadOnlyBuffer(zb)
+          let md = SharedBuffer(mb)
+          let best = SharedBuffer(bb)
+          for _ in 0..<m {
+            selected.append(current)
+            let c0 = current
+            // A selected row is never picked again, even when every row left
+            // is a duplicate of the selection (all at distance 0).
+            md[c0] = -.infinity
+            // Update every row's distance to the selection with the newest
+            // member, and find the farthest row, in parallel chunks.
+            ParallelFor.run(workers: workers) { w in
+              let lo = n * w / workers
+              let hi = n * (w + 1) / workers
+              var bestDistance: Float = -1
+              var bestIndex = -1
+              let centre = zs.base + c0 * p
+              for i in lo..<hi {
+                let s = squaredDistance(zs.base + i * p, centre, count: p)
+                if s < md[i] { md[i] = s }
+                if md[i] > bestDistance {
+                  bestDistance = md[i]
+                  bestIndex = i
+                }
+              }
+              best[w] = (bestDistance, bestIndex)
+            }
+            var top: (Float, Int) = (-1, -1)
+            for w in 0..<workers where best[w].1 >= 0 && best[w].0 > top.0 { top = best[w] }
+            current = top.1
+          }
+        }
+      }
+    }
+    return selected
+  }
+}
+
+/// ‖a − b‖² over `count` floats, eight lanes at a time (explicit SIMD: the
+/// compiler may not reorder a float reduction by itself).
+@inline(__always)
+func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+  var acc = SIMD8<Float>(repeating: 0)
+  var c = 0
+  while c + 8 <= count {
+    let t = UnsafeRawPointer(a + c).loadUnaligned(as: SIMD8<Float>.self) - UnsafeRawPointer(b + c).loadUnaligned(as: SIMD8<Float>.self)
+    acc += t * t
+    c += 8
+  }
+  var s = acc.sum()
+  while c < count {
+    let t = a[c] - b[c]
+    s += t * t
+    c += 1
+  }
+  return s
+}

@@ -1,0 +1,53 @@
+/// A row-major `rows × columns` matrix of features, one row per sample.
+public struct FeatureMatrix: Sendable, Equatable {
+  public let rows: Int
+  public let columns: Int
+  public var values: [Float]
+
+  public init(rows: Int, columns: Int, values: [Float]) {
+    precondition(values.count == rows * columns, "FeatureMatrix needs rows × columns values")
+    self.rows = rows
+    self.columns = columns
+    self.values = values
+  }
+
+  public subscript(row r: Int) -> ArraySlice<Float> { values[(r * columns)..<((r + 1) * columns)] }
+
+  /// The index of the first non-finite value, if any.
+  public var firstNonFinite: Int? { values.firstIndex { !$0.isFinite } }
+
+  /// The rows in `indices`, in that order.
+  public func selecting(_ indices: [Int]) -> FeatureMatrix {
+    var out: [Float] = []
+    out.reserveCapacity(indices.count * columns)
+    for i in indices { out += self[row: i] }
+    return FeatureMatrix(rows: indices.count, columns: columns, values: out)
+  }
+
+  /// Rows scaled to unit L2 norm (a zero row stays zero).
+  public func normalizedRows() -> FeatureMatrix {
+    var out = values
+    for r in 0..<rows {
+      var s: Float = 0
+      for c in 0..<columns { s += out[r * columns + c] * out[r * columns + c] }
+      let inv: Float = s > 0 ? 1 / s.squareRoot() : 0
+      for c in 0..<columns { out[r * columns + c] *= inv }
+    }
+    return FeatureMatrix(rows: rows, columns: columns, values: out)
+  }
+
+  /// The mean row.
+  public func meanRow() -> [Float] {
+    var mean = [Double](repeating: 0, count: columns)
+    for r in 0..<rows {
+      for c in 0..<columns { mean[c] += Double(values[r * columns + c]) }
+    }
+    return mean.map { Float($0 / Double(max(rows, 1))) }
+  }
+
+  /// Rows stacked: `self` on top of `other` (same column count).
+  public func appending(_ other: FeatureMatrix) -> FeatureMatrix {
+    precondition(other.columns == columns || rows == 0, "column counts differ")
+    return FeatureMatrix(rows: rows + other.rows, columns: other.columns, values: values + other.values)
+  }
+}

@@ -1,0 +1,98 @@
+/// Detection metrics, defined as scikit-learn defines them. Label 1 (true)
+/// is an anomaly; a higher score means more anomalous.
+public enum Metrics {
+  /// Area under the ROC curve, the Mann–Whitney statistic with ties
+  /// counting ½ (sklearn's `roc_auc_score`):
+  /// ```
+  /// AUROC = (Σ_{i∈pos} rank_i − n₁(n₁+1)/2) / (n₁ n₀)
+  /// ```
+  /// with average ranks for ties. `nil` when one class is empty.
+  public static func auroc(scores: [Float], labels: [Bool]) -> Double? {
+    let n1 = labels.filter { $0 }.count
+    let n0 = labels.count - n1
+    guard n1 > 0, n0 > 0 else { return nil }
+    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    var rankSum = 0.0
+    var i = 0
+    while i < order.count {
+      var j = i
+      while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+      let averageRank = Double(i + j) / 2 + 1
+      for t in i...j where labels[order[t]] { rankSum += averageRank }
+      i = j + 1
+    }
+    return (rankSum - Double(n1) * Double(n1 + 1) / 2) / (Double(n1) * Double(n0))
+  }
+
+  /// Average precision, sklearn's step-wise (not interpolated) definition:
+  /// `AP = Σ_n (R_n − R_{n−1}) P_n` over distinct score thresholds, highest
+  /// first. `nil` without positives.
+  public static func averagePrecision(scores: [Float], labels: [Bool]) -> Double? {
+    let positives = labels.filter { $0 }.count
+    guard positives > 0 else { return nil }
+    let order = scores.indices.sorted { scores[$0] > scores[$1] }
+    var tp = 0
+    var fp = 0
+    var previousRecall = 0.0
+    var ap = 0.0
+    var i = 0
+    while i < order.count {
+      var j = i
+      while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+      for t in i...j { if labels[order[t]] { tp += 1 } else { fp += 1 } }
+      let recall = Double(tp) / Double(positives)
+      let precision = Double(tp) / Double(tp + fp)
+      ap += (recall - previousRecall) * precision
+      previousRecall = recall
+      i = j + 1
+    }
+    return ap
+  }
+
+  /// F1 of the rule "anomalous when score > threshold".
+  public static func f1(scores: [Float], labels: [Bool], threshold: Float) -> Double {
+    var tp = 0
+    var fp = 0
+    var fn = 0
+    for (s, y) in zip(scores, labels) {
+      let flagged = s > threshold
+      if flagged && y { tp += 1 } else if flagged && !y { fp += 1 } else if !flagged && y { fn += 1 }
+    }
+    return tp == 0 ? 0 : 2 * Double(tp) / Double(2 * tp + fp + fn)
+  }
+
+  /// False-positive rate at the first ROC point whose true-positive rate
+  /// reaches 95%: `fpr[argmax(tpr >= 0.95)]` on sklearn's
+  /// `roc_curve(drop_intermediate=False)`. (sklearn's default drops collinear
+  /// points, which can skip the exact crossing inside a run of ties and
+  /// report a higher FPR; every distinct threshold is kept here.)
+  public static func fprAtTPR(scores: [Float], labels: [Bool], tpr target: Double = 0.95) -> Double? {
+    let positives = labels.filter { $0 }.count
+    let negatives = labels.count - positives
+    guard positives > 0, negatives > 0 else { return nil }
+    let order = scores.indices.sorted { scores[$0] > scores[$1] }
+    var tp = 0
+    var fp = 0
+    var i = 0
+    while i < order.count {
+      var j = i
+      while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+      for t in i...j { if labels[order[t]] { tp += 1 } else { fp += 1 } }
+      if Double(tp) / Double(positives) >= target { return Double(fp) / Double(negatives) }
+      i = j + 1
+    }
+    return 1
+  }
+
+  /// The q-quantile with linear interpolation between order statistics
+  /// (NumPy's default `quantile`): position `q·(n−1)`.
+  public static func quantile(_ values: [Float], _ q: Double) -> Float? {
+    guard !values.isEmpty else { return nil }
+    let sorted = values.sorted()
+    let position = min(max(q, 0), 1) * Double(sorted.count - 1)
+    let lo = Int(position.rounded(.down))
+    let hi = min(lo + 1, sorted.count - 1)
+    let t = Float(position - Double(lo))
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * t
+  }
+}

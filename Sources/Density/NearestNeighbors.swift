@@ -1,0 +1,197 @@
+import CBLAS
+import ParallelCompute
+
+/// Exact k-nearest-neighbour search under squared Euclidean distance.
+///
+/// Distances come from one GEMM per block pair:
+///
+/// ```
+/// ‖q − b‖² = ‖q‖² + ‖b‖² − 2 q·b
+/// ```
+///
+/// (clamped at 0 against rounding). Queries are taken `queryBlock` at a time
+/// and the bank `bankBlock` rows at a time, so scratch memory is
+/// `queryBlock × bankBlock` floats per worker whatever the bank size; each
+/// query keeps a sorted top-k list that is updated as blocks stream past.
+/// With many queries, workers split the queries; with few, they split the
+/// bank and their top-k lists are merged. The bank can be a memory map: it
+/// is only ever read.
+public struct NearestNeighbors: Sendable {
+  /// Query rows per block (default 256).
+  public var queryBlock: Int
+  /// Bank rows per block (default 2048): with 256 queries that is a 2 MB
+  /// distance tile, which stays in L2/L3 cache.
+  public var bankBlock: Int
+  public var workers: Int
+
+  public init(queryBlock: Int = 256, bankBlock: Int = 2048, workers: Int = ParallelFor.defaultWorkers) {
+    self.queryBlock = max(1, queryBlock)
+    self.bankBlock = max(1, bankBlock)
+    self.workers = max(1, workers)
+  }
+
+  /// Squared L2 norm of each row.
+  public static func squaredNorms(_ x: UnsafePointer<Float>, rows: Int, columns: Int) -> [Float] {
+    (0..<rows).map { r in
+      var s: Float = 0
+      let row = x + r * columns
+      for c in 0..<columns { s += row[c] * row[c] }
+      return s
+    }
+  }
+
+  /// The `k` smallest squared distances from each query to the bank,
+  /// ascending, as a `queries × k` matrix; with `indices`, also the bank
+  /// row of each.
+  ///
+  /// - Parameters:
+  ///   - bank: `bankRows × dimension` floats (any readable memory).
+  ///   - bankNorms: `squaredNorms` of the bank (cache them with the bank).
+  public func search(
+    queries: UnsafePointer<Float>, queryRows: Int, bank: UnsafePointer<Float>, bankRows: Int, bankNorms: UnsafePointer<Float>,
+    dimension: Int, k: Int
+  ) -> (distances: [Float], indices: [Int32]) {
+    precondition(k >= 1 && k <= bankRows, "1 ≤ k ≤ bank size")
+    var distances = [Float](repeating: .infinity, count: queryRows * k)
+    var indices = [Int32](repeating: -1, count: queryRows * k)
+    if queryRows == 0 { return (distances, indices) }
+    let queryNorms = Self.squaredNorms(queries, rows: queryRows, columns: dimension)
+    let q = SharedReadOnlyBuffer(UnsafeBufferPointer(start: queries, count: queryRows * dimension))
+    let b = SharedReadOnlyBuffer(UnsafeBufferPointer(start: bank, count: bankRows * dimension))
+    let bn = SharedReadOnlyBuffer(UnsafeBufferPointer(start: bankNorms, count: bankRows))
+    let queryBlock = queryBlock
+    let bankBlock = bankBlock
+    queryNorms.withUnsafeBufferPointer { qnBuffer in
+      let qn = SharedReadOnlyBuffer(qnBuffer)
+      let splitQueries = queryRows >= workers * min(queryBlock, 64)
+      if splitQueries {
+        distances.withUnsafeMutableBufferPointer { dBuffer in
+          indices.withUnsafeMutableBufferPointer { iBuffer in
+            let d = SharedBuffer(dBuffer)
+            let ix = SharedBuffer(iBuffer)
+            let blocks = (queryRows + queryBlock - 1) / queryBlock
+            let w = min(workers, blocks)
+            ParallelFor.run(workers: w) { worker in
+              let tile = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * bankBlock)
+              defer { tile.deallocate() }
+              var block = worker
+              while block < blocks {
+                let q0 = block * queryBlock
+                let q1 = min(queryRows, q0 + queryBlock)
+                Self.scan(
+                  q: q.base, qn: qn.base, q0: q0, q1: q1, b: b.base, bn: bn.base, b0: 0, b1: bankRows, dimension: dimension, k: k,
+                  bankBlock: bankBlock, tile: tile, outDistances: d.base, outIndices: ix.base)
+                block += w
+              }
+            }
+          }
+        }
+      } else {
+        // Few queries: split the bank, then merge the per-worker top-k lists.
+        let w = max(1, min(workers, bankRows / max(k, 1)))
+        var partialD = [Float](repeating: .infinity, count: w * queryRows * k)
+        var partialI = [Int32](repeating: -1, count: w * queryRows * k)
+        partialD.withUnsafeMutableBufferPointer { dBuffer in
+          partialI.withUnsafeMutableBufferPointer { iBuffer in
+            let d = SharedBuffer(dBuffer)
+            let ix = SharedBuffer(iBuffer)
+            ParallelFor.run(workers: w) { worker in
+              let b0 = bankRows * worker / w
+              let b1 = bankRows * (worker + 1) / w
+              let tile = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * bankBlock)
+              defer { tile.deallocate() }
+              var q0 = 0
+              while q0 < queryRows {
+                let q1 = min(queryRows, q0 + queryBlock)
+                Self.scan(
+                  q: q.base, qn: qn.base, q0: q0, q1: q1, b: b.base, bn: bn.base, b0: b0, b1: b1, dimension: dimension, k: k,
+                  bankBlock: bankBlock, tile: tile, outDistances: d.base + worker * queryRows * k,
+                  outIndices: ix.base + worker * queryRows * k)
+                q0 = q1
+              }
+            }
+          }
+        }
+        for qi in 0..<queryRows {
+          var list = TopK(k: k)
+          for worker in 0..<w {
+            for j in 0..<k {
+              let o = worker * queryRows * k + qi * k + j
+              list.insert(partialD[o], partialI[o])
+            }
+          }
+          for j in 0..<k {
+            distances[qi * k + j] = list.distances[j]
+            indices[qi * k + j] = list.indices[j]
+          }
+        }
+      }
+    }
+    return (distances, indices)
+  }
+
+  /// Top-k of queries `q0..<q1` against bank rows `b0..<b1`, written to
+  /// rows `q0..<q1` of the output (which must start at +∞ / −1).
+  private static func scan(
+    q: UnsafePointer<Float>, qn: UnsafePointer<Float>, q0: Int, q1: Int, b: UnsafePointer<Float>, bn: UnsafePointer<Float>,
+    b0: Int, b1: Int, dimension: Int, k: Int, bankBlock: Int, tile: UnsafeMutablePointer<Float>,
+    outDistances: UnsafeMutablePointer<Float>, outIndices: UnsafeMutablePointer<Int32>
+  ) {
+    let nq = q1 - q0
+    var lists = (0..<nq).map { _ in TopK(k: k) }
+    var s = b0
+    while s < b1 {
+      let e = min(b1, s + bankBlock)
+      let nb = e - s
+      // tile[i, j] = q_i · b_j
+      cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(nq), Int32(nb), Int32(dimension), 1, q + q0 * dimension, Int32(dimension),
+        b + s * dimension, Int32(dimension), 0, tile, Int32(nb))
+      for i in 0..<nq {
+        let row = tile + i * nb
+        let qnorm = qn[q0 + i]
+        var worst = lists[i].worst
+        for j in 0..<nb {
+          let d = max(0, qnorm + bn[s + j] - 2 * row[j])
+          if d < worst {
+            lists[i].insert(d, Int32(s + j))
+            worst = lists[i].worst
+          }
+        }
+      }
+      s = e
+    }
+    for i in 0..<nq {
+      for j in 0..<k {
+        outDistances[(q0 + i) * k + j] = lists[i].distances[j]
+        outIndices[(q0 + i) * k + j] = lists[i].indices[j]
+      }
+    }
+  }
+}
+
+/// A bounded, ascending list of the k smallest (distance, index) pairs.
+struct TopK {
+  var distances: [Float]
+  var indices: [Int32]
+
+  init(k: Int) {
+    distances = [Float](repeating: .infinity, count: k)
+    indices = [Int32](repeating: -1, count: k)
+  }
+
+  var worst: Float { distances[distances.count - 1] }
+
+  /// Inserts (d, i) if it beats the current worst; ties keep the earlier index.
+  mutating func insert(_ d: Float, _ i: Int32) {
+    var p = distances.count - 1
+    guard d < distances[p] || (d == distances[p] && i >= 0 && (indices[p] < 0 || i < indices[p])) else { return }
+    while p > 0 && (distances[p - 1] > d || (distances[p - 1] == d && indices[p - 1] > i)) {
+      distances[p] = distances[p - 1]
+      indices[p] = indices[p - 1]
+      p -= 1
+    }
+    distances[p] = d
+    indices[p] = i
+  }
+}

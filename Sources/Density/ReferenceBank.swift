@@ -1,0 +1,224 @@
+import ParallelCompute
+import TensorFiles
+
+/// A bank of normal features and the scorer that measures how far new
+/// features are from it.
+///
+/// The bank keeps its features in the scorer's base space: raw for `knn`
+/// and `gaussian`, L2-normalised for `cosine-knn`, `mean-shifted` and
+/// `angular-center`. Derived state (row norms, the center, the mean-shifted
+/// copy, the Gaussian factor) is recomputed from them, so `adding` new
+/// normals never needs a refit from images.
+///
+/// Loaded from a file, the features stay memory-mapped (`MappedFile`); only
+/// the N row norms (and, for `mean-shifted`, a shifted copy) live on the heap.
+public struct ReferenceBank: Sendable {
+  public let scorer: ScorerKind
+  /// Neighbours summed by the kNN scorers.
+  public let k: Int
+  public let dimension: Int
+  public let count: Int
+  let store: FeatureStore
+  let norms: [Float]
+  /// Mean normalised feature (normalising scorers).
+  public let center: [Float]?
+  /// ψ(b) for `mean-shifted`, with its norms.
+  let shifted: (values: [Float], norms: [Float])?
+  public let gaussian: GaussianDensity?
+  /// Scores above this are anomalous (calibrated on normal data only).
+  public var threshold: Float?
+  /// Provenance and settings, saved as safetensors metadata.
+  public var metadata: [String: String]
+  public var search = NearestNeighbors()
+
+  /// Default k for the kNN scorers: 2, as in DN2, PANDA and MSC.
+  public static let defaultK = 2
+
+  /// Fits a bank to normal features.
+  ///
+  /// - Throws: `DensityError` for an empty bank, k larger than the bank, or
+  ///   a non-finite feature.
+  public init(fitting features: FeatureMatrix, scorer: ScorerKind, k: Int = ReferenceBank.defaultK, metadata: [String: String] = [:]) throws {
+    guard features.rows > 0 else { throw DensityError.emptyBank(reason: "no normal features to fit") }
+    if let bad = features.firstNonFinite {
+      throw DensityError.nonFinite(source: "normal features", row: bad / features.columns, column: bad % features.columns)
+    }
+    if scorer.usesNeighbors && k > features.rows { throw DensityError.kTooLarge(k: k, bankSize: features.rows) }
+    guard k >= 1 else { throw DensityError.invalidArgument("k must be at least 1, got \(k)") }
+    let base = scorer.normalizes ? features.normalizedRows() : features
+    try self.init(scorer: scorer, k: k, store: FeatureStore(memory: base), threshold: nil, metadata: metadata)
+  }
+
+  init(scorer: ScorerKind, k: Int, store: FeatureStore, threshold: Float?, metadata: [String: String], gaussian: GaussianDensity? = nil) throws {
+    self.scorer = scorer
+    self.k = k
+    self.store = store
+    self.dimension = store.columns
+    self.count = store.rows
+    self.threshold = threshold
+    self.metadata = metadata
+    norms = store.withValues { NearestNeighbors.squaredNorms($0.baseAddress.unsafelyUnwrapped, rows: store.rows, columns: store.columns) }
+    if scorer.normalizes {
+      let c = store.withValues { v -> [Float] in
+        var mean = [Double](repeating: 0, count: store.columns)
+        for r in 0..<store.rows {
+          for j in 0..<store.columns { mean[j] += Double(v[r * store.columns + j]) }
+        }
+        return mean.map { Float($0 / Double(store.rows)) }
+      }
+      center = c
+    } else {
+      center = nil
+    }
+    if scorer == .meanShifted, let c = center {
+      let values = store.withValues { v in Self.meanShift(v, rows: store.rows, columns: store.columns, center: c) }
+      let n = values.withUnsafeBufferPointer { NearestNeighbors.squaredNorms($0.baseAddress.unsafelyUnwrapped, rows: store.rows, columns: store.columns) }
+      shifted = (values, n)
+    } else {
+      shifted = nil
+    }
+    if scorer == .gaussian {
+      self.gaussian = try gaussian ?? GaussianDensity.fit(store.matrix())
+    } else {
+      self.gaussian = nil
+    }
+  }
+
+  /// ψ(v) = (v − c) / ‖v − c‖ for each (already normalised) row.
+  static func meanShift(_ v: UnsafeBufferPointer<Float>, rows: Int, columns: Int, center: [Float]) -> [Float] {
+    var out = [Float](repeating: 0, count: rows * columns)
+    for r in 0..<rows {
+      var s: Float = 0
+      for j in 0..<columns {
+        let x = v[r * columns + j] - center[j]
+        out[r * columns + j] = x
+        s += x * x
+      }
+      let inv: Float = s > 0 ? 1 / s.squareRoot() : 0
+      for j in 0..<columns { out[r * columns + j] *= inv }
+    }
+    return out
+  }
+
+  /// Checks that `queries` can be scored against this bank.
+  public func validate(_ queries: FeatureMatrix, source: String) throws {
+    guard queries.columns == dimension || queries.rows == 0 else {
+      throw DensityError.dimensionMismatch(source: source, expected: dimension, actual: queries.columns)
+    }
+    if let bad = queries.firstNonFinite {
+      throw DensityError.nonFinite(source: source, row: bad / queries.columns, column: bad % queries.columns)
+    }
+  }
+
+  /// Anomaly scores of each row of `queries` (higher = more anomalous).
+  public func score(_ queries: FeatureMatrix, source: String = "queries") throws -> [Float] {
+    try validate(queries, source: source)
+    if queries.rows == 0 { return [] }
+    switch scorer {
+    case .knn:
+      return sumOfNearest(queries.values, rows: queries.rows, bank: nil)
+    case .cosineKNN:
+      return sumOfNearest(queries.normalizedRows().values, rows: queries.rows, bank: nil)
+    case .meanShifted:
+      let q = queries.normalizedRows().values.withUnsafeBufferPointer {
+        Self.meanShift($0, rows: queries.rows, columns: dimension, center: center ?? [])
+      }
+      return sumOfNearest(q, rows: queries.rows, bank: shifted)
+    case .angularCenter:
+      let c = center ?? []
+      let cn = c.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      let q = queries.normalizedRows()
+      return (0..<q.rows).map { r in
+        var dot: Float = 0
+        for j in 0..<dimension { dot += q.values[r * dimension + j] * c[j] }
+        return 1 - (cn > 0 ? dot / cn : 0)
+      }
+    case .gaussian:
+      return gaussian?.score(queries) ?? []
+    }
+  }
+
+  /// Σ over the k nearest bank rows of the squared distance.
+  private func sumOfNearest(_ q: [Float], rows: Int, bank: (values: [Float], norms: [Float])?) -> [Float] {
+    let kk = min(k, count)
+    let result: (distances: [Float], indices: [Int32])
+    if let bank {
+      result = bank.values.withUnsafeBufferPointer { b in
+        bank.norms.withUnsafeBufferPointer { n in
+          q.withUnsafeBufferPointer { qb in
+            search.search(
+              queries: qb.baseAddress.unsafelyUnwrapped, queryRows: rows, bank: b.baseAddress.unsafelyUnwrapped, bankRows: count,
+              bankNorms: n.baseAddress.unsafelyUnwrapped, dimension: dimension, k: kk)
+          }
+        }
+      }
+    } else {
+      result = store.withValues { b in
+        norms.withUnsafeBufferPointer { n in
+          q.withUnsafeBufferPointer { qb in
+            search.search(
+              queries: qb.baseAddress.unsafelyUnwrapped, queryRows: rows, bank: b.baseAddress.unsafelyUnwrapped, bankRows: count,
+              bankNorms: n.baseAddress.unsafelyUnwrapped, dimension: dimension, k: kk)
+          }
+        }
+      }
+    }
+    return (0..<rows).map { r in (0..<kk).reduce(Float(0)) { $0 + result.distances[r * kk + $1] } }
+  }
+
+  /// A new bank holding these normals plus `features`, with derived state
+  /// recomputed. The threshold is kept; callers recalibrate if they can.
+  public func adding(_ features: FeatureMatrix, source: String = "new normal features") throws -> ReferenceBank {
+    try validate(features, source: source)
+    let base = scorer.normalizes ? features.normalizedRows() : features
+    let merged = store.matrix().appending(base)
+    return try ReferenceBank(scorer: scorer, k: k, store: FeatureStore(memory: merged), threshold: threshold, metadata: metadata)
+  }
+
+  /// The bank's features in its base space.
+  public var features: FeatureMatrix { store.matrix() }
+
+  /// Whether a verdict is possible.
+  public func isAnomalous(_ score: Float) -> Bool? {
+    threshold.map { score > $0 }
+  }
+}
+
+/// Where a bank's features live: on the heap after a fit, or in a memory
+/// map after a load.
+final class FeatureStore: Sendable {
+  enum Backing: Sendable {
+    case memory([Float])
+    case mapped(SafeTensorsFile, TensorInfo)
+  }
+
+  let rows: Int
+  let columns: Int
+  let backing: Backing
+
+  init(memory matrix: FeatureMatrix) {
+    rows = matrix.rows
+    columns = matrix.columns
+    backing = .memory(matrix.values)
+  }
+
+  /// - Precondition: `info` is an F32 `rows × columns` tensor of `file`.
+  init(file: SafeTensorsFile, info: TensorInfo) {
+    rows = info.shape.first ?? 0
+    columns = info.shape.count > 1 ? info.shape[1] : 0
+    backing = .mapped(file, info)
+  }
+
+  func withValues<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+    switch backing {
+    case .memory(let values):
+      return try values.withUnsafeBufferPointer(body)
+    case .mapped(let file, let info):
+      return try file.withFloats(info, body)
+    }
+  }
+
+  func matrix() -> FeatureMatrix {
+    withValues { FeatureMatrix(rows: rows, columns: columns, values: Array($0)) }
+  }
+}

@@ -1,0 +1,121 @@
+import AnomalyKit
+import ArgumentParser
+import Density
+import FeatureExtraction
+import Foundation
+import TensorFiles
+
+/// `anomalykit fit NORMAL_IMAGES_OR_DIRS... --out BANK.safetensors`.
+struct FitCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fit",
+    abstract: "Fit a reference bank on normal images (no anomalies needed).",
+    discussion: """
+      Image banks hold one pooled 1280-d feature per image. Patch banks (--patches) hold per-location \
+      features of stages 3 and 5 (28×28 locations of 152-d at 224 px) and score each location; the image \
+      score pools them (max by default). --holdout/--fpr calibrate a threshold on normal data only, so that \
+      'score' can say anomalous: true/false.
+      """)
+
+  @Argument(help: "Normal images or folders of them.")
+  var inputs: [String] = []
+
+  @Option(name: .long, help: "Where to write the bank (.safetensors).")
+  var out: String
+
+  @Option(name: .long, help: "knn | cosine-knn | mean-shifted | angular-center | gaussian.")
+  var scorer: ScorerKind?
+
+  @Option(name: .long, help: "Neighbours summed by the kNN scorers (default 2 for image banks, 1 for patch banks).")
+  var k: Int?
+
+  @Flag(name: .long, help: "Build a patch bank (per-location features) instead of an image bank.")
+  var patches = false
+
+  @Option(name: .long, parsing: .upToNextOption, help: "Stages whose maps form patch features (default 3 5).")
+  var stage: [Int] = []
+
+  @Option(name: .long, help: "Patch pooling into an image score: max, mean or topQ (e.g. top0.1).")
+  var pooling: String = "max"
+
+  @Option(name: .long, help: "Keep this fraction of patches, chosen by k-center-greedy coreset (patch banks; default 0.01).")
+  var coreset: Double?
+
+  @Option(name: .long, help: "Fraction of normals held out per fold to calibrate the threshold (0 = no threshold).")
+  var holdout: Double = 0.1
+
+  @Option(name: .long, help: "Target false-positive rate of the threshold on normal data.")
+  var fpr: Double = 0.01
+
+  @Option(name: .long, help: "Seed for the calibration folds and the coreset.")
+  var seed: UInt64 = 0
+
+  @Option(name: .customLong("from-npy"), help: "Fit on an N×D .npy of features instead of images.")
+  var fromNPY: String?
+
+  @OptionGroup var image: ImageOptions
+
+  func validate() throws {
+    guard fromNPY != nil || !inputs.isEmpty else { throw ValidationError("give normal images or folders, or --from-npy") }
+    guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
+    if let k, k < 1 { throw ValidationError("--k must be at least 1") }
+    guard (0..<1).contains(holdout) else { throw ValidationError("--holdout must be in [0, 1)") }
+    guard fpr > 0 && fpr < 1 else { throw ValidationError("--fpr must be in (0, 1)") }
+    if let c = coreset, !(c > 0 && c <= 1) { throw ValidationError("--coreset must be in (0, 1]") }
+    if PatchPooling(pooling) == nil { throw ValidationError("--pooling must be max, mean or topQ with 0 < Q ≤ 1") }
+    if patches && fromNPY != nil { throw ValidationError("--patches needs images, not --from-npy") }
+    for s in stage where !(1...7).contains(s) { throw ValidationError("--stage \(s): stages are 1…7") }
+  }
+
+  func run() throws {
+    let scorer = self.scorer ?? .cosineKNN
+    let k = self.k ?? (patches ? 1 : ReferenceBank.defaultK)
+    let features: FeatureMatrix
+    var metadata: [String: String]
+    var images: Int
+    var pipeline: ImageBankPipeline?
+    if let npy = fromNPY {
+      try OutputPath.check(out, inputs: [npy])
+      features = try readFeatureMatrix(npy)
+      images = features.rows
+      metadata = ["backbone": "external", "layer": "external", "source_features": npy]
+    } else {
+      let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
+      try OutputPath.check(out, inputs: paths)
+      let recipe = BankRecipe(
+        features: patches ? .patches(stages: stage.isEmpty ? [3, 5] : stage, pooling: PatchPooling(pooling) ?? .max) : .pooled,
+        resize: image.resize)
+      let model = try EfficientNetLite(path: try image.weightsPath())
+      let p = try ImageBankPipeline(model: model, recipe: recipe, limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
+      let progress = Progress("fit: features", total: paths.count)
+      features = try p.features(paths) { done, _ in progress.update(done) }
+      images = paths.count
+      metadata = p.provenance
+      metadata["fit_images"] = String(paths.count)
+      pipeline = p
+    }
+    if scorer.usesNeighbors && k > features.rows {
+      throw CLIError("k = \(k) is larger than the bank (\(features.rows) features); use --k \(features.rows) or fewer")
+    }
+    let coresetFraction = patches ? (coreset ?? 0.01) : coreset
+    var bank = try ImageBankPipeline.fitBank(features, scorer: scorer, k: k, coreset: coresetFraction, metadata: metadata)
+    if holdout > 0 {
+      let calibration = ThresholdCalibration(holdout: holdout, fpr: fpr, seed: seed)
+      if images < 2 * calibration.folds {
+        warn("warning: only \(images) normal images for \(calibration.folds) calibration folds; the threshold is rough")
+      }
+      if images >= 2 {
+        let (threshold, scores) = try ImageBankPipeline.calibrate(
+          features, images: images, scorer: scorer, k: k, coreset: coresetFraction, calibration: calibration,
+          pooling: pipeline?.pooling)
+        bank.threshold = threshold
+        for (key, value) in calibration.metadata(threshold: threshold, scores: scores.count) { bank.metadata[key] = value }
+      } else {
+        warn("warning: a single normal image cannot calibrate a threshold; verdicts will be null")
+      }
+    }
+    try BankFile.write(bank, to: out, toolkitVersion: AnomalyKitCommand.version)
+    let t = bank.threshold.map { String(format: "%.6g", $0) } ?? "none"
+    warn("wrote \(out): \(bank.count)×\(bank.dimension) \(scorer.rawValue) bank (k = \(bank.k)), threshold \(t)")
+  }
+}

@@ -1,0 +1,49 @@
+import AnomalyKit
+import ArgumentParser
+import Density
+import FeatureExtraction
+import Foundation
+import TensorFiles
+
+extension ScorerKind: ExpressibleByArgument {}
+
+/// Loads a bank and the pipeline that reproduces its features.
+struct LoadedBank {
+  let bank: ReferenceBank
+  let path: String
+  let pipeline: ImageBankPipeline?
+
+  /// - Parameter needsImages: false when features come from a .npy.
+  init(path: String, image: ImageOptions, needsImages: Bool) throws {
+    self.path = path
+    bank = try BankFile.read(path: path)
+    guard needsImages else {
+      pipeline = nil
+      return
+    }
+    if bank.metadata["backbone"] == "external" {
+      throw CLIError("\(path): bank was fitted on external features (--from-npy); score it with --from-npy too")
+    }
+    let recipe = try BankRecipe(metadata: bank.metadata, path: path)
+    let model = try EfficientNetLite(path: try image.weightsPath())
+    let p = try ImageBankPipeline(
+      model: model, recipe: recipe, limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
+    var expected = ["backbone": model.architecture, "weights_sha256": model.weightsSHA256]
+    expected["input_size"] = String(model.inputSize)
+    let dimension = recipe.isPatchBank ? PatchFeatureBuilder(stages: { if case .patches(let s, _) = recipe.features { return s } else { return [] } }()).layout(for: model)?.dimension : model.featureDimension
+    try BankFile.checkCompatible(bank, path: path, expected: expected, dimension: dimension)
+    pipeline = p
+  }
+}
+
+/// Reads an N×D feature matrix from .npy (or the `features` tensor of a .safetensors).
+func readFeatureMatrix(_ path: String) throws -> FeatureMatrix {
+  if path.hasSuffix(".safetensors") {
+    let file = try SafeTensorsFile(path: path)
+    let info = try file.info("features")
+    guard info.shape.count == 2 else { throw CLIError("\(path): 'features' must be 2-D, found \(info.shape)") }
+    return FeatureMatrix(rows: info.shape[0], columns: info.shape[1], values: try file.floats("features"))
+  }
+  let (rows, columns, values) = try NPYFile.read(path: path)
+  return FeatureMatrix(rows: rows, columns: columns, values: values)
+}

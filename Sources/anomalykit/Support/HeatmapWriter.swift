@@ -1,0 +1,42 @@
+import AnomalyKit
+import FeatureExtraction
+import Foundation
+
+/// Writes `<folder>/<image name>.heatmap.png` for each scored image: the
+/// patch scores upsampled to the image and blended over it. Colours run from
+/// 0 (blue) to 2 × the bank's threshold (red), so red is well past the
+/// threshold; without a threshold, from 0 to the run's largest score.
+enum HeatmapWriter {
+  static func prepare(folder: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+      guard isDirectory.boolValue else { throw CLIError("\(folder): --heatmaps must be a folder, found a file") }
+      return
+    }
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    } catch {
+      throw CLIError("\(folder): cannot create heatmap folder: \(error.localizedDescription)")
+    }
+  }
+
+  @discardableResult
+  static func write(_ results: [ImageScore], folder: String, threshold: Float?, limits: ImageLimits) throws -> Int {
+    let top = threshold.map { 2 * $0 } ?? (results.compactMap { $0.map?.max() }.max() ?? 1)
+    var used: [String: Int] = [:]
+    var count = 0
+    for r in results {
+      guard let map = r.map else { continue }
+      let image = try ImageDecoder.decode(path: r.path, limits: limits)
+      let dense = Heatmap.upsample(map, gridHeight: r.gridHeight, gridWidth: r.gridWidth, width: image.width, height: image.height)
+      let overlay = Heatmap.overlay(image, map: dense, range: 0...max(top, 1e-12))
+      let stem = ((r.path as NSString).lastPathComponent as NSString).deletingPathExtension
+      let n = used[stem, default: 0]
+      used[stem] = n + 1
+      let name = n == 0 ? "\(stem).heatmap.png" : "\(stem)-\(n).heatmap.png"
+      try ImageEncoder.writePNG(overlay, to: folder + "/" + name)
+      count += 1
+    }
+    return count
+  }
+}
