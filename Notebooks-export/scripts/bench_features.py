@@ -95,6 +95,13 @@ def main():
         + [os.path.join(FIXTURES, n + ".png") for n in IMAGES]
         + ["--batch", str(BATCH), "--threads", str(THREADS), "--seconds", str(a.seconds)]))
     results["anomalykit"] = swift
+    # The portable path (OpenBLAS sgemm + SSE2 depthwise), used on CPUs without AVX2+FMA.
+    portable = json.loads(subprocess.check_output(
+        [a.bench, "features", os.path.join(REPO, "Weights", "efficientnet-lite0.safetensors")]
+        + [os.path.join(FIXTURES, n + ".png") for n in IMAGES]
+        + ["--batch", str(BATCH), "--threads", str(THREADS), "--seconds", str(a.seconds)],
+        env=dict(os.environ, ANOMALYKIT_KERNELS="portable")))
+    results["anomalykit_portable_kernels"] = portable
     gflop = swift["gflop_per_image"]
     for name, fn in [("pytorch", torch_run), ("onnxruntime", ort_run)]:
         median, runs = timed(fn, a.seconds)
@@ -103,6 +110,7 @@ def main():
                          "achieved_gflops": ips * gflop}
     for name in ["pytorch", "onnxruntime"]:
         results["anomalykit_vs_" + name] = swift["images_per_second"] / results[name]["images_per_second"]
+        results["anomalykit_portable_vs_" + name] = portable["images_per_second"] / results[name]["images_per_second"]
     results["anomalykit_fraction_of_sgemm_peak"] = swift["achieved_gflops"] / results["sgemm_2048_gflops"]
     out = os.path.join(REPO, "Notebooks-export", "results", "features-benchmark.json")
     with open(out + ".tmp", "w") as f:

@@ -53,15 +53,27 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default="/tmp/anomalykit-cifar")
     ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release", "anomalykit"))
+    ap.add_argument("--flip-average", action="store_true", help="average features with the mirror image's")
+    ap.add_argument("--weights", help="other EfficientNet-Lite weights (e.g. lite2)")
+    ap.add_argument("--input-size", type=int)
+    ap.add_argument("--scorers", nargs="+", default=SCORERS)
+    ap.add_argument("--transform", default="sqrt", choices=["sqrt", "none"],
+                    help="feature transform of the bank (the toolkit's default for image banks is sqrt)")
     a = ap.parse_args()
+    extra = (["--flip-average"] if a.flip_average else []) + (["--weights", a.weights] if a.weights else []) \
+        + (["--input-size", str(a.input_size)] if a.input_size else [])
+    variant = "-".join(["lite0" if not a.weights else os.path.basename(a.weights).split(".")[0]]
+                       + (["%dpx" % a.input_size] if a.input_size else []) + (["flip"] if a.flip_average else []))
+    a.work = os.path.join(a.work, variant)
     os.makedirs(a.work, exist_ok=True)
     classes = open(os.path.join(DATA, "classes.txt")).read().split()
-    train = {c: embed(a.bin, "train", c, os.path.join(a.work, "train_%s.npy" % c)) for c in classes}
-    test = {c: embed(a.bin, "test", c, os.path.join(a.work, "test_%s.npy" % c)) for c in classes}
+    train = {c: embed(a.bin, "train", c, os.path.join(a.work, "train_%s.npy" % c), extra) for c in classes}
+    test = {c: embed(a.bin, "test", c, os.path.join(a.work, "test_%s.npy" % c), extra) for c in classes}
+    variant += "-" + a.transform
     results = {"protocol": "one-class CIFAR-10, 500 train images of the normal class, all 2,000 test images; "
-                           "EfficientNet-Lite0 pooled features, --resize stretch",
-               "scorers": {}}
-    for scorer in SCORERS:
+                           "pooled features, --resize stretch",
+               "variant": variant, "transform": a.transform, "embed_options": extra, "scorers": {}}
+    for scorer in a.scorers:
         per_class = {}
         for c in classes:
             rest = os.path.join(a.work, "rest_%s.npy" % c)
@@ -69,7 +81,7 @@ def main():
                 np.save(rest, np.concatenate([test[o] for o in classes if o != c]))
             bank = os.path.join(a.work, "bank_%s_%s.safetensors" % (scorer, c))
             run([a.bin, "fit", "--from-npy", os.path.join(a.work, "train_%s.npy" % c), "--scorer", scorer,
-                 "--holdout", "0", "--out", bank])
+                 "--transform", a.transform, "--holdout", "0", "--out", bank])
             m = json.loads(run([a.bin, "eval", "--bank", bank, "--normal-npy", os.path.join(a.work, "test_%s.npy" % c),
                                 "--anomalous-npy", rest, "--json"]))
             per_class[c] = m["auroc"]
@@ -77,18 +89,23 @@ def main():
                                       "mean_auroc": float(np.mean(list(per_class.values())))}
         print("%-15s mean AUROC %.2f" % (scorer, 100 * results["scorers"][scorer]["mean_auroc"]))
     parity = {}
+    tf = (lambda x: np.sign(x) * np.sqrt(np.abs(x))) if a.transform == "sqrt" else (lambda x: x)
     for scorer, normalize in [("knn", False), ("cosine-knn", True)]:
+        if scorer not in results["scorers"]:
+            continue
         aucs = []
         for i, c in enumerate(classes):
             q = np.concatenate([test[c]] + [test[o] for o in classes if o != c])
             y = np.r_[np.zeros(len(test[c])), np.ones(len(q) - len(test[c]))]
-            aucs.append(roc_auc_score(y, numpy_knn(train[c], q, 2, normalize)))
+            aucs.append(roc_auc_score(y, numpy_knn(tf(train[c]), tf(q), 2, normalize)))
         parity[scorer] = {"numpy_mean_auroc": float(np.mean(aucs)),
                           "anomalykit_mean_auroc": results["scorers"][scorer]["mean_auroc"],
                           "difference_points": 100 * abs(float(np.mean(aucs)) - results["scorers"][scorer]["mean_auroc"])}
     results["numpy_parity"] = parity
-    results["command"] = "python3 Notebooks-export/scripts/eval_cifar10.py"
-    out = os.path.join(REPO, "Notebooks-export", "results", "cifar10-scorers.json")
+    results["command"] = "python3 Notebooks-export/scripts/eval_cifar10.py " + " ".join(
+        ["--transform", a.transform] + (["--flip-average"] if a.flip_average else []) + (["--weights", a.weights] if a.weights else [])
+        + (["--input-size", str(a.input_size)] if a.input_size else []) + (["--scorers"] + a.scorers if a.scorers != SCORERS else []))
+    out = os.path.join(REPO, "Notebooks-export", "results", "cifar10-%s.json" % variant)
     with open(out, "w") as f:
         json.dump(results, f, indent=2, sort_keys=True)
     print(json.dumps(parity, indent=2))

@@ -58,6 +58,9 @@ def main():
     ap.add_argument("--coreset", type=float, default=0.01)
     ap.add_argument("--stages", type=int, nargs="+", default=[3, 5])
     ap.add_argument("--scorer", default="knn")
+    ap.add_argument("--input-size", type=int, default=224)
+    ap.add_argument("--coreset-method", default="greedy")
+    ap.add_argument("--transform", default="none")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tag", default="")
     ap.add_argument("--bin", default=os.path.join(REPO, ".build", "release", "anomalykit"))
@@ -74,7 +77,9 @@ def main():
     bank = os.path.join(work, "bank.safetensors")
     t0 = time.time()
     call([a.bin, "fit", "--patches", "--stage", *map(str, a.stages), "--resize", "stretch",
-          "--scorer", a.scorer, "--coreset", str(a.coreset), "--holdout", "0", "--out", bank] + train)
+          "--scorer", a.scorer, "--coreset", str(a.coreset), "--input-size", str(a.input_size), "--holdout", "0",
+          "--coreset-method", a.coreset_method, "--transform", a.transform,
+          "--out", bank] + train)
     fit_seconds = time.time() - t0
     maps_path = os.path.join(work, "maps.npy")
     heat = os.path.join(work, "heatmaps")
@@ -96,7 +101,7 @@ def main():
         w, h = Image.open(path).size
         grid = m.reshape(side, side)
         dense = zoom(grid, (h / side, w / side), order=1)[:h, :w]
-        dense = gaussian_filter(dense, sigma=4 * max(h, w) / 224)
+        dense = gaussian_filter(dense, sigma=4 * max(h, w) / a.input_size)
         mp = mask_for(path)
         gt = np.zeros((h, w), bool) if mp is None else (np.asarray(Image.open(mp).convert("L")) >= 128)
         # Subsample pixels (every 4th in each direction) to bound memory.
@@ -104,15 +109,19 @@ def main():
         pix_labels.append(gt[::4, ::4].ravel())
     pixel_auroc = roc_auc_score(np.concatenate(pix_labels), np.concatenate(pix_scores))
 
-    tag = a.tag or "stages%s-coreset%g-%s" % ("".join(map(str, a.stages)), a.coreset, a.scorer)
+    tag = a.tag or "input%d-stages%s-coreset%g%s-%s-%s" % (
+        a.input_size, "".join(map(str, a.stages)), a.coreset, "" if a.coreset_method == "greedy" else a.coreset_method,
+        a.scorer, a.transform)
     result = {
-        "protocol": "fit on seeded 80% of MT_Free (seed %d), test on remaining normals + all defects" % a.seed,
-        "stages": a.stages, "coreset": a.coreset, "scorer": a.scorer, "resize": "stretch",
+        "protocol": "fit on seeded 80%% of MT_Free (seed %d), test on remaining normals + all defects" % a.seed,
+        "stages": a.stages, "coreset": a.coreset, "scorer": a.scorer, "resize": "stretch", "input_size": a.input_size,
+        "coreset_method": a.coreset_method, "transform": a.transform,
         "n_train": len(train), "n_test_normal": len(test_normal), "n_test_defect": len(test_defect),
         "image_auroc": image_auroc, "pixel_auroc": pixel_auroc, "per_defect_image_auroc": per_class,
         "fit_seconds": fit_seconds, "score_seconds": score_seconds,
-        "command": "python3 Notebooks-export/scripts/eval_magnetic_tile.py --coreset %g --stages %s --scorer %s"
-                   % (a.coreset, " ".join(map(str, a.stages)), a.scorer),
+        "command": "python3 Notebooks-export/scripts/eval_magnetic_tile.py --coreset %g --coreset-method %s --stages %s "
+                   "--scorer %s --input-size %d --transform %s"
+                   % (a.coreset, a.coreset_method, " ".join(map(str, a.stages)), a.scorer, a.input_size, a.transform),
     }
     os.makedirs(os.path.join(REPO, "Notebooks-export", "results"), exist_ok=True)
     with open(os.path.join(REPO, "Notebooks-export", "results", "magnetic-tile-%s.json" % tag), "w") as f:

@@ -13,10 +13,13 @@ public struct BankRecipe: Sendable, Equatable {
 
   public var features: Features
   public var resize: ResizePolicy
+  /// Average pooled features over the image and its mirror (image banks).
+  public var flipAverage: Bool
 
-  public init(features: Features = .pooled, resize: ResizePolicy = .crop) {
+  public init(features: Features = .pooled, resize: ResizePolicy = .crop, flipAverage: Bool = false) {
     self.features = features
     self.resize = resize
+    self.flipAverage = flipAverage
   }
 
   public var isPatchBank: Bool {
@@ -26,7 +29,7 @@ public struct BankRecipe: Sendable, Equatable {
 
   /// Metadata keys describing the recipe.
   public var metadata: [String: String] {
-    var m = ["resize": resize.rawValue]
+    var m = ["resize": resize.rawValue, "tta": flipAverage ? "hflip" : "none"]
     switch features {
     case .pooled:
       m["layer"] = "pooled"
@@ -46,6 +49,7 @@ public struct BankRecipe: Sendable, Equatable {
       throw DensityError.invalidBank(path: path, reason: "metadata 'resize' is missing or unknown")
     }
     self.resize = resize
+    flipAverage = m["tta"] == "hflip"
     if m["patches"] == "true" {
       let stages = (m["patch_stages"] ?? "").split(separator: ",").compactMap { Int($0) }
       guard !stages.isEmpty, let pooling = PatchPooling(m["patch_pooling"] ?? "") else {

@@ -11,7 +11,9 @@ public struct ImageBankPipeline: Sendable {
   let patchBuilder: PatchFeatureBuilder?
 
   public init(model: EfficientNetLite, recipe: BankRecipe, limits: ImageLimits = ImageLimits(), batchSize: Int = 32) throws {
-    extractor = ImageFeatureExtractor(model: model, policy: recipe.resize, limits: limits, batchSize: batchSize)
+    var extractor = ImageFeatureExtractor(model: model, policy: recipe.resize, limits: limits, batchSize: batchSize)
+    extractor.flipAverage = recipe.flipAverage && !recipe.isPatchBank
+    self.extractor = extractor
     self.recipe = recipe
     if case .patches(let stages, _) = recipe.features {
       let builder = PatchFeatureBuilder(stages: stages)
@@ -63,17 +65,19 @@ public struct ImageBankPipeline: Sendable {
   /// Fits a bank. Patch banks are capped with a k-center-greedy coreset of
   /// `coreset × patches` rows when `coreset` is given.
   public static func fitBank(
-    _ features: FeatureMatrix, scorer: ScorerKind, k: Int, coreset: Double?, metadata: [String: String]
+    _ features: FeatureMatrix, scorer: ScorerKind, k: Int, coreset: Double?, coresetMethod: Coreset.Method = .greedy,
+    transform: FeatureTransform = .none, metadata: [String: String]
   ) throws -> ReferenceBank {
     var bankFeatures = features
     var meta = metadata
     if let fraction = coreset, fraction > 0, fraction < 1 {
       let m = max(k, Int((Double(features.rows) * fraction).rounded()))
-      bankFeatures = features.selecting(Coreset.select(features, count: m))
+      bankFeatures = features.selecting(Coreset.select(features, count: m, method: coresetMethod))
       meta["coreset_fraction"] = "\(fraction)"
+      meta["coreset_method"] = coresetMethod.rawValue
       meta["coreset_source_rows"] = String(features.rows)
     }
-    return try ReferenceBank(fitting: bankFeatures, scorer: scorer, k: k, metadata: meta)
+    return try ReferenceBank(fitting: bankFeatures, scorer: scorer, k: k, transform: transform, metadata: meta)
   }
 
   /// How this pipeline pools locations (nil for image banks).
@@ -93,14 +97,16 @@ public struct ImageBankPipeline: Sendable {
   /// threshold by cross-fitting over images.
   public static func calibrate(
     _ features: FeatureMatrix, images: Int, scorer: ScorerKind, k: Int, coreset: Double?, calibration: ThresholdCalibration,
-    pooling: PatchPooling?
+    pooling: PatchPooling?, transform: FeatureTransform = .none, coresetMethod: Coreset.Method = .greedy
   ) throws -> (threshold: Float, scores: [Float]) {
     let per = features.rows / max(images, 1)
     let scores = try calibration.outOfFoldScores(count: images) { held, kept in
       let keptRows = kept.flatMap { ($0 * per)..<(($0 + 1) * per) }
       let heldRows = held.flatMap { ($0 * per)..<(($0 + 1) * per) }
       let kk = min(k, keptRows.count)
-      let bank = try fitBank(features.selecting(keptRows), scorer: scorer, k: kk, coreset: coreset, metadata: [:])
+      let bank = try fitBank(
+        features.selecting(keptRows), scorer: scorer, k: kk, coreset: coreset, coresetMethod: coresetMethod, transform: transform,
+        metadata: [:])
       return imageScores(try bank.score(features.selecting(heldRows)), images: held.count, pooling: pooling)
     }
     guard let t = calibration.threshold(from: scores) else {

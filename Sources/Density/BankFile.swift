@@ -11,7 +11,7 @@ import TensorFiles
 ///
 /// Metadata (all strings): `format` = `bank`, `format_version` = `1`,
 /// `toolkit_version`, `scorer`, `k`, `dimension`, `count`, `normalization`
-/// (`l2` or `none`), `threshold` and its calibration keys when calibrated,
+/// (`l2` or `none`), `feature_transform` (`none` or `sqrt`), `threshold` and its calibration keys when calibrated,
 /// plus whatever provenance the caller adds (backbone, weights_sha256,
 /// layer, resize, patch settings). Documented in Weights/FORMAT.md.
 ///
@@ -30,6 +30,7 @@ public enum BankFile {
     meta["dimension"] = String(bank.dimension)
     meta["count"] = String(bank.count)
     meta["normalization"] = bank.scorer.normalizes ? "l2" : "none"
+    meta["feature_transform"] = bank.transform.rawValue
     if let t = bank.threshold { meta["threshold"] = "\(t)" } else { meta.removeValue(forKey: "threshold") }
     var writer = SafeTensorsWriter(metadata: meta)
     try bank.store.withValues { v in
@@ -77,7 +78,11 @@ public enum BankFile {
       guard let v = Float(t), v.isFinite else { throw fail("threshold '\(t)' is not a finite number") }
       threshold = v
     }
-    return try ReferenceBank(scorer: scorer, k: k, store: store, threshold: threshold, metadata: file.metadata, gaussian: gaussian)
+    guard let transform = FeatureTransform(rawValue: file.metadata["feature_transform"] ?? "none") else {
+      throw fail("unknown feature_transform '\(file.metadata["feature_transform"] ?? "")'")
+    }
+    return try ReferenceBank(
+      scorer: scorer, k: k, transform: transform, store: store, threshold: threshold, metadata: file.metadata, gaussian: gaussian)
   }
 
   /// Refuses a bank whose provenance differs from the current run.

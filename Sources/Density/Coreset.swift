@@ -19,6 +19,29 @@ import ParallelCompute
 /// O(N · M · 128) for M selected rows; the selected rows keep their full
 /// features.
 public enum Coreset {
+  /// How rows are chosen.
+  public enum Method: String, Sendable, CaseIterable {
+    /// k-center greedy (below): covers the feature space, O(N·M·128).
+    case greedy
+    /// A seeded uniform sample: O(N), for very large banks where greedy is
+    /// too slow on a CPU.
+    case random
+  }
+
+  /// `count` distinct rows chosen by `method`, in ascending order for `random`.
+  public static func select(
+    _ features: FeatureMatrix, count m: Int, method: Method, seed: UInt64 = 0
+  ) -> [Int] {
+    switch method {
+    case .greedy:
+      return select(features, count: m, seed: seed)
+    case .random:
+      guard m < features.rows else { return Array(0..<features.rows) }
+      var rng = SplitMix64(seed: seed)
+      return Array(rng.permutation(features.rows).prefix(max(0, m))).sorted()
+    }
+  }
+
   public static func select(
     _ features: FeatureMatrix, count m: Int, projectedDimension: Int = 128, seed: UInt64 = 0
   ) -> [Int] {

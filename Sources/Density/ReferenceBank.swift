@@ -14,6 +14,8 @@ import TensorFiles
 /// the N row norms (and, for `mean-shifted`, a shifted copy) live on the heap.
 public struct ReferenceBank: Sendable {
   public let scorer: ScorerKind
+  /// Applied to bank and query features before the scorer.
+  public let transform: FeatureTransform
   /// Neighbours summed by the kNN scorers.
   public let k: Int
   public let dimension: Int
@@ -38,19 +40,33 @@ public struct ReferenceBank: Sendable {
   ///
   /// - Throws: `DensityError` for an empty bank, k larger than the bank, or
   ///   a non-finite feature.
-  public init(fitting features: FeatureMatrix, scorer: ScorerKind, k: Int = ReferenceBank.defaultK, metadata: [String: String] = [:]) throws {
+  public init(
+    fitting features: FeatureMatrix, scorer: ScorerKind, k: Int = ReferenceBank.defaultK, transform: FeatureTransform = .none,
+    metadata: [String: String] = [:]
+  ) throws {
     guard features.rows > 0 else { throw DensityError.emptyBank(reason: "no normal features to fit") }
     if let bad = features.firstNonFinite {
       throw DensityError.nonFinite(source: "normal features", row: bad / features.columns, column: bad % features.columns)
     }
     if scorer.usesNeighbors && k > features.rows { throw DensityError.kTooLarge(k: k, bankSize: features.rows) }
     guard k >= 1 else { throw DensityError.invalidArgument("k must be at least 1, got \(k)") }
-    let base = scorer.normalizes ? features.normalizedRows() : features
-    try self.init(scorer: scorer, k: k, store: FeatureStore(memory: base), threshold: nil, metadata: metadata)
+    let base = Self.baseSpace(features, scorer: scorer, transform: transform)
+    try self.init(scorer: scorer, k: k, transform: transform, store: FeatureStore(memory: base), threshold: nil, metadata: metadata)
   }
 
-  init(scorer: ScorerKind, k: Int, store: FeatureStore, threshold: Float?, metadata: [String: String], gaussian: GaussianDensity? = nil) throws {
+  /// Features as the bank stores them: transformed, then L2-normalised for
+  /// the normalising scorers.
+  static func baseSpace(_ features: FeatureMatrix, scorer: ScorerKind, transform: FeatureTransform) -> FeatureMatrix {
+    let t = transform.apply(features)
+    return scorer.normalizes ? t.normalizedRows() : t
+  }
+
+  init(
+    scorer: ScorerKind, k: Int, transform: FeatureTransform, store: FeatureStore, threshold: Float?, metadata: [String: String],
+    gaussian: GaussianDensity? = nil
+  ) throws {
     self.scorer = scorer
+    self.transform = transform
     self.k = k
     self.store = store
     self.dimension = store.columns
@@ -111,9 +127,10 @@ public struct ReferenceBank: Sendable {
   }
 
   /// Anomaly scores of each row of `queries` (higher = more anomalous).
-  public func score(_ queries: FeatureMatrix, source: String = "queries") throws -> [Float] {
-    try validate(queries, source: source)
-    if queries.rows == 0 { return [] }
+  public func score(_ raw: FeatureMatrix, source: String = "queries") throws -> [Float] {
+    try validate(raw, source: source)
+    if raw.rows == 0 { return [] }
+    let queries = transform.apply(raw)
     switch scorer {
     case .knn:
       return sumOfNearest(queries.values, rows: queries.rows, bank: nil)
@@ -170,12 +187,14 @@ public struct ReferenceBank: Sendable {
   /// recomputed. The threshold is kept; callers recalibrate if they can.
   public func adding(_ features: FeatureMatrix, source: String = "new normal features") throws -> ReferenceBank {
     try validate(features, source: source)
-    let base = scorer.normalizes ? features.normalizedRows() : features
+    let base = Self.baseSpace(features, scorer: scorer, transform: transform)
     let merged = store.matrix().appending(base)
-    return try ReferenceBank(scorer: scorer, k: k, store: FeatureStore(memory: merged), threshold: threshold, metadata: metadata)
+    return try ReferenceBank(
+      scorer: scorer, k: k, transform: transform, store: FeatureStore(memory: merged), threshold: threshold, metadata: metadata)
   }
 
-  /// The bank's features in its base space.
+  /// The bank's features in its base space (transformed and, for the
+  /// normalising scorers, L2-normalised).
   public var features: FeatureMatrix { store.matrix() }
 
   /// Whether a verdict is possible.

@@ -64,7 +64,12 @@ public final class EfficientNetLite: Sendable {
   private let file: SafeTensorsFile
 
   /// Loads and folds the weights of `file`.
-  public init(weights file: SafeTensorsFile) throws {
+  ///
+  /// - Parameter inputSize: square input side; default the file's
+  ///   `input_size` (224 for lite0). The network is fully convolutional up to
+  ///   the pooling, so larger inputs give finer stage maps (e.g. 448 → a
+  ///   56×56 stage-3 map), at a quadratic cost.
+  public init(weights file: SafeTensorsFile, inputSize: Int? = nil) throws {
     self.file = file
     let path = file.path
     self.path = path
@@ -76,7 +81,11 @@ public final class EfficientNetLite: Sendable {
       throw BackboneError.unsupportedArchitecture(path: path, architecture: arch)
     }
     architecture = arch
-    inputSize = Int(file.metadata["input_size"] ?? "") ?? 224
+    let native = Int(file.metadata["input_size"] ?? "") ?? 224
+    self.inputSize = inputSize ?? native
+    guard self.inputSize >= 32, self.inputSize <= 2048 else {
+      throw BackboneError.malformedWeights(path: path, reason: "input size \(self.inputSize) outside 32…2048")
+    }
     let eps = Float(file.metadata["bn_eps"] ?? "") ?? 1e-3
     if let json = file.metadata["imagenet_classes"], case .array(let names)? = try? JSONValue.parse(json) {
       classNames = names.compactMap(\.stringValue)
@@ -194,8 +203,8 @@ public final class EfficientNetLite: Sendable {
     classifierBias = try file.floats("_fc.bias", shape: [classCount])
   }
 
-  public convenience init(path: String) throws {
-    try self.init(weights: SafeTensorsFile(path: path))
+  public convenience init(path: String, inputSize: Int? = nil) throws {
+    try self.init(weights: SafeTensorsFile(path: path), inputSize: inputSize)
   }
 
   /// SHA-256 of the weight file (recorded in banks and detectors).

@@ -14,6 +14,10 @@ public struct ImageFeatureExtractor: Sendable {
   /// per-call setup, small enough that a batch of 224² inputs is ~19 MB.
   public var batchSize: Int
   public var workers: Int
+  /// Test-time augmentation: average the pooled feature of each image with
+  /// that of its mirror image (left–right). Applies to `pooled` (and hence
+  /// `logits`); stage maps are always those of the unflipped image.
+  public var flipAverage = false
 
   public init(
     model: EfficientNetLite, policy: ResizePolicy = .crop, limits: ImageLimits = ImageLimits(), batchSize: Int = 32,
@@ -62,11 +66,35 @@ public struct ImageFeatureExtractor: Sendable {
       let end = min(paths.count, start + batchSize)
       let batch = Array(paths[start..<end])
       let input = try inputs(for: batch)
-      let output = model.forward(input, count: batch.count, layers: layers, workers: workers)
+      let wantsPooled = layers.contains(.pooled) || layers.contains(.logits)
+      let runLayers = flipAverage && wantsPooled ? layers.union([.pooled]) : layers
+      var output = model.forward(input, count: batch.count, layers: runLayers, workers: workers)
+      if flipAverage && wantsPooled, var pooled = output.pooled {
+        let mirrored = model.forward(Self.mirrored(input, size: preprocessor.inputSize), count: batch.count, layers: [.pooled], workers: workers)
+        for i in 0..<pooled.count { pooled[i] = (pooled[i] + (mirrored.pooled?[i] ?? pooled[i])) * 0.5 }
+        output.pooled = layers.contains(.pooled) ? pooled : nil
+        if layers.contains(.logits) { output.logits = model.classify(pooled: pooled, count: batch.count) }
+      }
       try body(start..<end, output)
       progress?(end, paths.count)
       start = end
     }
+  }
+
+  /// Each `size × size × 3` HWC image of `input` mirrored left–right.
+  static func mirrored(_ input: [Float], size: Int) -> [Float] {
+    var out = input
+    let row = size * 3
+    for start in stride(from: 0, to: input.count, by: row) {
+      for x in 0..<size {
+        let src = start + (size - 1 - x) * 3
+        let dst = start + x * 3
+        out[dst] = input[src]
+        out[dst + 1] = input[src + 1]
+        out[dst + 2] = input[src + 2]
+      }
+    }
+    return out
   }
 
   /// One feature vector per path for `layer`, as a row-major

@@ -6,6 +6,7 @@
 // Prints one JSON object per run on stdout. The Python drivers in
 // Notebooks-export/scripts run this and the peers in the same session.
 import CBLAS
+import Density
 import FeatureExtraction
 import Foundation
 import ParallelCompute
@@ -84,7 +85,57 @@ func features() throws {
   print(String(decoding: data, as: UTF8.self))
 }
 
+/// Exact kNN throughput: `anomalykit-bench knn BANK.npy QUERIES.npy [--k 2] [--threads 2]`.
+/// Times `NearestNeighbors.search` alone (inputs already in memory), best of
+/// `--repeats` runs, and reports queries/s and the GEMM rate.
+func knn() throws {
+  let args = positional()
+  guard args.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: anomalykit-bench knn BANK.npy QUERIES.npy\n".utf8))
+    exit(2)
+  }
+  let k = Int(option("--k", 2))
+  let threads = Int(option("--threads", 2))
+  let repeats = Int(option("--repeats", 3))
+  let bank = try NPYFile.read(path: args[0])
+  let queries = try NPYFile.read(path: args[1])
+  guard bank.rows >= k, queries.rows > 0, bank.columns == queries.columns else {
+    FileHandle.standardError.write(Data("knn: need a bank of at least k rows and queries of the same width\n".utf8))
+    exit(1)
+  }
+  let search = NearestNeighbors(queryBlock: Int(option("--query-block", 1024)), bankBlock: Int(option("--bank-block", 4096)), workers: threads)
+  let norms = bank.values.withUnsafeBufferPointer { NearestNeighbors.squaredNorms($0.baseAddress!, rows: bank.rows, columns: bank.columns) }
+  var best = Double.infinity
+  var first: [Float] = []
+  for _ in 0..<repeats {
+    let t0 = now()
+    let r = bank.values.withUnsafeBufferPointer { b in
+      norms.withUnsafeBufferPointer { n in
+        queries.values.withUnsafeBufferPointer { q in
+          search.search(
+            queries: q.baseAddress!, queryRows: queries.rows, bank: b.baseAddress!, bankRows: bank.rows, bankNorms: n.baseAddress!,
+            dimension: bank.columns, k: k)
+        }
+      }
+    }
+    best = min(best, now() - t0)
+    if first.isEmpty { first = r.distances }
+  }
+  if let out = CommandLine.arguments.firstIndex(of: "--distances-out").map({ CommandLine.arguments[$0 + 1] }) {
+    try NPYFile.write(rows: queries.rows, columns: k, values: first, to: out)
+  }
+  let flops = 2.0 * Double(queries.rows) * Double(bank.rows) * Double(bank.columns)
+  let json: [String: Any] = [
+    "engine": "anomalykit", "bank_rows": bank.rows, "dimension": bank.columns, "queries": queries.rows, "k": k,
+    "threads": threads, "best_seconds": best, "queries_per_second": Double(queries.rows) / best, "gemm_gflops": flops / best / 1e9,
+  ]
+  let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+  print(String(decoding: data, as: UTF8.self))
+}
+
 switch CommandLine.arguments.dropFirst().first {
+case "knn":
+  try knn()
 case "features":
   try features()
 case "sgemm":

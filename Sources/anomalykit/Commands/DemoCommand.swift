@@ -51,7 +51,8 @@ struct DemoCommand: ParsableCommand {
     print("score       verdict    image")
     for r in results {
       let verdict = (r.anomalous ?? false) ? "ANOMALOUS" : "normal"
-      print(String(format: "%-10.4g  %-9@  %@", r.score, verdict, (r.path as NSString).lastPathComponent))
+      let padded = verdict.padding(toLength: 9, withPad: " ", startingAt: 0)
+      print(String(format: "%-10.4g", r.score) + "  " + padded + "  " + (r.path as NSString).lastPathComponent)
     }
     print("\nbank:     \(bankPath)")
     print("heatmaps: \(heatmaps)/  (e.g. \(heatmaps)/defect_0.heatmap.png)")

@@ -26,6 +26,9 @@ struct FitCommand: ParsableCommand {
   @Option(name: .long, help: "knn | cosine-knn | mean-shifted | angular-center | gaussian.")
   var scorer: ScorerKind?
 
+  @Option(name: .long, help: "Feature transform before scoring: sqrt (signed square root) or none. Default: sqrt for image banks, none for patch banks and --from-npy.")
+  var transform: FeatureTransform?
+
   @Option(name: .long, help: "Neighbours summed by the kNN scorers (default 2 for image banks, 1 for patch banks).")
   var k: Int?
 
@@ -40,6 +43,9 @@ struct FitCommand: ParsableCommand {
 
   @Option(name: .long, help: "Keep this fraction of patches, chosen by k-center-greedy coreset (patch banks; default 0.01).")
   var coreset: Double?
+
+  @Option(name: .customLong("coreset-method"), help: "greedy (k-center, covers the feature space) or random (fast, for very large banks).")
+  var coresetMethod: Coreset.Method = .greedy
 
   @Option(name: .long, help: "Fraction of normals held out per fold to calibrate the threshold (0 = no threshold).")
   var holdout: Double = 0.1
@@ -64,6 +70,7 @@ struct FitCommand: ParsableCommand {
     if let c = coreset, !(c > 0 && c <= 1) { throw ValidationError("--coreset must be in (0, 1]") }
     if PatchPooling(pooling) == nil { throw ValidationError("--pooling must be max, mean or topQ with 0 < Q ≤ 1") }
     if patches && fromNPY != nil { throw ValidationError("--patches needs images, not --from-npy") }
+    if patches && image.flipAverage { throw ValidationError("--flip-average applies to image banks, not to --patches") }
     for s in stage where !(1...7).contains(s) { throw ValidationError("--stage \(s): stages are 1…7") }
   }
 
@@ -84,8 +91,8 @@ struct FitCommand: ParsableCommand {
       try OutputPath.check(out, inputs: paths)
       let recipe = BankRecipe(
         features: patches ? .patches(stages: stage.isEmpty ? [3, 5] : stage, pooling: PatchPooling(pooling) ?? .max) : .pooled,
-        resize: image.resize)
-      let model = try EfficientNetLite(path: try image.weightsPath())
+        resize: image.resize, flipAverage: image.flipAverage)
+      let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize)
       let p = try ImageBankPipeline(model: model, recipe: recipe, limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
       let progress = Progress("fit: features", total: paths.count)
       features = try p.features(paths) { done, _ in progress.update(done) }
@@ -98,7 +105,10 @@ struct FitCommand: ParsableCommand {
       throw CLIError("k = \(k) is larger than the bank (\(features.rows) features); use --k \(features.rows) or fewer")
     }
     let coresetFraction = patches ? (coreset ?? 0.01) : coreset
-    var bank = try ImageBankPipeline.fitBank(features, scorer: scorer, k: k, coreset: coresetFraction, metadata: metadata)
+    let transform = self.transform ?? (patches || fromNPY != nil ? .none : .sqrt)
+    var bank = try ImageBankPipeline.fitBank(
+      features, scorer: scorer, k: k, coreset: coresetFraction, coresetMethod: coresetMethod, transform: transform,
+      metadata: metadata)
     if holdout > 0 {
       let calibration = ThresholdCalibration(holdout: holdout, fpr: fpr, seed: seed)
       if images < 2 * calibration.folds {
@@ -107,7 +117,7 @@ struct FitCommand: ParsableCommand {
       if images >= 2 {
         let (threshold, scores) = try ImageBankPipeline.calibrate(
           features, images: images, scorer: scorer, k: k, coreset: coresetFraction, calibration: calibration,
-          pooling: pipeline?.pooling)
+          pooling: pipeline?.pooling, transform: transform, coresetMethod: coresetMethod)
         bank.threshold = threshold
         for (key, value) in calibration.metadata(threshold: threshold, scores: scores.count) { bank.metadata[key] = value }
       } else {
@@ -116,6 +126,6 @@ struct FitCommand: ParsableCommand {
     }
     try BankFile.write(bank, to: out, toolkitVersion: AnomalyKitCommand.version)
     let t = bank.threshold.map { String(format: "%.6g", $0) } ?? "none"
-    warn("wrote \(out): \(bank.count)×\(bank.dimension) \(scorer.rawValue) bank (k = \(bank.k)), threshold \(t)")
+    warn("wrote \(out): \(bank.count)×\(bank.dimension) \(scorer.rawValue) bank (k = \(bank.k), transform \(transform.rawValue)), threshold \(t)")
   }
 }

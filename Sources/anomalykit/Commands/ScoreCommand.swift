@@ -98,7 +98,8 @@ enum ScoreOutput {
       }
     } else {
       for r in results {
-        Swift.print(String(format: "%12.6g  %-9@  %@", r.score, r.anomalous.map { $0 ? "ANOMALOUS" : "normal" } ?? "-", r.path))
+        let verdict = (r.anomalous.map { $0 ? "ANOMALOUS" : "normal" } ?? "-").padding(toLength: 9, withPad: " ", startingAt: 0)
+        Swift.print(String(format: "%12.6g", r.score) + "  " + verdict + "  " + r.path)
       }
     }
   }

@@ -6,6 +6,8 @@ import Foundation
 import TensorFiles
 
 extension ScorerKind: ExpressibleByArgument {}
+extension FeatureTransform: ExpressibleByArgument {}
+extension Coreset.Method: ExpressibleByArgument {}
 
 /// Loads a bank and the pipeline that reproduces its features.
 struct LoadedBank {
@@ -25,11 +27,11 @@ struct LoadedBank {
       throw CLIError("\(path): bank was fitted on external features (--from-npy); score it with --from-npy too")
     }
     let recipe = try BankRecipe(metadata: bank.metadata, path: path)
-    let model = try EfficientNetLite(path: try image.weightsPath())
+    // The bank's input size wins: features must be extracted as at fit time.
+    let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: Int(bank.metadata["input_size"] ?? ""))
     let p = try ImageBankPipeline(
       model: model, recipe: recipe, limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
-    var expected = ["backbone": model.architecture, "weights_sha256": model.weightsSHA256]
-    expected["input_size"] = String(model.inputSize)
+    let expected = ["backbone": model.architecture, "weights_sha256": model.weightsSHA256]
     let dimension = recipe.isPatchBank ? PatchFeatureBuilder(stages: { if case .patches(let s, _) = recipe.features { return s } else { return [] } }()).layout(for: model)?.dimension : model.featureDimension
     try BankFile.checkCompatible(bank, path: path, expected: expected, dimension: dimension)
     pipeline = p

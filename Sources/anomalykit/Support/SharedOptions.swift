@@ -11,6 +11,12 @@ struct ImageOptions: ParsableArguments {
   @Option(name: .long, help: "How images become 224×224: crop (shorter side 256, central crop; photos) or stretch (small images such as CIFAR).")
   var resize: ResizePolicy = .crop
 
+  @Option(name: .customLong("input-size"), help: "Network input side in pixels (default: the weights' native size, 224). Larger inputs give finer patch maps.")
+  var inputSize: Int?
+
+  @Flag(name: .customLong("flip-average"), help: "Average each image's pooled feature with its mirror image's (test-time augmentation).")
+  var flipAverage = false
+
   @Option(name: .long, help: "Refuse images with more pixels than this, before decoding.")
   var maxPixels: Int = ImageLimits.defaultMaxPixels
 
@@ -24,6 +30,7 @@ struct ImageOptions: ParsableArguments {
     guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
     guard maxFiles > 0 else { throw ValidationError("--max-files must be positive") }
+    if let inputSize, !(32...2048).contains(inputSize) { throw ValidationError("--input-size must be in 32…2048") }
   }
 
   func weightsPath() throws -> String {
@@ -31,7 +38,9 @@ struct ImageOptions: ParsableArguments {
   }
 
   func extractor() throws -> ImageFeatureExtractor {
-    let model = try EfficientNetLite(path: try weightsPath())
-    return ImageFeatureExtractor(model: model, policy: resize, limits: ImageLimits(maxPixels: maxPixels), batchSize: batchSize)
+    let model = try EfficientNetLite(path: try weightsPath(), inputSize: inputSize)
+    var extractor = ImageFeatureExtractor(model: model, policy: resize, limits: ImageLimits(maxPixels: maxPixels), batchSize: batchSize)
+    extractor.flipAverage = flipAverage
+    return extractor
   }
 }
