@@ -29,33 +29,19 @@ import CPNGShim
 enum PNGCodec {
   static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
-  static func decode(_ data: UnsafeRawBufferPointer, path: String, limits: ImageLimits) throws -> RGBImage {
-    guard let base = data.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
-      throw ImageError.empty(path: path)
-    }
-    var message = [CChar](repeating: 0, count: 256)
-    var info = ak_png_info()
-    let status = ak_png_read_info(base, data.count, &info, &message, message.count)
-    try check(status, message, path: path)
-    let width = Int(info.width)
-    let height = Int(info.height)
-    // The pixel budget is checked from the IHDR, before any buffer exists.
-    try limits.check(path: path, width: width, height: height)
-    var rgb = [UInt8](repeating: 0, count: width * height * 3)
-    let decoded = rgb.withUnsafeMutableBufferPointer {
-      ak_png_decode_rgb(base, data.count, $0.baseAddress, $0.count, &message, message.count)
-    }
-    try check(decoded, message, path: path)
-    return RGBImage(width: width, height: height, pixels: rgb)
-  }
+  private static let shim = ShimDecoding(format: "PNG", library: "libpng", ok: Int32(AK_PNG_OK), truncated: Int32(AK_PNG_TRUNCATED))
 
-  private static func check(_ status: Int32, _ message: [CChar], path: String) throws {
-    if status == Int32(AK_PNG_OK) { return }
-    let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress.unsafelyUnwrapped) }
-    if status == Int32(AK_PNG_TRUNCATED) {
-      throw ImageError.truncated(path: path, format: "PNG", reason: text.isEmpty ? "data ended early" : text)
-    }
-    throw ImageError.corrupt(path: path, format: "PNG", reason: text.isEmpty ? "libpng refused the file" : text)
+  static func decode(_ data: UnsafeRawBufferPointer, path: String, limits: ImageLimits) throws -> RGBImage {
+    try shim.decode(
+      data, path: path, limits: limits,
+      readInfo: { bytes, count, message, capacity in
+        var info = ak_png_info()
+        let status = ak_png_read_info(bytes, count, &info, message, capacity)
+        return (status, Int(info.width), Int(info.height))
+      },
+      decodeRGB: { bytes, count, out, message, capacity in
+        ak_png_decode_rgb(bytes, count, out.baseAddress, out.count, message, capacity)
+      })
   }
 
   /// Encodes 8-bit RGB as PNG bytes.

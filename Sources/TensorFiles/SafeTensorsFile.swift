@@ -145,8 +145,13 @@ public final class SafeTensorsFile: Sendable {
   }
 
   /// The entry for `name`, or a `missingTensor` error naming the file.
-  public func info(_ name: String) throws -> TensorInfo {
+  ///
+  /// - Parameter shape: if given, the tensor must have exactly this shape.
+  public func info(_ name: String, shape expected: [Int]? = nil) throws -> TensorInfo {
     guard let info = tensors[name] else { throw TensorFileError.missingTensor(path: path, tensor: name) }
+    if let expected, expected != info.shape {
+      throw TensorFileError.unexpectedShape(path: path, tensor: name, expected: expected, actual: info.shape)
+    }
     return info
   }
 
@@ -159,22 +164,13 @@ public final class SafeTensorsFile: Sendable {
   }
 
   /// Calls `body` with tensor `name` viewed in place as `Float`s (F32 only,
-  /// no copy). Use `floats(_:)` for other floating dtypes.
+  /// no copy when aligned). Use `floats(_:)` for other floating dtypes.
   public func withFloats<R>(_ name: String, _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
     let info = try info(name)
     guard info.dtype == .f32 else {
       throw TensorFileError.unexpectedDType(path: path, tensor: name, expected: "F32", actual: info.dtype.rawValue)
     }
-    return try withRawBytes(name) { raw in
-      if Int(bitPattern: raw.baseAddress) % MemoryLayout<Float>.alignment == 0 {
-        return try body(raw.bindMemory(to: Float.self))
-      }
-      let copy = [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, count in
-        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
-        count = info.elementCount
-      }
-      return try copy.withUnsafeBufferPointer(body)
-    }
+    return try withFloats(info, body)
   }
 
   /// Calls `body` with an F32 tensor whose `TensorInfo` came from this file
@@ -198,10 +194,7 @@ public final class SafeTensorsFile: Sendable {
   ///
   /// - Parameter shape: if given, the tensor must have exactly this shape.
   public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
-    let info = try info(name)
-    if let expected, expected != info.shape {
-      throw TensorFileError.unexpectedShape(path: path, tensor: name, expected: expected, actual: info.shape)
-    }
+    let info = try info(name, shape: expected)
     let n = info.elementCount
     return try withRawBytes(name) { raw in
       switch info.dtype {
@@ -223,10 +216,7 @@ public final class SafeTensorsFile: Sendable {
 
   /// Tensor `name` as `Double`s (F64 exactly; other floating dtypes widened).
   public func doubles(_ name: String, shape expected: [Int]? = nil) throws -> [Double] {
-    let info = try info(name)
-    if let expected, expected != info.shape {
-      throw TensorFileError.unexpectedShape(path: path, tensor: name, expected: expected, actual: info.shape)
-    }
+    let info = try info(name, shape: expected)
     if info.dtype == .f64 {
       return try withRawBytes(name) { raw in
         (0..<info.elementCount).map { Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian) }
