@@ -78,7 +78,7 @@ def main():
     results = {"batch": BATCH, "threads": THREADS, "machine": platform.processor() or platform.machine(),
                "cpu": open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": \t")
                if os.path.exists("/proc/cpuinfo") else "",
-               "torch": torch.__version__, "onnxruntime": ort.__version__,
+               "torch": torch.__version__, "onnxruntime_version": ort.__version__,
                "onnxruntime_max_abs_delta_pooled_vs_torch": ort_delta}
 
     def torch_run():

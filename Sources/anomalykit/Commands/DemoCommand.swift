@@ -12,7 +12,7 @@ struct DemoCommand: ParsableCommand {
     discussion: """
       Uses Examples/demo (CC0 brick-wall crops from scikit-image; the test set holds unseen wall crops and \
       crops with pasted gravel) and the bundled EfficientNet-Lite0 weights. Equivalent to:
-        anomalykit fit --patches Examples/demo/normal --resize stretch --holdout 0.2 --out BANK
+        anomalykit fit --patches Examples/demo/normal --resize stretch --coreset 0.25 --holdout 0.2 --out BANK
         anomalykit score --bank BANK Examples/demo/test --heatmaps DIR
       """)
 
@@ -33,10 +33,11 @@ struct DemoCommand: ParsableCommand {
     let test = try InputFiles.images([root + "/test"])
 
     let features = try pipeline.features(normal)
-    var bank = try ImageBankPipeline.fitBank(features, scorer: .knn, k: 1, coreset: 0.25, metadata: pipeline.provenance)
+    var bank = try ImageBankPipeline.fitBank(
+      features, scorer: .knn, k: 1, coreset: 0.25, transform: .sqrt, metadata: pipeline.provenance)
     let calibration = ThresholdCalibration(holdout: 0.2, fpr: 0.01)
     let (threshold, _) = try ImageBankPipeline.calibrate(
-      features, images: normal.count, scorer: .knn, k: 1, coreset: 0.25, calibration: calibration, pooling: .max)
+      features, images: normal.count, scorer: .knn, k: 1, coreset: 0.25, calibration: calibration, pooling: .max, transform: .sqrt)
     bank.threshold = threshold
     let bankPath = outDir + "/demo-bank.safetensors"
     try BankFile.write(bank, to: bankPath, toolkitVersion: AnomalyKitCommand.version)

@@ -23,10 +23,10 @@ struct FitCommand: ParsableCommand {
   @Option(name: .long, help: "Where to write the bank (.safetensors).")
   var out: String
 
-  @Option(name: .long, help: "knn | cosine-knn | mean-shifted | angular-center | gaussian.")
+  @Option(name: .long, help: "knn | cosine-knn | mean-shifted | angular-center | gaussian (default cosine-knn for image banks, knn for patch banks).")
   var scorer: ScorerKind?
 
-  @Option(name: .long, help: "Feature transform before scoring: sqrt (signed square root) or none. Default: sqrt for image banks, none for patch banks and --from-npy.")
+  @Option(name: .long, help: "Feature transform before scoring: sqrt (signed square root) or none. Default: sqrt for images, none for --from-npy.")
   var transform: FeatureTransform?
 
   @Option(name: .long, help: "Neighbours summed by the kNN scorers (default 2 for image banks, 1 for patch banks).")
@@ -75,7 +75,7 @@ struct FitCommand: ParsableCommand {
   }
 
   func run() throws {
-    let scorer = self.scorer ?? .cosineKNN
+    let scorer = self.scorer ?? (patches ? .knn : .cosineKNN)
     let k = self.k ?? (patches ? 1 : ReferenceBank.defaultK)
     let features: FeatureMatrix
     var metadata: [String: String]
@@ -105,7 +105,10 @@ struct FitCommand: ParsableCommand {
       throw CLIError("k = \(k) is larger than the bank (\(features.rows) features); use --k \(features.rows) or fewer")
     }
     let coresetFraction = patches ? (coreset ?? 0.01) : coreset
-    let transform = self.transform ?? (patches || fromNPY != nil ? .none : .sqrt)
+    // Measured defaults: sqrt adds 1.3-2.9 AUROC points to every scorer on
+    // CIFAR-10 pooled features and 2.2 image-AUROC points on Magnetic Tile
+    // patches. Features from elsewhere are left as they are.
+    let transform = self.transform ?? (fromNPY != nil ? .none : .sqrt)
     var bank = try ImageBankPipeline.fitBank(
       features, scorer: scorer, k: k, coreset: coresetFraction, coresetMethod: coresetMethod, transform: transform,
       metadata: metadata)
