@@ -107,6 +107,33 @@ def cifar10():
         r = runs[key]
         cells = ["%.2f" % (100 * r["scorers"][s]["mean_auroc"]) if s in r["scorers"] else "" for s in scorers]
         lines.append("| %s | %s | `%s` |" % (label.get(key, key), " | ".join(cells), r["command"].strip()))
+    cos = {k: 100 * r["scorers"]["cosine-knn"]["mean_auroc"] for k, r in runs.items() if "cosine-knn" in r["scorers"]}
+    if {"lite0-none", "lite0-sqrt", "lite0-flip-sqrt"} <= set(cos):
+        lines += ["", "## Closing the gap without training", "",
+                  "Anchors: DN2 ≈ 92.5 (ResNet, recalled), PANDA 96.2 (fine-tuned ResNet-152); the issue author's PyTorch "
+                  "run of EfficientNet-Lite0 cosine kNN on 200/100 images per class gave 88.9. Cosine kNN here:", "",
+                  "| step | mean AUROC | gain |", "|---|---|---|",
+                  "| raw pooled features | %.2f | |" % cos["lite0-none"],
+                  "| + signed square root (default) | %.2f | %+.2f |" % (cos["lite0-sqrt"], cos["lite0-sqrt"] - cos["lite0-none"]),
+                  "| + flip averaging (`--flip-average`) | %.2f | %+.2f |" % (cos["lite0-flip-sqrt"], cos["lite0-flip-sqrt"] - cos["lite0-sqrt"])]
+        if "efficientnet-lite2-sqrt" in cos:
+            lines.append("| EfficientNet-Lite2 at 260 px instead of Lite0 (sqrt) | %.2f | %+.2f vs Lite0 |" % (
+                cos["efficientnet-lite2-sqrt"], cos["efficientnet-lite2-sqrt"] - cos["lite0-sqrt"]))
+        lines += ["", "The goal of 92.5 is **not reached**: the best shipped configuration (Lite0, sqrt, flip averaging) "
+                  "gives %.2f. Lite2 is not shipped: it costs 2.5× the compute for no gain here. Input sizes above "
+                  "224 hurt (320 px: 86.4 with raw features). An exploratory numpy run concatenating Lite0 (flip) and "
+                  "Lite2 features and summing k = 5 neighbours reached 92.3, but k was picked on the test set, so it "
+                  "is not reported as a result." % cos["lite0-flip-sqrt"]]
+    ml = load("cifar10-multilayer.json")
+    if ml:
+        lines += ["", "## Multi-layer features", "",
+                  "Globally pooled stage maps concatenated to the head feature (each part L2-normalised), cosine kNN, "
+                  "scored in numpy on AnomalyKit's features (`%s`):" % ml["command"], "",
+                  "| features | mean AUROC |", "|---|---|"]
+        for k, v in ml["mean_auroc"].items():
+            lines.append("| %s | %.2f |" % (k, 100 * v))
+        lines += ["", "Earlier stages add nothing on CIFAR-10's semantic anomalies, so the toolkit does not offer them "
+                  "for image banks."]
     base = runs.get("lite0-sqrt")
     if base:
         classes = list(base["scorers"]["cosine-knn"]["per_class_auroc"].keys())
@@ -153,20 +180,26 @@ def magnetic_tile():
              "AUROC compares the per-location maps, upsampled bilinearly to each image and smoothed with a "
              "Gaussian (σ = 4 px at 224), with the masks thresholded at 128 (normal images count as all-zero "
              "masks; every 4th pixel in each direction).", "",
+             "Anchor measured by the issue author with a PyTorch PatchCore-style recipe (same blocks, random 10% "
+             "bank): 94.2 image AUROC. The goal of 97 is not reached; the best row is greedy 3% with sqrt.", "",
              "| input | stages | bank | transform | image AUROC | pixel AUROC | fit s | score s | command |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(runs, key=lambda r: -r["image_auroc"]):
         bank = "%s %g%%" % (r.get("coreset_method", "greedy"), 100 * r["coreset"])
-        lines.append("| %d | %s | %s | %s | %.1f | %.1f | %.0f | %.0f | `%s` |" % (
+        default = (r.get("input_size", 224) == 224 and r["stages"] == [3, 5] and r["coreset"] == 0.01
+                   and r.get("coreset_method") == "greedy" and r.get("transform") == "sqrt" and r["scorer"] == "knn")
+        lines.append("| %d | %s | %s | %s%s | %.1f | %.1f | %.0f | %.0f | `%s` |" % (
             r.get("input_size", 224), "+".join(map(str, r["stages"])), bank, r.get("transform", "none"),
+            " **(default)**" if default else "",
             100 * r["image_auroc"], 100 * r["pixel_auroc"], r["fit_seconds"], r["score_seconds"], r["command"]))
     best = max(runs, key=lambda r: r["image_auroc"])
     lines += ["", "Per defect type (image AUROC %%, best row): %s." % ", ".join(
         "%s %.1f" % (k[3:], 100 * v) for k, v in best["per_defect_image_auroc"].items()), ""]
     gallery = sorted(glob.glob(os.path.join(FIGURES, "magnetic-tile", "*.png")))
     if gallery:
-        lines += ["## Heatmaps", "", "Red is twice the bank's threshold scale or more (see `HeatmapWriter`); "
-                  "these come from the last run of the script.", ""]
+        lines += ["## Heatmaps", "", "From the default configuration (stages 3+5, greedy 1%, sqrt). One colour "
+                  "scale for the run: blue is the median location score, red the 99.5th percentile (the evaluation "
+                  "bank has no threshold). Five defect images (blowhole, break, crack, fray, uneven) and one normal.", ""]
         for g in gallery:
             lines.append("![%s](%s)" % (os.path.basename(g), os.path.relpath(g, ROOT)))
         lines.append("")
