@@ -30,21 +30,12 @@ public enum Metrics {
   public static func averagePrecision(scores: [Float], labels: [Bool]) -> Double? {
     let positives = labels.filter { $0 }.count
     guard positives > 0 else { return nil }
-    let order = scores.indices.sorted { scores[$0] > scores[$1] }
-    var tp = 0
-    var fp = 0
     var previousRecall = 0.0
     var ap = 0.0
-    var i = 0
-    while i < order.count {
-      var j = i
-      while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
-      for t in i...j { if labels[order[t]] { tp += 1 } else { fp += 1 } }
+    for (tp, fp) in rocCounts(scores: scores, labels: labels) {
       let recall = Double(tp) / Double(positives)
-      let precision = Double(tp) / Double(tp + fp)
-      ap += (recall - previousRecall) * precision
+      ap += (recall - previousRecall) * Double(tp) / Double(tp + fp)
       previousRecall = recall
-      i = j + 1
     }
     return ap
   }
@@ -70,7 +61,19 @@ public enum Metrics {
     let positives = labels.filter { $0 }.count
     let negatives = labels.count - positives
     guard positives > 0, negatives > 0 else { return nil }
+    for (tp, fp) in rocCounts(scores: scores, labels: labels) where Double(tp) / Double(positives) >= target {
+      return Double(fp) / Double(negatives)
+    }
+    return 1
+  }
+
+  /// Cumulative (true positives, false positives) when flagging every score
+  /// at or above each distinct threshold, highest threshold first: the
+  /// points of sklearn's `roc_curve(drop_intermediate=False)` and
+  /// `precision_recall_curve`. Tied scores enter together.
+  static func rocCounts(scores: [Float], labels: [Bool]) -> [(tp: Int, fp: Int)] {
     let order = scores.indices.sorted { scores[$0] > scores[$1] }
+    var points: [(tp: Int, fp: Int)] = []
     var tp = 0
     var fp = 0
     var i = 0
@@ -78,10 +81,10 @@ public enum Metrics {
       var j = i
       while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
       for t in i...j { if labels[order[t]] { tp += 1 } else { fp += 1 } }
-      if Double(tp) / Double(positives) >= target { return Double(fp) / Double(negatives) }
+      points.append((tp, fp))
       i = j + 1
     }
-    return 1
+    return points
   }
 
   /// The q-quantile with linear interpolation between order statistics
