@@ -38,6 +38,11 @@ public struct ImageBankPipeline: Sendable {
     return m
   }
 
+  /// Width of the features this pipeline produces (per image, or per location).
+  public var featureDimension: Int {
+    patchBuilder?.layout(for: model)?.dimension ?? model.featureDimension
+  }
+
   /// Locations per image (1 for pooled banks) and the grid.
   public var grid: (height: Int, width: Int) {
     guard let b = patchBuilder, let l = b.layout(for: model) else { return (1, 1) }

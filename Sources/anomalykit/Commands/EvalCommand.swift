@@ -48,13 +48,8 @@ struct EvalCommand: ParsableCommand {
     var normalScores: [ImageScore] = []
     var anomalousScores: [ImageScore] = []
     if let n = normalNPY, let a = anomalousNPY {
-      func scores(_ path: String) throws -> [ImageScore] {
-        try loaded.bank.score(try readFeatureMatrix(path), source: path).enumerated().map {
-          ImageScore(path: "\(path)#\($0.offset)", score: $0.element, anomalous: loaded.bank.isAnomalous($0.element), map: nil, gridHeight: 1, gridWidth: 1)
-        }
-      }
-      normalScores = try scores(n)
-      anomalousScores = try scores(a)
+      normalScores = try loaded.scoreRows(of: n)
+      anomalousScores = try loaded.scoreRows(of: a)
     } else if let pipeline = loaded.pipeline {
       let normalPaths = try InputFiles.images(normal, maxFiles: image.maxFiles)
       let anomalousPaths = try InputFiles.images(anomalous, maxFiles: image.maxFiles)

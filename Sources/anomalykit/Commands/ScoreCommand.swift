@@ -47,11 +47,7 @@ struct ScoreCommand: ParsableCommand {
     let loaded = try LoadedBank(path: bank, image: image, needsImages: fromNPY == nil)
     var results: [ImageScore] = []
     if let npy = fromNPY {
-      let f = try readFeatureMatrix(npy)
-      let s = try loaded.bank.score(f, source: npy)
-      results = s.enumerated().map {
-        ImageScore(path: "\(npy)#\($0.offset)", score: $0.element, anomalous: loaded.bank.isAnomalous($0.element), map: nil, gridHeight: 1, gridWidth: 1)
-      }
+      results = try loaded.scoreRows(of: npy)
     } else if let pipeline = loaded.pipeline {
       let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
       if let dir = heatmaps {

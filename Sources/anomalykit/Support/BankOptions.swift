@@ -32,9 +32,19 @@ struct LoadedBank {
     let p = try ImageBankPipeline(
       model: model, recipe: recipe, limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
     let expected = ["backbone": model.architecture, "weights_sha256": model.weightsSHA256]
-    let dimension = recipe.isPatchBank ? PatchFeatureBuilder(stages: { if case .patches(let s, _) = recipe.features { return s } else { return [] } }()).layout(for: model)?.dimension : model.featureDimension
-    try BankFile.checkCompatible(bank, path: path, expected: expected, dimension: dimension)
+    try BankFile.checkCompatible(bank, path: path, expected: expected, dimension: p.featureDimension)
     pipeline = p
+  }
+}
+
+extension LoadedBank {
+  /// Scores the rows of an N×D feature file; each row is named `PATH#ROW`.
+  func scoreRows(of path: String) throws -> [ImageScore] {
+    try bank.score(try readFeatureMatrix(path), source: path).enumerated().map {
+      ImageScore(
+        path: "\(path)#\($0.offset)", score: $0.element, anomalous: bank.isAnomalous($0.element), map: nil, gridHeight: 1,
+        gridWidth: 1)
+    }
   }
 }
 
