@@ -197,6 +197,13 @@ public struct ReferenceBank: Sendable {
   /// normalising scorers, L2-normalised).
   public var features: FeatureMatrix { store.matrix() }
 
+  /// Sets the decision threshold and records in the metadata how it was
+  /// calibrated (from `scores` out-of-fold normal scores).
+  public mutating func setThreshold(_ value: Float, calibration: ThresholdCalibration, scores: Int) {
+    threshold = value
+    for (key, v) in calibration.metadata(threshold: value, scores: scores) { metadata[key] = v }
+  }
+
   /// Whether a verdict is possible.
   public func isAnomalous(_ score: Float) -> Bool? {
     threshold.map { score > $0 }

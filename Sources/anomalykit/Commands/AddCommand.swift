@@ -58,8 +58,7 @@ struct AddCommand: ParsableCommand {
       let all = grown.features
       let (t, scores) = try ImageBankPipeline.calibrate(
         all, images: all.rows, scorer: grown.scorer, k: grown.k, coreset: nil, calibration: calibration, pooling: nil)
-      grown.threshold = t
-      for (key, value) in calibration.metadata(threshold: t, scores: scores.count) { grown.metadata[key] = value }
+      grown.setThreshold(t, calibration: calibration, scores: scores.count)
     }
     try BankFile.write(grown, to: bank, toolkitVersion: AnomalyKitCommand.version)
     warn("added \(added) normal(s) to \(bank): now \(grown.count) features, threshold \(grown.threshold.map { "\($0)" } ?? "none")")

@@ -36,9 +36,9 @@ struct DemoCommand: ParsableCommand {
     var bank = try ImageBankPipeline.fitBank(
       features, scorer: .knn, k: 1, coreset: 0.25, transform: .sqrt, metadata: pipeline.provenance)
     let calibration = ThresholdCalibration(holdout: 0.2, fpr: 0.01)
-    let (threshold, _) = try ImageBankPipeline.calibrate(
+    let (threshold, scores) = try ImageBankPipeline.calibrate(
       features, images: normal.count, scorer: .knn, k: 1, coreset: 0.25, calibration: calibration, pooling: .max, transform: .sqrt)
-    bank.threshold = threshold
+    bank.setThreshold(threshold, calibration: calibration, scores: scores.count)
     let bankPath = outDir + "/demo-bank.safetensors"
     try BankFile.write(bank, to: bankPath, toolkitVersion: AnomalyKitCommand.version)
 

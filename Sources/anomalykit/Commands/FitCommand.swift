@@ -121,8 +121,7 @@ struct FitCommand: ParsableCommand {
         let (threshold, scores) = try ImageBankPipeline.calibrate(
           features, images: images, scorer: scorer, k: k, coreset: coresetFraction, calibration: calibration,
           pooling: pipeline?.pooling, transform: transform, coresetMethod: coresetMethod)
-        bank.threshold = threshold
-        for (key, value) in calibration.metadata(threshold: threshold, scores: scores.count) { bank.metadata[key] = value }
+        bank.setThreshold(threshold, calibration: calibration, scores: scores.count)
       } else {
         warn("warning: a single normal image cannot calibrate a threshold; verdicts will be null")
       }
