@@ -10,8 +10,10 @@ public struct SharedBuffer<Element>: @unchecked Sendable {
   public let count: Int
 
   public init(_ buffer: UnsafeMutableBufferPointer<Element>) {
-    // A zero-length buffer may have no base address; point at a dummy slot.
-    self.base = buffer.baseAddress ?? UnsafeMutablePointer<Element>.allocate(capacity: 1)
+    // A zero-length buffer may have no base address. Its pointer is never
+    // dereferenced, so an aligned placeholder address serves (allocating one
+    // here would leak on every empty buffer).
+    self.base = buffer.baseAddress ?? emptyPlaceholder()
     self.count = buffer.count
   }
 
@@ -27,9 +29,16 @@ public struct SharedReadOnlyBuffer<Element>: @unchecked Sendable {
   public let count: Int
 
   public init(_ buffer: UnsafeBufferPointer<Element>) {
-    self.base = buffer.baseAddress ?? UnsafePointer(UnsafeMutablePointer<Element>.allocate(capacity: 1))
+    self.base = buffer.baseAddress ?? UnsafePointer(emptyPlaceholder())
     self.count = buffer.count
   }
 
   @inline(__always) public subscript(i: Int) -> Element { base[i] }
+}
+
+/// An aligned, never-dereferenced address standing in for the base of an
+/// empty buffer.
+@inline(__always)
+private func emptyPlaceholder<Element>() -> UnsafeMutablePointer<Element> {
+  UnsafeMutablePointer<Element>(bitPattern: MemoryLayout<Element>.alignment).unsafelyUnwrapped
 }
