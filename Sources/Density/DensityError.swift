@@ -6,6 +6,7 @@ public enum DensityError: Error, CustomStringConvertible, Equatable, Sendable {
   case nonFinite(source: String, row: Int, column: Int)
   case incompatibleBank(path: String, key: String, bank: String, current: String)
   case invalidBank(path: String, reason: String)
+  case invalidDetector(path: String, reason: String)
   case numerical(reason: String)
   case invalidArgument(String)
 
@@ -20,6 +21,7 @@ public enum DensityError: Error, CustomStringConvertible, Equatable, Sendable {
     case .incompatibleBank(let path, let key, let bank, let current):
       return "\(path): bank was made with \(key) '\(bank)', but this run uses '\(current)'; refit the bank (anomalykit fit) or pass the matching --weights"
     case .invalidBank(let path, let reason): return "\(path): invalid bank: \(reason)"
+    case .invalidDetector(let path, let reason): return "\(path): invalid detector: \(reason)"
     case .numerical(let reason): return "numerical failure: \(reason)"
     case .invalidArgument(let message): return message
     }

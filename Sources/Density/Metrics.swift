@@ -7,21 +7,45 @@ public enum Metrics {
   /// AUROC = (Σ_{i∈pos} rank_i − n₁(n₁+1)/2) / (n₁ n₀)
   /// ```
   /// with average ranks for ties. `nil` when one class is empty.
+  ///
+  /// Sorting is on packed integer keys (the score's order-preserving bits,
+  /// then the label), which is several times faster than an index sort with
+  /// a comparison closure; the cold-start protocol calls this after every
+  /// stream step.
   public static func auroc(scores: [Float], labels: [Bool]) -> Double? {
-    let n1 = labels.filter { $0 }.count
+    precondition(scores.count == labels.count, "one label per score")
+    var keys = [UInt64](repeating: 0, count: scores.count)
+    var n1 = 0
+    for i in scores.indices {
+      keys[i] = UInt64(orderedBits(scores[i])) << 1 | (labels[i] ? 1 : 0)
+      if labels[i] { n1 += 1 }
+    }
     let n0 = labels.count - n1
     guard n1 > 0, n0 > 0 else { return nil }
-    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    keys.sort()
     var rankSum = 0.0
     var i = 0
-    while i < order.count {
+    while i < keys.count {
+      let score = keys[i] >> 1
       var j = i
-      while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
-      let averageRank = Double(i + j) / 2 + 1
-      for t in i...j where labels[order[t]] { rankSum += averageRank }
-      i = j + 1
+      var positives = 0
+      while j < keys.count && keys[j] >> 1 == score {
+        positives += Int(keys[j] & 1)
+        j += 1
+      }
+      // Ranks i+1 … j share their average.
+      rankSum += Double(positives) * (Double(i + 1 + j) / 2)
+      i = j
     }
     return (rankSum - Double(n1) * Double(n1 + 1) / 2) / (Double(n1) * Double(n0))
+  }
+
+  /// `x`'s bits mapped so that unsigned order is numeric order (−0 and +0
+  /// map alike; NaN is never passed).
+  @inline(__always)
+  static func orderedBits(_ x: Float) -> UInt32 {
+    let b = (x == 0 ? Float(0) : x).bitPattern
+    return b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
   }
 
   /// Average precision, sklearn's step-wise (not interpolated) definition:

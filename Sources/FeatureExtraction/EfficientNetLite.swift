@@ -207,6 +207,19 @@ public final class EfficientNetLite: Sendable {
     try self.init(weights: SafeTensorsFile(path: path), inputSize: inputSize)
   }
 
+  /// The classifier's weight rows `W[c, :]` for `classes` (each in
+  /// `0..<classCount`), one `featureDimension`-wide row per class. They live
+  /// in the pooled feature's space (`logit_c = W[c,:]·pooled + b_c`), which
+  /// makes them zero-shot prototypes for "normal = these ImageNet classes".
+  public func classifierRows(_ classes: [Int]) -> [Float] {
+    var out: [Float] = []
+    out.reserveCapacity(classes.count * featureDimension)
+    for c in classes where c >= 0 && c < classCount {
+      for i in 0..<featureDimension { out.append(classifierWeights[i * classCount + c]) }
+    }
+    return out
+  }
+
   /// SHA-256 of the weight file (recorded in banks and detectors).
   public var weightsSHA256: String { file.sha256() }
 

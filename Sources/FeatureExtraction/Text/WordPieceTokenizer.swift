@@ -110,18 +110,24 @@ public struct WordPieceTokenizer: Sendable {
   // MARK: - Entry points
 
   /// Token ids `[CLS] … [SEP]` of `text`, at most `maxLength` of them.
-  public func encode(_ text: String) -> [Int32] {
+  public func encode(_ text: String) -> [Int32] { tokenize(text).ids }
+
+  /// `encode(_:)`, also telling whether word pieces were cut off to fit
+  /// `maxLength` (so callers can warn about over-long texts).
+  public func tokenize(_ text: String) -> (ids: [Int32], truncated: Bool) {
     var pieces: [Int32] = []
     let budget = maxLength - 2
+    // Tokenise one piece past the budget: if it exists, the text was cut.
     for segment in splitOnSpecialTokens(text) {
-      if pieces.count >= budget { break }
+      if pieces.count > budget { break }
       switch segment {
       case .special(let id): pieces.append(id)
-      case .text(let scalars): appendWordPieces(of: scalars, to: &pieces, budget: budget)
+      case .text(let scalars): appendWordPieces(of: scalars, to: &pieces, budget: budget + 1)
       }
     }
-    if pieces.count > budget { pieces.removeLast(pieces.count - budget) }
-    return [clsID] + pieces + [sepID]
+    let truncated = pieces.count > budget
+    if truncated { pieces.removeLast(pieces.count - budget) }
+    return ([clsID] + pieces + [sepID], truncated)
   }
 
   /// Like `encode(_:)` for UTF-8 bytes, which are validated first.

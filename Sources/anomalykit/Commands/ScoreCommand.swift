@@ -5,20 +5,31 @@ import FeatureExtraction
 import Foundation
 import TensorFiles
 
-/// `anomalykit score --bank BANK IMAGES_OR_DIRS... [--json|--csv] [--heatmaps DIR]`.
+/// `anomalykit score --bank BANK IMAGES_OR_DIRS... [--json|--csv] [--heatmaps DIR]`, or
+/// `anomalykit score --detector DETECTOR (TEXTS... | --text-file F | IMAGES_OR_DIRS...) [--json|--csv]`.
 struct ScoreCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "score", abstract: "Score images against a reference bank.",
+    commandName: "score", abstract: "Score images against a reference bank, or texts / images against a cold-start detector.",
     discussion: """
-      Prints one row per image, in input order: the score (higher = more anomalous) and, when the bank \
-      has a calibrated threshold, the verdict. --json prints [{"path", "score", "anomalous"}]; anomalous \
-      is null without a threshold.
+      Prints one row per input, in input order: the score (higher = more anomalous) and, when the bank \
+      or detector has a threshold, the verdict. --json prints [{"path", "score", "anomalous"}] (for a \
+      detector also "class", the nearest normal class; text inputs are reported under "text"); \
+      anomalous is null without a threshold.
       """)
 
   @Option(name: .long, help: "A bank written by 'anomalykit fit'.")
-  var bank: String
+  var bank: String?
 
-  @Argument(help: "Images or folders of images.")
+  @Option(name: .long, help: "A cold-start detector written by 'anomalykit adapt'.")
+  var detector: String?
+
+  @Option(name: .customLong("text-file"), help: "Score each line of this file (text detectors).")
+  var textFile: String?
+
+  @Flag(name: .customLong("zero-shot"), help: "Score against the detector's original description prototypes, ignoring its adaptation.")
+  var zeroShot = false
+
+  @Argument(help: "Images or folders of images; texts for a text detector.")
   var inputs: [String] = []
 
   @Flag(help: "Print a JSON array.")
@@ -37,13 +48,26 @@ struct ScoreCommand: ParsableCommand {
   var fromNPY: String?
 
   @OptionGroup var image: ImageOptions
+  @OptionGroup var text: TextOptions
 
   func validate() throws {
     guard !(json && csv) else { throw ValidationError("--json and --csv are exclusive") }
-    guard fromNPY != nil || !inputs.isEmpty else { throw ValidationError("give images or folders, or --from-npy") }
+    guard (bank == nil) != (detector == nil) else { throw ValidationError("give exactly one of --bank or --detector") }
+    if detector != nil {
+      guard textFile != nil || !inputs.isEmpty else { throw ValidationError("give texts, --text-file, or images") }
+      guard heatmaps == nil, mapsOut == nil, fromNPY == nil else { throw ValidationError("--heatmaps, --maps-out and --from-npy need --bank") }
+    } else {
+      guard fromNPY != nil || !inputs.isEmpty else { throw ValidationError("give images or folders, or --from-npy") }
+      guard textFile == nil, !zeroShot else { throw ValidationError("--text-file and --zero-shot need --detector") }
+    }
   }
 
   func run() throws {
+    if let detector {
+      return try DetectorScoring(path: detector, inputs: inputs, textFile: textFile, zeroShot: zeroShot, image: image, text: text)
+        .run(json: json, csv: csv)
+    }
+    guard let bank else { return }
     let loaded = try LoadedBank(path: bank, image: image, needsImages: fromNPY == nil)
     var results: [ImageScore] = []
     if let npy = fromNPY {

@@ -1,0 +1,93 @@
+import Foundation
+import TensorFiles
+
+/// The zero-shot guidance of a cold-start detector: one or more short texts
+/// per normal class, each typically an example query ("How can I activate
+/// my new card?") rather than the bare class name. Every text becomes one
+/// prototype; a class with several texts gets several prototypes.
+///
+/// Two file forms:
+/// - **JSON** (a file whose first non-blank character is `{`): an object
+///   mapping class name → text, or class name → array of texts. Key order
+///   is kept.
+/// - **Plain text**: one description per line; the class name is the text.
+public struct ClassDescriptions: Sendable, Equatable {
+  /// One entry per prototype, in file order.
+  public var classNames: [String]
+  public var texts: [TextRecord]
+
+  public init(classNames: [String], texts: [TextRecord]) {
+    self.classNames = classNames
+    self.texts = texts
+  }
+
+  /// Reads either form.
+  ///
+  /// - Throws: `TextInputError` for a missing or unreadable file, an empty
+  ///   one, invalid UTF-8 or JSON, a duplicate class, or an empty
+  ///   description (naming the class).
+  public static func read(_ path: String) throws -> ClassDescriptions {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw TextInputError.unreadable(path: path, reason: "no such file")
+    }
+    let data: Data
+    do {
+      data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw TextInputError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+    }
+    let firstByte = data.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
+    if firstByte == UInt8(ascii: "{") { return try readJSON(data, path: path) }
+    let (records, _) = try TextLines.read(path)
+    guard !records.isEmpty else {
+      throw TextInputError.empty(path: path, what: "no descriptions (the file is empty); give one description per normal class")
+    }
+    return ClassDescriptions(classNames: records.map(\.text), texts: records)
+  }
+
+  static func readJSON(_ data: Data, path: String) throws -> ClassDescriptions {
+    var bytes = [UInt8](data)
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+    let value: JSONValue
+    do {
+      value = try JSONValue.parse(bytes)
+    } catch {
+      throw TextInputError.invalidDescriptions(path: path, reason: "not valid JSON: \(error)")
+    }
+    guard case .object(let members) = value else {
+      throw TextInputError.invalidDescriptions(path: path, reason: "expected a JSON object mapping class name → description")
+    }
+    guard !members.isEmpty else {
+      throw TextInputError.empty(path: path, what: "no descriptions (the JSON object is empty); give one description per normal class")
+    }
+    var names: [String] = []
+    var texts: [TextRecord] = []
+    var seen = Set<String>()
+    for (name, member) in members {
+      guard seen.insert(name).inserted else {
+        throw TextInputError.invalidDescriptions(path: path, reason: "class '\(name)' appears twice")
+      }
+      let list: [JSONValue]
+      switch member {
+      case .string: list = [member]
+      case .array(let items): list = items
+      default:
+        throw TextInputError.invalidDescriptions(path: path, reason: "class '\(name)': expected a string or an array of strings")
+      }
+      guard !list.isEmpty else {
+        throw TextInputError.invalidDescriptions(path: path, reason: "class '\(name)' has no description")
+      }
+      for (i, item) in list.enumerated() {
+        guard let text = item.stringValue else {
+          throw TextInputError.invalidDescriptions(path: path, reason: "class '\(name)': expected a string or an array of strings")
+        }
+        guard !text.allSatisfy(\.isWhitespace) else {
+          throw TextInputError.invalidDescriptions(path: path, reason: "class '\(name)' has an empty description")
+        }
+        names.append(name)
+        texts.append(TextRecord(text: text, origin: list.count == 1 ? "\(path) [\(name)]" : "\(path) [\(name)][\(i)]"))
+      }
+    }
+    return ClassDescriptions(classNames: names, texts: texts)
+  }
+}

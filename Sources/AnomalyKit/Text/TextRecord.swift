@@ -1,0 +1,79 @@
+import FeatureExtraction
+import Foundation
+
+/// One text to embed, with where it came from (for messages).
+public struct TextRecord: Sendable, Equatable {
+  public var text: String
+  /// `file:line`, or a label such as `argument 2`.
+  public var origin: String
+
+  public init(text: String, origin: String) {
+    self.text = text
+    self.origin = origin
+  }
+}
+
+/// Problems with text inputs.
+public enum TextInputError: Error, CustomStringConvertible, Equatable, Sendable {
+  case unreadable(path: String, reason: String)
+  case invalidUTF8(path: String, line: Int, byteOffset: Int)
+  case empty(path: String, what: String)
+  case invalidDescriptions(path: String, reason: String)
+  case missingDatasetFile(directory: String, file: String)
+
+  public var description: String {
+    switch self {
+    case .unreadable(let p, let reason): return "\(p): cannot read: \(reason)"
+    case .invalidUTF8(let p, let line, let offset):
+      return "\(p):\(line): text is not valid UTF-8 (bad byte sequence at byte \(offset) of the line); re-encode the file as UTF-8"
+    case .empty(let p, let what): return "\(p): \(what)"
+    case .invalidDescriptions(let p, let reason): return "\(p): invalid descriptions: \(reason)"
+    case .missingDatasetFile(let dir, let file):
+      return "\(dir): not a cold-start dataset: missing \(file) (expected train/seq.in, test/seq.in, id-oos/valid/seq.in, id-oos/test/seq.in and descriptions.json)"
+    }
+  }
+}
+
+/// Reading texts one per line.
+public enum TextLines {
+  /// The lines of a UTF-8 text file (`\n` or `\r\n`; a final newline is
+  /// optional). Blank lines (only whitespace) are dropped, unless
+  /// `keepBlank`, and their line numbers returned either way, so callers can
+  /// warn.
+  ///
+  /// - Throws: `TextInputError.unreadable` / `.invalidUTF8` naming the file
+  ///   and line.
+  public static func read(_ path: String, keepBlank: Bool = false) throws -> (records: [TextRecord], blankLines: [Int]) {
+    let data: Data
+    do {
+      data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw TextInputError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+    }
+    var records: [TextRecord] = []
+    var blank: [Int] = []
+    var lineNumber = 0
+    var bytes = [UInt8](data)
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // UTF-8 byte-order mark
+    var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    if lines.last?.isEmpty == true { lines.removeLast() }  // the final newline ends a line, it does not start one
+    for var line in lines {
+      lineNumber += 1
+      if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+      let text: String
+      do {
+        text = try WordPieceTokenizer.decodeUTF8(line)
+      } catch {
+        let offset: Int
+        if case TextEncoderError.invalidUTF8(let o) = error { offset = o } else { offset = 0 }
+        throw TextInputError.invalidUTF8(path: path, line: lineNumber, byteOffset: offset)
+      }
+      if text.allSatisfy(\.isWhitespace) {
+        blank.append(lineNumber)
+        if !keepBlank { continue }
+      }
+      records.append(TextRecord(text: text, origin: "\(path):\(lineNumber)"))
+    }
+    return (records, blank)
+  }
+}

@@ -1,0 +1,200 @@
+import ParallelCompute
+
+/// A cold-start method compared by the evaluation protocol.
+public enum ColdStartMethod: String, CaseIterable, Sendable, Codable {
+  /// Nearest description: `S(x) = min_k d(x, z_k)`, no data used.
+  case zeroShot = "zs"
+  /// 1-NN over the kept (trimmed) observations: `S(x) = min_{i∈keep} d(x, x_i)`
+  /// (the official code's DN2 baseline, which runs after trimming).
+  case dn2
+  /// Nearest adapted prototype, `S(x) = min_k d(x, z̃_k)` (`ColdFusionAdaptation`).
+  case coldFusion = "coldfusion"
+}
+
+/// The evaluation protocol of the ColdFusion paper's code, run
+/// incrementally: feed a `ColdStartStream` one observation at a time and
+/// measure each method's AUROC on a fixed test set (normal test queries
+/// versus held-out-intent anomalies, label 1 = anomaly) after every step.
+///
+/// Every method shares one `ColdFusionAdaptation` (so they see the same
+/// trimmed set), and each step costs only what changed: the adapted
+/// prototypes of the touched classes are rescored against the test set, and
+/// DN2 keeps each test point's nearest kept observation, updated as
+/// observations enter or leave the kept set from a precomputed
+/// candidate × test distance table. Trimming is on only for a contaminated
+/// stream (contamination > 0), as in the official code.
+public struct ColdStartEvaluation: Sendable {
+  public let metric: PrototypeMetric
+  public let trim: Double
+  public let methods: [ColdStartMethod]
+  let prototypes: FeatureMatrix
+  let normals: FeatureMatrix
+  let pool: FeatureMatrix
+  /// Prepared test rows: normals first, then anomalies.
+  let test: [Float]
+  let labels: [Bool]
+  /// `d(candidate, test_j)` at `[c · testCount + j]`, candidates being the
+  /// normals then the pool (DN2 only).
+  let candidateDistances: [Float]
+
+  public var dimension: Int { prototypes.columns }
+  public var testCount: Int { labels.count }
+
+  public init(
+    prototypes: FeatureMatrix, streamNormals: FeatureMatrix, anomalyPool: FeatureMatrix, testNormals: FeatureMatrix,
+    testAnomalies: FeatureMatrix, metric: PrototypeMetric, trim: Double = 0.9,
+    methods: [ColdStartMethod] = ColdStartMethod.allCases
+  ) throws {
+    let d = prototypes.columns
+    for (name, m) in [
+      ("stream normals", streamNormals), ("anomaly pool", anomalyPool), ("test normals", testNormals),
+      ("test anomalies", testAnomalies),
+    ] {
+      guard m.rows > 0 || name == "anomaly pool" else { throw DensityError.emptyBank(reason: "no \(name)") }
+      guard m.columns == d || m.rows == 0 else { throw DensityError.dimensionMismatch(source: name, expected: d, actual: m.columns) }
+      if let bad = m.firstNonFinite { throw DensityError.nonFinite(source: name, row: bad / d, column: bad % d) }
+    }
+    // Validates the prototypes and the trim.
+    _ = try ColdFusionAdaptation(prototypes: prototypes, metric: metric, trim: trim)
+    self.prototypes = prototypes
+    self.metric = metric
+    self.trim = trim
+    self.methods = methods
+    normals = streamNormals
+    pool = anomalyPool
+    var t = testNormals.values + testAnomalies.values
+    metric.prepare(&t, dimension: d)
+    test = t
+    labels = Array(repeating: false, count: testNormals.rows) + Array(repeating: true, count: testAnomalies.rows)
+    if methods.contains(.dn2) {
+      var candidates = streamNormals.values + anomalyPool.values
+      metric.prepare(&candidates, dimension: d)
+      candidateDistances = Self.distanceTable(candidates, test, metric: metric, dimension: d)
+    } else {
+      candidateDistances = []
+    }
+  }
+
+  /// `d(a_c, b_j)` for every row pair, at `[c · |b| + j]`.
+  static func distanceTable(_ a: [Float], _ b: [Float], metric: PrototypeMetric, dimension d: Int) -> [Float] {
+    let rowsA = a.count / d
+    let rowsB = b.count / d
+    let norms = rowNorms(a, dimension: d)
+    var table = [Float](repeating: 0, count: rowsA * rowsB)
+    a.withUnsafeBufferPointer { ap in
+      b.withUnsafeBufferPointer { bp in
+        table.withUnsafeMutableBufferPointer { tp in
+          let ar = SharedReadOnlyBuffer(ap)
+          let br = SharedReadOnlyBuffer(bp)
+          let out = SharedBuffer(tp)
+          ParallelFor.chunks(count: rowsA) { range in
+            for c in range {
+              for j in 0..<rowsB {
+                out[c * rowsB + j] = metric.distance(br.base + j * d, ar.base + c * d, zNorm: norms[c], dimension: d)
+              }
+            }
+          }
+        }
+      }
+    }
+    return table
+  }
+
+  /// Each method's AUROC after every step of the stream for `seed`.
+  public func curves(contamination: Double, seed: UInt64) throws -> [ColdStartMethod: [Double]] {
+    let stream = try ColdStartStream(normalCount: normals.rows, poolCount: pool.rows, contamination: contamination, seed: seed)
+    let d = dimension
+    let n = testCount
+    var adaptation = try ColdFusionAdaptation(prototypes: prototypes, metric: metric, trim: contamination > 0 ? trim : 1)
+    let k = adaptation.classCount
+    var curves: [ColdStartMethod: [Double]] = [:]
+    for m in methods { curves[m] = [] }
+    curves[.zeroShot]?.reserveCapacity(stream.items.count)
+
+    // Zero-shot: fixed.
+    let zeroShot = PrototypeScoring.nearest(test, prototypes: adaptation.original, norms: adaptation.originalNorms, metric: metric, dimension: d)
+    let zeroShotAUROC = Metrics.auroc(scores: zeroShot.distances, labels: labels) ?? .nan
+
+    // ColdFusion: test × prototype distances, rescored per touched class.
+    var toPrototype = [Float](repeating: 0, count: n * k)
+    for j in 0..<n {
+      for c in 0..<k { toPrototype[j * k + c] = distance(test: j, to: adaptation.adapted, row: c, norm: adaptation.adaptedNorms[c]) }
+    }
+    var coldFusionAUROC = zeroShotAUROC
+
+    // DN2: each test point's nearest kept observation.
+    var nearest = [Float](repeating: .infinity, count: n)
+    var nearestObservation = [Int](repeating: -1, count: n)
+    var candidateOf: [Int] = []
+    candidateOf.reserveCapacity(stream.items.count)
+
+    for item in stream.items {
+      let row: Int
+      switch item {
+      case .normal(let i): row = i
+      case .anomaly(let i): row = normals.rows + i
+      }
+      candidateOf.append(row)
+      let source = row < normals.rows ? normals : pool
+      let local = row < normals.rows ? row : row - normals.rows
+      let change = try adaptation.add(FeatureMatrix(rows: 1, columns: d, values: Array(source[row: local])))
+
+      if curves[.zeroShot] != nil { curves[.zeroShot]?.append(zeroShotAUROC) }
+
+      if curves[.coldFusion] != nil {
+        if !change.classes.isEmpty {
+          for c in change.classes {
+            let norm = adaptation.adaptedNorms[c]
+            adaptation.adapted.withUnsafeBufferPointer { z in
+              test.withUnsafeBufferPointer { x in
+                guard let zb = z.baseAddress, let xb = x.baseAddress else { return }
+                for j in 0..<n { toPrototype[j * k + c] = metric.distance(xb + j * d, zb + c * d, zNorm: norm, dimension: d) }
+              }
+            }
+          }
+          let scores = (0..<n).map { j in toPrototype[(j * k)..<((j + 1) * k)].min() ?? .infinity }
+          coldFusionAUROC = Metrics.auroc(scores: scores, labels: labels) ?? .nan
+        }
+        curves[.coldFusion]?.append(coldFusionAUROC)
+      }
+
+      if curves[.dn2] != nil {
+        if !change.entered.isEmpty || !change.left.isEmpty {
+          for e in change.entered {
+            let base = candidateOf[e] * n
+            for j in 0..<n where candidateDistances[base + j] < nearest[j] {
+              nearest[j] = candidateDistances[base + j]
+              nearestObservation[j] = e
+            }
+          }
+          let leaving = Set(change.left)
+          if !leaving.isEmpty {
+            for j in 0..<n where leaving.contains(nearestObservation[j]) {
+              nearest[j] = .infinity
+              nearestObservation[j] = -1
+              for i in 0..<adaptation.observationCount where adaptation.isKept[i] {
+                let v = candidateDistances[candidateOf[i] * n + j]
+                if v < nearest[j] {
+                  nearest[j] = v
+                  nearestObservation[j] = i
+                }
+              }
+            }
+          }
+        }
+        curves[.dn2]?.append(Metrics.auroc(scores: nearest, labels: labels) ?? .nan)
+      }
+    }
+    return curves
+  }
+
+  private func distance(test j: Int, to prototypes: [Float], row c: Int, norm: Float) -> Float {
+    let d = dimension
+    return test.withUnsafeBufferPointer { x in
+      prototypes.withUnsafeBufferPointer { z in
+        guard let xb = x.baseAddress, let zb = z.baseAddress else { return .infinity }
+        return metric.distance(xb + j * d, zb + c * d, zNorm: norm, dimension: d)
+      }
+    }
+  }
+}

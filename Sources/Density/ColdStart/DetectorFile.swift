@@ -1,0 +1,111 @@
+import Foundation
+import TensorFiles
+
+/// Reading and writing cold-start detectors as safetensors.
+///
+/// Tensors (F32):
+/// - `prototypes.original` `[K, D]`: the zero-shot prototypes as given;
+/// - `prototypes.adapted` `[K, D]`: the adapted prototypes (in the metric's
+///   space: unit-normalised inputs for `cosine`);
+/// - `observations` `[N, D]`: every observation embedding adapted to, in
+///   arrival order (absent when N = 0).
+///
+/// Metadata (strings): `format` = `detector`, `format_version` = `1`,
+/// `toolkit_version`, `method` = `coldfusion`, `metric` (`l2` or `cosine`),
+/// `trim`, `dimension`, `classes` (a JSON array of the K class names),
+/// `observations` (N), `threshold` when set, plus the caller's provenance
+/// (`modality`, `encoder`, `weights_sha256`, …).
+///
+/// Loading recomputes the adaptation from the original prototypes and the
+/// observations and refuses the file unless the result equals the stored
+/// adapted prototypes, so an edited or truncated file cannot score silently.
+public enum DetectorFile {
+  public static let formatVersion = "1"
+
+  public static func write(_ detector: ColdStartDetector, to path: String, toolkitVersion: String) throws {
+    var meta = detector.metadata
+    meta["format"] = "detector"
+    meta["format_version"] = formatVersion
+    meta["toolkit_version"] = toolkitVersion
+    meta["method"] = "coldfusion"
+    meta["metric"] = detector.metric.rawValue
+    meta["trim"] = "\(detector.trim)"
+    meta["dimension"] = String(detector.dimension)
+    meta["classes"] = JSONValue.array(detector.classNames.map { .string($0) }).serialized
+    meta["observations"] = String(detector.observations.rows)
+    if let t = detector.threshold { meta["threshold"] = "\(t)" } else { meta.removeValue(forKey: "threshold") }
+    var writer = SafeTensorsWriter(metadata: meta)
+    let k = detector.prototypes.rows
+    let d = detector.dimension
+    try writer.add("prototypes.original", floats: detector.prototypes.values, shape: [k, d])
+    try writer.add("prototypes.adapted", floats: detector.adaptation.adapted, shape: [k, d])
+    if detector.observations.rows > 0 {
+      try writer.add("observations", floats: detector.observations.values, shape: [detector.observations.rows, d])
+    }
+    try writer.write(to: path)
+  }
+
+  public static func read(path: String) throws -> ColdStartDetector {
+    let file = try SafeTensorsFile(path: path)
+    let meta = file.metadata
+    guard meta["format"] == "detector" else {
+      throw DensityError.invalidDetector(
+        path: path, reason: "metadata 'format' is '\(meta["format"] ?? "(missing)")', expected 'detector' (is this a bank or weights file?)")
+    }
+    guard meta["format_version"] == formatVersion else {
+      throw DensityError.invalidDetector(
+        path: path, reason: "format_version '\(meta["format_version"] ?? "(missing)")' is not supported (this toolkit reads version \(formatVersion))")
+    }
+    guard let metricName = meta["metric"], let metric = PrototypeMetric(rawValue: metricName) else {
+      throw DensityError.invalidDetector(path: path, reason: "unknown metric '\(meta["metric"] ?? "(missing)")'")
+    }
+    guard let trimText = meta["trim"], let trim = Double(trimText), trim > 0, trim <= 1 else {
+      throw DensityError.invalidDetector(path: path, reason: "'trim' must be a number in (0, 1], got '\(meta["trim"] ?? "(missing)")'")
+    }
+    guard let classesText = meta["classes"], case .array(let items)? = try? JSONValue.parse(classesText) else {
+      throw DensityError.invalidDetector(path: path, reason: "'classes' must be a JSON array of names")
+    }
+    let names = items.compactMap(\.stringValue)
+    guard names.count == items.count, !names.isEmpty else {
+      throw DensityError.invalidDetector(path: path, reason: "'classes' must be a non-empty JSON array of strings")
+    }
+    let original = try file.info("prototypes.original")
+    guard original.shape.count == 2, original.shape[0] == names.count, original.shape[1] > 0 else {
+      throw TensorFileError.unexpectedShape(path: path, tensor: original.name, expected: [names.count, original.shape.last ?? 0], actual: original.shape)
+    }
+    let d = original.shape[1]
+    let prototypes = FeatureMatrix(rows: names.count, columns: d, values: try file.floats(original.name))
+    let adapted = try file.floats("prototypes.adapted", shape: [names.count, d])
+    var observations = FeatureMatrix(rows: 0, columns: d, values: [])
+    if file.tensors["observations"] != nil {
+      let info = try file.info("observations")
+      guard info.shape.count == 2, info.shape[1] == d else {
+        throw TensorFileError.unexpectedShape(path: path, tensor: info.name, expected: [info.shape.first ?? 0, d], actual: info.shape)
+      }
+      observations = FeatureMatrix(rows: info.shape[0], columns: d, values: try file.floats(info.name))
+    }
+    if let recorded = meta["observations"], Int(recorded) != observations.rows {
+      throw DensityError.invalidDetector(path: path, reason: "metadata says \(recorded) observations, the file holds \(observations.rows)")
+    }
+    let provenance = meta.filter { !reservedKeys.contains($0.key) }
+    do {
+      guard
+        let detector = try ColdStartDetector.restore(
+          classNames: names, prototypes: prototypes, observations: observations, storedAdapted: adapted, metric: metric, trim: trim,
+          metadata: provenance)
+      else {
+        throw DensityError.invalidDetector(
+          path: path, reason: "its adapted prototypes do not follow from its observations (was the file edited?)")
+      }
+      return detector
+    } catch let error as DensityError {
+      if case .invalidDetector = error { throw error }
+      throw DensityError.invalidDetector(path: path, reason: error.description)
+    }
+  }
+
+  /// Keys this file format owns (the rest is the caller's provenance).
+  static let reservedKeys: Set<String> = [
+    "format", "format_version", "toolkit_version", "method", "metric", "trim", "dimension", "classes", "observations", "threshold",
+  ]
+}

@@ -1,0 +1,126 @@
+import AnomalyKit
+import ArgumentParser
+import Density
+import FeatureExtraction
+import Foundation
+
+/// `anomalykit adapt`: build a cold-start detector from descriptions of the
+/// normal classes, and adapt it to unlabelled (possibly contaminated)
+/// observations as they arrive.
+struct AdaptCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "adapt", abstract: "Build or update a cold-start detector (zero-shot descriptions + ColdFusion adaptation).",
+    discussion: """
+      New text detector:  anomalykit adapt --descriptions D.json [--observations OBS.txt] --out DET.safetensors
+      New image detector: anomalykit adapt --imagenet-classes "espresso,cup" [--observations DIR] --out DET.safetensors
+      Update in place:    anomalykit adapt --detector DET.safetensors --observations NEW.txt
+
+      Descriptions are a JSON object (class → example query, or → array of queries) or a text file with \
+      one description per line. Observations are text files (one text per line) for text detectors, and \
+      images or folders for image detectors. Each update embeds only the new observations; the detector \
+      file keeps the embeddings of everything seen and is replaced atomically.
+      """)
+
+  @Option(help: "Class descriptions: JSON {class: text | [texts]} or one description per line.")
+  var descriptions: String?
+
+  @Option(name: .customLong("imagenet-classes"), help: "Normal ImageNet classes for an image detector: names or indices, comma-separated, or a file with one per line.")
+  var imagenetClasses: String?
+
+  @Option(help: "An existing detector to update (in place unless --out is given).")
+  var detector: String?
+
+  @Option(parsing: .upToNextOption, help: "Observation text files, or images / folders of images.")
+  var observations: [String] = []
+
+  @Option(help: "Where to write the detector.")
+  var out: String?
+
+  @Option(help: "Fraction q of observations kept by trimming (the rest are presumed anomalies). New detectors only.")
+  var trim: Double = 0.9
+
+  @Option(help: "Distance: l2 (default for text, as the official code) or cosine (default for images). New detectors only.")
+  var metric: PrototypeMetric?
+
+  @OptionGroup var text: TextOptions
+  @OptionGroup var image: ImageOptions
+
+  func validate() throws {
+    let sources = [descriptions, imagenetClasses, detector].compactMap { $0 }
+    guard sources.count == 1 else {
+      throw ValidationError("give exactly one of --descriptions (new text detector), --imagenet-classes (new image detector) or --detector (update)")
+    }
+    guard detector != nil || out != nil else { throw ValidationError("a new detector needs --out") }
+    guard detector == nil || !observations.isEmpty else { throw ValidationError("updating a detector needs --observations") }
+    guard trim > 0, trim <= 1 else { throw ValidationError("--trim must be in (0, 1]") }
+  }
+
+  func run() throws {
+    let target = out ?? detector ?? ""
+    try OutputPath.check(target, inputs: observations + [descriptions, imagenetClasses].compactMap { $0 })
+    var current: ColdStartDetector
+    let encoder: DetectorEncoder
+    if let path = detector {
+      current = try DetectorFile.read(path: path)
+      encoder = try DetectorEncoder.forDetector(current, path: path, text: text, image: image)
+    } else if let path = descriptions {
+      let guidance = try ClassDescriptions.read(path)
+      let embedder = try text.embedder()
+      encoder = .text(embedder)
+      let prototypes = embedder.embed(guidance.texts, warn: { warn("warning: " + $0) })
+      var meta = encoder.provenance
+      meta["descriptions"] = (path as NSString).lastPathComponent
+      current = try ColdStartDetector(classNames: guidance.classNames, prototypes: prototypes, metric: metric ?? .squaredL2, trim: trim, metadata: meta)
+    } else {
+      let pipeline = try ImageBankPipeline(
+        model: try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize),
+        recipe: BankRecipe(features: .pooled, resize: image.resize, flipAverage: image.flipAverage),
+        limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
+      encoder = .image(pipeline)
+      let classes = try ImageNetClasses.resolve(imagenetClasses ?? "", names: pipeline.model.classNames)
+      let rows = pipeline.model.classifierRows(classes)
+      current = try ColdStartDetector(
+        classNames: classes.map { pipeline.model.classNames[$0] },
+        prototypes: FeatureMatrix(rows: classes.count, columns: pipeline.model.featureDimension, values: rows), metric: metric ?? .cosine,
+        trim: trim, metadata: encoder.provenance)
+    }
+    if !observations.isEmpty {
+      let (rows, _) = try encoder.embed(observations, maxFiles: image.maxFiles)
+      let before = current.observations.rows
+      current = try current.adapting(rows, source: observations.joined(separator: ", "))
+      let kept = current.adaptation.isKept.filter { $0 }.count
+      warn("adapted to \(rows.rows) new observation(s): \(before + rows.rows) in all, \(kept) kept after trimming")
+    }
+    try DetectorFile.write(current, to: target, toolkitVersion: AnomalyKitCommand.version)
+    let threshold = current.threshold.map { String(format: "%.6g", $0) } ?? "none (fewer than \(ColdStartDetector.minimumObservationsForThreshold) observations)"
+    print("\(target): \(encoder.modality) detector, \(current.classNames.count) prototypes, \(current.observations.rows) observations, metric \(current.metric.rawValue), threshold \(threshold)")
+  }
+}
+
+/// Resolving `--imagenet-classes`.
+enum ImageNetClasses {
+  /// Indices for a comma-separated list (or a file, one per line) of class
+  /// names (case-insensitive, as in `Weights/imagenet-classes.txt`) or
+  /// indices.
+  static func resolve(_ spec: String, names: [String]) throws -> [Int] {
+    var items: [String]
+    if FileManager.default.fileExists(atPath: spec) {
+      items = try TextLines.read(spec).records.map(\.text)
+    } else {
+      items = spec.split(separator: ",").map(String.init)
+    }
+    items = items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard !items.isEmpty else { throw CLIError("--imagenet-classes: no classes given") }
+    let lookup = Dictionary(names.enumerated().map { ($0.element.lowercased(), $0.offset) }, uniquingKeysWith: { a, _ in a })
+    return try items.map { item in
+      if let i = Int(item) {
+        guard i >= 0, i < names.count else { throw CLIError("--imagenet-classes: index \(i) is outside 0…\(names.count - 1)") }
+        return i
+      }
+      guard let i = lookup[item.lowercased()] else {
+        throw CLIError("--imagenet-classes: unknown class '\(item)' (see Weights/imagenet-classes.txt, or use indices)")
+      }
+      return i
+    }
+  }
+}

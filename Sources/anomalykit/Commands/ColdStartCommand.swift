@@ -1,0 +1,216 @@
+import AnomalyKit
+import ArgumentParser
+import Density
+import FeatureExtraction
+import Foundation
+import ParallelCompute
+import TensorFiles
+
+/// `anomalykit coldstart eval DATASET_DIR …`: the cold-start evaluation suite.
+struct ColdStartCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "coldstart", abstract: "Cold-start anomaly detection: evaluation suite.",
+    subcommands: [ColdStartEvalCommand.self])
+}
+
+extension ColdStartMethod: ExpressibleByArgument {}
+
+/// Runs the ColdFusion paper's protocol on a dataset folder.
+struct ColdStartEvalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "eval", abstract: "Run the cold-start protocol (ColdFusion's) on a dataset folder.",
+    discussion: """
+      DATASET_DIR holds train/seq.in, test/seq.in, id-oos/valid/seq.in, id-oos/test/seq.in and \
+      descriptions.json (the layout of the official banking77-oos split). The stream is every train \
+      query plus round(c·N) anomalies drawn from id-oos/valid, shuffled; after each step every method's \
+      AUROC is measured on test (normal) versus id-oos/test (anomalous). Prints AUC@10/25/50/100% (the \
+      mean AUROC over that share of the steps) and the final AUROC, as means over the seeds.
+      """)
+
+  @Argument(help: "Dataset folder.")
+  var dataset: String
+
+  @Option(help: "Anomalies added to the stream, as a fraction of the normal observations.")
+  var contamination: Double = 0.05
+
+  @Option(help: "Fraction q of observations kept by trimming (closest to the descriptions).")
+  var trim: Double = 0.9
+
+  @Option(help: "First seed of the stream order.")
+  var seed: UInt64 = 0
+
+  @Option(help: "Number of seeds (seed … seed+N−1); means and standard deviations are reported.")
+  var seeds: Int = 1
+
+  @Option(help: "zs, dn2, coldfusion or all.")
+  var method: String = "all"
+
+  @Option(help: "Distance: l2 (squared L2 on raw embeddings, the official code) or cosine.")
+  var metric: PrototypeMetric = .squaredL2
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  @Option(name: .customLong("curves"), help: "Write the mean AUROC after every step, one column per method, as CSV.")
+  var curvesOut: String?
+
+  @Option(help: "Embedding cache file: reused when it holds these texts embedded with these weights, written otherwise.")
+  var cache: String?
+
+  @OptionGroup var text: TextOptions
+
+  func validate() throws {
+    guard seeds >= 1, seeds <= 1000 else { throw ValidationError("--seeds must be in 1…1000") }
+    guard contamination >= 0, contamination <= 1 else { throw ValidationError("--contamination must be in [0, 1]") }
+    guard trim > 0, trim <= 1 else { throw ValidationError("--trim must be in (0, 1]") }
+    _ = try methods()
+  }
+
+  func methods() throws -> [ColdStartMethod] {
+    if method == "all" { return ColdStartMethod.allCases }
+    return try method.split(separator: ",").map { name in
+      guard let m = ColdStartMethod(rawValue: String(name)) else {
+        throw ValidationError("unknown --method '\(name)'; use \(ColdStartMethod.allCases.map(\.rawValue).joined(separator: ", ")) or all")
+      }
+      return m
+    }
+  }
+
+  func run() throws {
+    let methods = try methods()
+    if let curvesOut { try OutputPath.check(curvesOut) }
+    let data = try ColdStartDataset(directory: dataset, warn: { warn("warning: " + $0) })
+    let embedder = try text.embedder()
+    let start = Date()
+    let all = data.descriptions.texts + data.streamNormals + data.anomalyPool + data.testNormals + data.testAnomalies
+    let weightsSHA = embedder.encoder.weightsSHA256
+    let embedded: FeatureMatrix
+    if let cache, let cached = TextEmbeddingCache.load(cache, weightsSHA256: weightsSHA, texts: all) {
+      embedded = cached
+    } else {
+      embedded = embedder.embedReporting(all, label: "embed")
+      if let cache { try TextEmbeddingCache.store(embedded, to: cache, weightsSHA256: weightsSHA, texts: all) }
+    }
+    let embedSeconds = Date().timeIntervalSince(start)
+    var offset = 0
+    func take(_ n: Int) -> FeatureMatrix {
+      defer { offset += n }
+      return embedded.selecting(Array(offset..<(offset + n)))
+    }
+    let prototypes = take(data.descriptions.texts.count)
+    let evaluation = try ColdStartEvaluation(
+      prototypes: prototypes, streamNormals: take(data.streamNormals.count), anomalyPool: take(data.anomalyPool.count),
+      testNormals: take(data.testNormals.count), testAnomalies: take(data.testAnomalies.count), metric: metric, trim: trim,
+      methods: methods)
+
+    let seedList = (0..<seeds).map { seed &+ UInt64($0) }
+    let protocolStart = Date()
+    let runs = try ColdStartRuns.run(evaluation, contamination: contamination, seeds: seedList)
+    let protocolSeconds = Date().timeIntervalSince(protocolStart)
+    warn(String(format: "embedded %d texts in %.1f s; %d seed(s) of the protocol in %.1f s", all.count, embedSeconds, seeds, protocolSeconds))
+
+    if let curvesOut { try runs.writeMeanCurves(to: curvesOut, methods: methods) }
+    if json {
+      print(runs.json(methods: methods).serialized)
+    } else {
+      print("cold start: \(dataset)  (\(data.descriptions.texts.count) descriptions, stream \(data.streamNormals.count) normal + \(Int((contamination * Double(data.streamNormals.count)).rounded(.toNearestOrEven))) anomalies, contamination \(contamination), trim \(trim), metric \(metric.rawValue), seeds \(seedList.first ?? 0)…\(seedList.last ?? 0))")
+      print(runs.table(methods: methods))
+    }
+  }
+}
+
+/// Protocol results over several seeds.
+struct ColdStartRuns {
+  let seeds: [UInt64]
+  /// Per seed, per method: the AUROC curve.
+  let curves: [[ColdStartMethod: [Double]]]
+
+  static func run(_ evaluation: ColdStartEvaluation, contamination: Double, seeds: [UInt64]) throws -> ColdStartRuns {
+    let box = SeedResults(count: seeds.count)
+    ParallelFor.run(workers: min(seeds.count, ParallelFor.defaultWorkers)) { _ in
+      while let i = box.take() {
+        do {
+          box.store(i, .success(try evaluation.curves(contamination: contamination, seed: seeds[i])))
+        } catch {
+          box.store(i, .failure(error))
+        }
+      }
+    }
+    return ColdStartRuns(seeds: seeds, curves: try box.results.map { try ($0 ?? .failure(CLIError("a seed did not run"))).get() })
+  }
+
+  func summaries(_ m: ColdStartMethod) -> [StreamCurveSummary] {
+    curves.compactMap { $0[m] }.map(StreamCurveSummary.init(curve:))
+  }
+
+  /// Mean and population standard deviation (numpy's default) of each
+  /// summary value over the seeds: AUC@10/25/50/100 then final.
+  func statistics(_ m: ColdStartMethod) -> (mean: [Double], std: [Double]) {
+    let rows = summaries(m).map { $0.areas + [$0.final] }
+    guard let width = rows.first?.count else { return ([], []) }
+    let n = Double(rows.count)
+    let mean = (0..<width).map { j in rows.reduce(0) { $0 + $1[j] } / n }
+    let std = (0..<width).map { j in (rows.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) } / n).squareRoot() }
+    return (mean, std)
+  }
+
+  func json(methods: [ColdStartMethod]) -> JSONValue {
+    let keys = StreamCurveSummary.keys + ["final"]
+    var byMethod: [(String, JSONValue)] = []
+    for m in methods {
+      let (mean, std) = statistics(m)
+      var fields: [(String, JSONValue)] = zip(keys, mean).map { ($0, .number($1)) }
+      fields.append(("std", .object(zip(keys, std).map { ($0, .number($1)) })))
+      byMethod.append((m.rawValue, .object(fields)))
+    }
+    return .object([("seeds", .array(seeds.map { .number(Double($0)) })), ("methods", .object(byMethod))])
+  }
+
+  func table(methods: [ColdStartMethod]) -> String {
+    let header = ["method", "AUC@10%", "AUC@25%", "AUC@50%", "AUC@100%", "final"]
+    var lines = [header.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined()]
+    for m in methods {
+      let (mean, std) = statistics(m)
+      let cells = zip(mean, std).map { seeds.count > 1 ? String(format: "%.1f ± %.1f", 100 * $0, 100 * $1) : String(format: "%.1f", 100 * $0) }
+      lines.append(([m.rawValue] + cells).map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  /// `step,<method>…` rows: the AUROC after each step, averaged over seeds.
+  func writeMeanCurves(to path: String, methods: [ColdStartMethod]) throws {
+    var text = "step," + methods.map(\.rawValue).joined(separator: ",") + "\n"
+    let steps = curves.first?.values.first?.count ?? 0
+    for t in 0..<steps {
+      let cells = methods.map { m -> String in
+        let values = curves.compactMap { $0[m]?[t] }
+        return String(format: "%.6f", values.reduce(0, +) / Double(max(1, values.count)))
+      }
+      text += "\(t + 1)," + cells.joined(separator: ",") + "\n"
+    }
+    try AtomicFile.write(Array(text.utf8), to: path)
+  }
+}
+
+/// Hands out seed indices to workers and collects their curves.
+///
+/// `@unchecked Sendable`: every field is only touched under `lock`.
+final class SeedResults: @unchecked Sendable {
+  private let lock = Mutex()
+  private var next = 0
+  private(set) var results: [Result<[ColdStartMethod: [Double]], Error>?]
+
+  init(count: Int) { results = Array(repeating: nil, count: count) }
+
+  func take() -> Int? {
+    lock.withLock {
+      guard next < results.count else { return nil }
+      defer { next += 1 }
+      return next
+    }
+  }
+
+  func store(_ i: Int, _ result: Result<[ColdStartMethod: [Double]], Error>) {
+    lock.withLock { results[i] = result }
+  }
+}

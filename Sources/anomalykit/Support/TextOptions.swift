@@ -1,0 +1,28 @@
+import AnomalyKit
+import ArgumentParser
+import Density
+import FeatureExtraction
+
+extension PrototypeMetric: ExpressibleByArgument {}
+
+/// Options every text command shares.
+struct TextOptions: ParsableArguments {
+  @Option(name: .customLong("text-weights"), help: "Sentence-encoder weights (.safetensors, vocabulary beside it). Default: the bundled Weights/all-minilm-l6-v2.safetensors.")
+  var textWeights: String?
+
+  func weightsPath() throws -> String {
+    try textWeights ?? WeightsLocator.locate("all-minilm-l6-v2.safetensors")
+  }
+
+  func embedder() throws -> TextEmbedder {
+    TextEmbedder(encoder: try MiniLMEncoder(path: try weightsPath()))
+  }
+}
+
+extension TextEmbedder {
+  /// `embed` with progress lines and warnings on standard error.
+  func embedReporting(_ records: [TextRecord], label: String) -> FeatureMatrix {
+    let progress = Progress(label, total: records.count, quietBelow: 2048)
+    return embed(records, warn: { warn("warning: " + $0) }, progress: { progress.update($0) })
+  }
+}
