@@ -27,8 +27,11 @@ struct ColdStartEvalCommand: ParsableCommand {
       mean AUROC over that share of the steps) and the final AUROC, as means over the seeds.
       """)
 
-  @Argument(help: "Dataset folder.")
+  @Argument(help: "Dataset folder (texts in the official layout; with --from-npy, .npy features).")
   var dataset: String
+
+  @Flag(name: .customLong("from-npy"), help: "DATASET_DIR holds features instead of texts: prototypes.npy, stream-normal.npy, anomaly-pool.npy, test-normal.npy, test-anomaly.npy (N×D float32/float64), e.g. image features from 'anomalykit embed' and classifier rows.")
+  var fromNPY = false
 
   @Option(help: "Anomalies added to the stream, as a fraction of the normal observations.")
   var contamination: Double = 0.05
@@ -79,9 +82,34 @@ struct ColdStartEvalCommand: ParsableCommand {
   func run() throws {
     let methods = try methods()
     if let curvesOut { try OutputPath.check(curvesOut) }
+    let start = Date()
+    let (parts, summary) = try fromNPY ? npyParts() : textParts()
+    let embedSeconds = Date().timeIntervalSince(start)
+    let evaluation = try ColdStartEvaluation(
+      prototypes: parts[0], streamNormals: parts[1], anomalyPool: parts[2], testNormals: parts[3], testAnomalies: parts[4], metric: metric,
+      trim: trim, methods: methods)
+
+    let seedList = (0..<seeds).map { seed &+ UInt64($0) }
+    let protocolStart = Date()
+    let runs = try ColdStartRuns.run(evaluation, contamination: contamination, seeds: seedList)
+    let protocolSeconds = Date().timeIntervalSince(protocolStart)
+    warn(String(format: "%@ in %.1f s; %d seed(s) of the protocol in %.1f s", summary, embedSeconds, seeds, protocolSeconds))
+
+    if let curvesOut { try runs.writeMeanCurves(to: curvesOut, methods: methods) }
+    if json {
+      print(runs.json(methods: methods).serialized)
+    } else {
+      print("cold start: \(dataset)  (\(parts[0].rows) prototypes, stream \(parts[1].rows) normal + \(Int((contamination * Double(parts[1].rows)).rounded(.toNearestOrEven))) anomalies, contamination \(contamination), trim \(trim), metric \(metric.rawValue), seeds \(seedList.first ?? 0)…\(seedList.last ?? 0))")
+      print(runs.table(methods: methods))
+    }
+  }
+}
+
+extension ColdStartEvalCommand {
+  /// Prototypes, stream normals, anomaly pool, test normals, test anomalies.
+  func textParts() throws -> ([FeatureMatrix], String) {
     let data = try ColdStartDataset(directory: dataset, warn: { warn("warning: " + $0) })
     let embedder = try text.embedder()
-    let start = Date()
     let all = data.descriptions.texts + data.streamNormals + data.anomalyPool + data.testNormals + data.testAnomalies
     let weightsSHA = embedder.encoder.weightsSHA256
     let embedded: FeatureMatrix
@@ -91,31 +119,26 @@ struct ColdStartEvalCommand: ParsableCommand {
       embedded = embedder.embedReporting(all, label: "embed")
       if let cache { try TextEmbeddingCache.store(embedded, to: cache, weightsSHA256: weightsSHA, texts: all) }
     }
-    let embedSeconds = Date().timeIntervalSince(start)
     var offset = 0
-    func take(_ n: Int) -> FeatureMatrix {
+    let counts = [data.descriptions.texts.count, data.streamNormals.count, data.anomalyPool.count, data.testNormals.count, data.testAnomalies.count]
+    let parts = counts.map { n -> FeatureMatrix in
       defer { offset += n }
       return embedded.selecting(Array(offset..<(offset + n)))
     }
-    let prototypes = take(data.descriptions.texts.count)
-    let evaluation = try ColdStartEvaluation(
-      prototypes: prototypes, streamNormals: take(data.streamNormals.count), anomalyPool: take(data.anomalyPool.count),
-      testNormals: take(data.testNormals.count), testAnomalies: take(data.testAnomalies.count), metric: metric, trim: trim,
-      methods: methods)
+    return (parts, "embedded \(all.count) texts")
+  }
 
-    let seedList = (0..<seeds).map { seed &+ UInt64($0) }
-    let protocolStart = Date()
-    let runs = try ColdStartRuns.run(evaluation, contamination: contamination, seeds: seedList)
-    let protocolSeconds = Date().timeIntervalSince(protocolStart)
-    warn(String(format: "embedded %d texts in %.1f s; %d seed(s) of the protocol in %.1f s", all.count, embedSeconds, seeds, protocolSeconds))
+  static let npyFiles = ["prototypes.npy", "stream-normal.npy", "anomaly-pool.npy", "test-normal.npy", "test-anomaly.npy"]
 
-    if let curvesOut { try runs.writeMeanCurves(to: curvesOut, methods: methods) }
-    if json {
-      print(runs.json(methods: methods).serialized)
-    } else {
-      print("cold start: \(dataset)  (\(data.descriptions.texts.count) descriptions, stream \(data.streamNormals.count) normal + \(Int((contamination * Double(data.streamNormals.count)).rounded(.toNearestOrEven))) anomalies, contamination \(contamination), trim \(trim), metric \(metric.rawValue), seeds \(seedList.first ?? 0)…\(seedList.last ?? 0))")
-      print(runs.table(methods: methods))
+  func npyParts() throws -> ([FeatureMatrix], String) {
+    let parts = try Self.npyFiles.map { name -> FeatureMatrix in
+      let path = dataset + "/" + name
+      guard FileManager.default.fileExists(atPath: path) else {
+        throw CLIError("\(dataset): missing \(name) (--from-npy expects \(Self.npyFiles.joined(separator: ", ")))")
+      }
+      return try readFeatureMatrix(path)
     }
+    return (parts, "read \(parts.map(\.rows).reduce(0, +)) feature rows")
   }
 }
 
