@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Reference outputs of the cold-start protocol for the Swift tests
+(Tests/DensityTests/ColdStartTests.swift), computed the way the official
+ColdFusion code does it: everything recomputed from scratch at every stream
+step (trim, assign, coordinate-wise median, 1-NN scores), with numpy and
+scikit-learn instead of faiss.
+
+    /root/venv/bin/python Tests/Fixtures/coldstart/make_fixtures.py
+
+Writes protocol.safetensors next to this script:
+  prototypes, stream_normal, anomaly_pool, test_normal, test_anomaly  F32  synthetic data (K=4, D=8)
+  {metric}.order         I64 [T]     the stream: index < N is a normal, else N + pool index
+  {metric}.zs|dn2|coldfusion  F64 [T]  AUROC after each step
+  {metric}.adapted       F32 [K, D]  adapted prototypes after the last step
+  {metric}.kept          I64 [m]     kept stream positions after the last step, sorted
+for metric in l2, cosine, with contamination 0.1, trim 0.9, seed 7.
+
+The stream order is drawn with SplitMix64 + Fisher-Yates, re-implemented
+here from their definitions (Steele et al. 2014; Knuth), so the Swift test
+can check ColdStartStream against it.
+"""
+
+import hashlib
+import json
+import os
+
+import numpy as np
+from safetensors.numpy import save_file
+from sklearn.metrics import roc_auc_score
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MASK = (1 << 64) - 1
+K, D = 4, 8
+N_NORMAL, N_POOL, N_TEST_NORMAL, N_TEST_ANOMALY = 40, 10, 30, 20
+CONTAMINATION, TRIM, SEED = 0.1, 0.9, 7
+
+
+class SplitMix64:
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def permutation(self, n):
+        a = list(range(n))
+        for i in range(n - 1, 0, -1):
+            j = self.next() % (i + 1)
+            a[i], a[j] = a[j], a[i]
+        return a
+
+
+def stream_order(n_normal, n_pool, contamination, seed):
+    rng = SplitMix64(seed)
+    wanted = int(np.round(contamination * n_normal))  # numpy rounds half to even
+    chosen = rng.permutation(n_pool)[:wanted]
+    items = list(range(n_normal)) + [n_normal + a for a in chosen]
+    return [items[i] for i in rng.permutation(len(items))]
+
+
+def prepare(x, metric):
+    x = x.astype(np.float32)
+    if metric == "cosine":
+        norms = np.sqrt((x.astype(np.float64) ** 2).sum(1, keepdims=True))
+        x = (x * (1 / norms).astype(np.float32)).astype(np.float32)
+    return x
+
+
+def distances(x, z, metric):
+    """d(x_i, z_k) for all pairs, in float64."""
+    x = x.astype(np.float64)
+    z = z.astype(np.float64)
+    if metric == "l2":
+        return ((x[:, None, :] - z[None, :, :]) ** 2).sum(-1)
+    return 1 - (x @ z.T) / np.linalg.norm(z, axis=1)[None, :]
+
+
+def run(data, metric):
+    protos = prepare(data["prototypes"], metric)
+    candidates = prepare(np.concatenate([data["stream_normal"], data["anomaly_pool"]]), metric)
+    test = prepare(np.concatenate([data["test_normal"], data["test_anomaly"]]), metric)
+    labels = np.r_[np.zeros(N_TEST_NORMAL), np.ones(N_TEST_ANOMALY)]
+    order = stream_order(N_NORMAL, N_POOL, CONTAMINATION, SEED)
+    zs_scores = distances(test, protos, metric).min(1)
+    out = {"order": np.array(order, dtype=np.int64), "zs": [], "dn2": [], "coldfusion": []}
+    for t in range(1, len(order) + 1):
+        seen = candidates[order[:t]]
+        d = distances(seen, protos, metric)
+        dmin, assign = d.min(1), d.argmin(1)
+        keep = np.arange(t)
+        if t >= 2:
+            m = int(np.round(TRIM * t))
+            keep = np.array(sorted(np.lexsort((np.arange(t), dmin))[:m]))  # by distance, ties to the earlier
+        adapted = np.stack([np.median(np.concatenate([protos[k : k + 1], seen[keep][assign[keep] == k]]), axis=0) for k in range(K)]).astype(np.float32)
+        out["zs"].append(roc_auc_score(labels, zs_scores))
+        out["dn2"].append(roc_auc_score(labels, distances(test, seen[keep], metric).min(1)))
+        out["coldfusion"].append(roc_auc_score(labels, distances(test, adapted, metric).min(1)))
+    out["adapted"] = adapted
+    out["kept"] = keep.astype(np.int64)
+    return out
+
+
+def main():
+    rng = np.random.default_rng(2026)
+    centers = rng.normal(0, 1, (K, D)) * 3
+    prototypes = centers + rng.normal(0, 0.8, (K, D))
+
+    def around(n, spread):
+        return centers[rng.integers(0, K, n)] + rng.normal(0, spread, (n, D))
+
+    data = {
+        "prototypes": prototypes,
+        "stream_normal": around(N_NORMAL, 1.0),
+        "anomaly_pool": around(N_POOL, 2.2),
+        "test_normal": around(N_TEST_NORMAL, 1.0),
+        "test_anomaly": around(N_TEST_ANOMALY, 2.2),
+    }
+    data = {k: v.astype(np.float32) for k, v in data.items()}
+    tensors = dict(data)
+    for metric in ["l2", "cosine"]:
+        r = run(data, metric)
+        tensors[f"{metric}.order"] = r["order"]
+        for m in ["zs", "dn2", "coldfusion"]:
+            tensors[f"{metric}.{m}"] = np.array(r[m], dtype=np.float64)
+        tensors[f"{metric}.adapted"] = r["adapted"]
+        tensors[f"{metric}.kept"] = r["kept"]
+        print(metric, "final AUROC zs %.4f dn2 %.4f coldfusion %.4f" % (r["zs"][-1], r["dn2"][-1], r["coldfusion"][-1]))
+    meta = {"contamination": str(CONTAMINATION), "trim": str(TRIM), "seed": str(SEED), "generator": "make_fixtures.py"}
+    path = os.path.join(HERE, "protocol.safetensors")
+    save_file(tensors, path, metadata=meta)
+    print(path, os.path.getsize(path), "bytes, sha256", hashlib.sha256(open(path, "rb").read()).hexdigest()[:16])
+
+
+if __name__ == "__main__":
+    main()
