@@ -1,0 +1,174 @@
+import Foundation
+import TensorFiles
+import Testing
+
+/// `adapt`, `score --detector` and `coldstart eval` end to end, with the
+/// cold-start bad inputs.
+@Suite("CLI: cold start")
+struct ColdStartCLITests {
+  static let descriptions = """
+    {"activate card": "How can I activate my new card?",
+     "exchange rate": "What exchange rate do you use for foreign currencies?",
+     "lost card": "My card was lost or stolen, what should I do?"}
+    """
+
+  static let normals = [
+    "how do i activate my card", "I received my card, how do I start using it?", "activate the new card please",
+    "what is your exchange rate for euros", "which rate do you use to exchange dollars", "is the exchange rate fixed?",
+    "someone stole my card", "I lost my card yesterday", "my wallet with the card was stolen, block it",
+    "can I activate my card online", "how are exchange rates calculated", "lost card, need a new one",
+  ]
+  static let anomalies = ["what is the weather like in Paris", "recommend a good pizza recipe"]
+
+  func makeDataset(_ dir: String) throws {
+    let fm = FileManager.default
+    for sub in ["train", "test", "id-oos/valid", "id-oos/test"] {
+      try fm.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
+    }
+    try Self.descriptions.write(toFile: dir + "/descriptions.json", atomically: true, encoding: .utf8)
+    try (Self.normals.joined(separator: "\n") + "\n").write(toFile: dir + "/train/seq.in", atomically: true, encoding: .utf8)
+    try (Self.normals.prefix(6).map { $0 + "?" }.joined(separator: "\n") + "\n").write(toFile: dir + "/test/seq.in", atomically: true, encoding: .utf8)
+    try ["tell me a joke", "book a flight to Rome", "what time is it"].joined(separator: "\n").write(
+      toFile: dir + "/id-oos/valid/seq.in", atomically: true, encoding: .utf8)
+    try ["play some music", "how tall is mount everest", "order a taxi"].joined(separator: "\n").write(
+      toFile: dir + "/id-oos/test/seq.in", atomically: true, encoding: .utf8)
+  }
+
+  @Test("adapt builds, updates in place and scores a text detector")
+  func textDetectorRoundTrip() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let descriptions = dir + "/d.json"
+    let detector = dir + "/det.safetensors"
+    try Self.descriptions.write(toFile: descriptions, atomically: true, encoding: .utf8)
+    let observations = dir + "/obs.txt"
+    try ((Self.normals + Self.normals + Self.anomalies).joined(separator: "\n") + "\n\n").write(toFile: observations, atomically: true, encoding: .utf8)
+
+    let zeroShot = try CLIRunner.run(["adapt", "--descriptions", descriptions, "--out", detector])
+    #expect(zeroShot.status == 0, "\(zeroShot.stderr)")
+    #expect(zeroShot.stdout.contains("3 prototypes, 0 observations"), "\(zeroShot.stdout)")
+
+    let update = try CLIRunner.run(["adapt", "--detector", detector, "--observations", observations])
+    #expect(update.status == 0, "\(update.stderr)")
+    #expect(update.stderr.contains("skipped 1 blank line"), "\(update.stderr)")
+    #expect(update.stdout.contains("26 observations"), "\(update.stdout)")
+    let file = try SafeTensorsFile(path: detector)
+    #expect(file.metadata["format"] == "detector")
+    #expect(file.metadata["observations"] == "26")
+    #expect(try file.info("observations").shape == [26, 384])
+
+    let second = try CLIRunner.run(["adapt", "--detector", detector, "--observations", observations])
+    #expect(second.stdout.contains("52 observations"), "\(second.stdout)")
+
+    let score = try CLIRunner.run(["score", "--detector", detector, "I want to activate my card", "what is the weather like in Paris", "--json"])
+    #expect(score.status == 0, "\(score.stderr)")
+    #expect(score.stdout.hasPrefix("[{\"text\":\"I want to activate my card\""), "\(score.stdout)")
+    #expect(score.stdout.contains("\"class\":\"activate card\""))
+    let scores = score.stdout.components(separatedBy: "\"score\":").dropFirst().compactMap { Double($0.prefix { $0 != "," }) }
+    #expect(scores.count == 2 && scores[0] < scores[1], "\(score.stdout)")
+    #expect(score.stdout.contains("\"anomalous\":true"))
+  }
+
+  @Test("coldstart eval runs the protocol and prints the JSON summary")
+  func evalPrintsJSON() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    try makeDataset(dir)
+    let r = try CLIRunner.run(["coldstart", "eval", dir, "--contamination", "0.25", "--seeds", "2", "--json", "--curves", dir + "/curves.csv"])
+    #expect(r.status == 0, "\(r.stderr)")
+    guard case .object(let top)? = try? JSONValue.parse(r.stdout), let methods = top.first(where: { $0.0 == "methods" })?.1 else {
+      Issue.record("not JSON: \(r.stdout)")
+      return
+    }
+    #expect(top.first?.0 == "seeds")
+    for m in ["zs", "dn2", "coldfusion"] {
+      let auc = methods[m]?["auc@10"]
+      guard case .number(let v)? = auc else {
+        Issue.record("\(m) has no auc@10 in \(r.stdout)")
+        continue
+      }
+      #expect(v >= 0 && v <= 1)
+      #expect(methods[m]?["std"]?["auc@100"] != nil)
+    }
+    let curves = try String(contentsOfFile: dir + "/curves.csv", encoding: .utf8)
+    #expect(curves.hasPrefix("step,zs,dn2,coldfusion\n1,"))
+    #expect(curves.split(separator: "\n").count == 1 + 12 + 3)  // header + 12 normals + round(0.25·12) anomalies
+  }
+
+  @Test("an image detector from ImageNet classes adapts to a folder and scores images")
+  func imageDetector() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let detector = dir + "/det.safetensors"
+    let demo = CLIRunner.repositoryRoot + "/Examples/demo"
+    let adapt = try CLIRunner.run(["adapt", "--imagenet-classes", "stone wall,825", "--observations", demo + "/normal", "--out", detector, "--resize", "stretch"])
+    #expect(adapt.status == 0, "\(adapt.stderr)")
+    #expect(adapt.stdout.contains("image detector, 2 prototypes, 10 observations, metric cosine"), "\(adapt.stdout)")
+    let score = try CLIRunner.run(["score", "--detector", detector, demo + "/test", "--csv"])
+    #expect(score.status == 0, "\(score.stderr)")
+    #expect(score.stdout.hasPrefix("path,score,anomalous,class\n"))
+    #expect(score.stdout.contains("stone wall"))
+    let unknown = try CLIRunner.run(["adapt", "--imagenet-classes", "unicorn", "--out", dir + "/x.safetensors"])
+    #expect(unknown.status == 1 && unknown.stderr.contains("unknown class 'unicorn'"), "\(unknown.stderr)")
+  }
+
+  @Test("bad descriptions, bad text and foreign detectors get clear errors")
+  func badInputs() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let out = dir + "/det.safetensors"
+    func adapt(_ descriptions: String, _ extra: [String] = []) throws -> CLIRunner.Result {
+      try CLIRunner.run(["adapt", "--descriptions", descriptions, "--out", out] + extra)
+    }
+    let missing = try adapt(dir + "/none.json")
+    #expect(missing.status == 1 && missing.stderr.contains("none.json: cannot read: no such file"), "\(missing.stderr)")
+    try "{}".write(toFile: dir + "/empty.json", atomically: true, encoding: .utf8)
+    let empty = try adapt(dir + "/empty.json")
+    #expect(empty.status == 1 && empty.stderr.contains("empty.json: no descriptions"), "\(empty.stderr)")
+    try "".write(toFile: dir + "/empty.txt", atomically: true, encoding: .utf8)
+    let emptyText = try adapt(dir + "/empty.txt")
+    #expect(emptyText.status == 1 && emptyText.stderr.contains("empty.txt: no descriptions"), "\(emptyText.stderr)")
+    try "{\"a\": \"fine\", \"b\": \"   \"}".write(toFile: dir + "/blank.json", atomically: true, encoding: .utf8)
+    let blank = try adapt(dir + "/blank.json")
+    #expect(blank.status == 1 && blank.stderr.contains("class 'b' has an empty description"), "\(blank.stderr)")
+    try "{\"a\": \"x\"".write(toFile: dir + "/broken.json", atomically: true, encoding: .utf8)
+    let broken = try adapt(dir + "/broken.json")
+    #expect(broken.status == 1 && broken.stderr.contains("broken.json: invalid descriptions: not valid JSON"), "\(broken.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: out))
+
+    // Invalid UTF-8 in observations names the file and line; nothing is written.
+    try Self.descriptions.write(toFile: dir + "/d.json", atomically: true, encoding: .utf8)
+    try CLIRunner.write(Array("fine\n".utf8) + [0x61, 0xFF, 0xFE, 0x0A], to: dir + "/bad.txt")
+    let utf8 = try adapt(dir + "/d.json", ["--observations", dir + "/bad.txt"])
+    #expect(utf8.status == 1 && utf8.stderr.contains("bad.txt:2: text is not valid UTF-8"), "\(utf8.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: out))
+
+    // An over-long observation is truncated with a warning.
+    let long = Array(repeating: "card", count: 400).joined(separator: " ")
+    try (long + "\nactivate my card\n").write(toFile: dir + "/long.txt", atomically: true, encoding: .utf8)
+    let truncated = try adapt(dir + "/d.json", ["--observations", dir + "/long.txt"])
+    #expect(truncated.status == 0, "\(truncated.stderr)")
+    #expect(truncated.stderr.contains("long.txt:1: text is longer than 256 tokens"), "\(truncated.stderr)")
+
+    // An empty text argument is scored with a warning.
+    let emptyArgument = try CLIRunner.run(["score", "--detector", out, ""])
+    #expect(emptyArgument.status == 0 && emptyArgument.stderr.contains("argument 1: empty text"), "\(emptyArgument.stderr)")
+
+    // A detector made with other weights is refused.
+    let file = try SafeTensorsFile(path: out)
+    var meta = file.metadata
+    meta["weights_sha256"] = String(repeating: "0", count: 64)
+    var writer = SafeTensorsWriter(metadata: meta)
+    for name in file.names { try writer.add(name, floats: try file.floats(name), shape: try file.info(name).shape) }
+    let foreign = dir + "/foreign.safetensors"
+    try writer.write(to: foreign)
+    let refused = try CLIRunner.run(["score", "--detector", foreign, "activate my card"])
+    #expect(refused.status == 1 && refused.stderr.contains("detector was made with other text weights"), "\(refused.stderr)")
+
+    // A bank is not a detector, and a detector is not a bank.
+    let notDetector = try CLIRunner.run(["score", "--detector", CLIRunner.weights, "hello"])
+    #expect(notDetector.status == 1 && notDetector.stderr.contains("expected 'detector'"), "\(notDetector.stderr)")
+    let notBank = try CLIRunner.run(["score", "--bank", out, CLIRunner.repositoryRoot + "/Examples/demo/test"])
+    #expect(notBank.status == 1 && notBank.stderr.contains("expected 'bank'"), "\(notBank.stderr)")
+
+    // Both sources at once is a usage error.
+    let both = try CLIRunner.run(["adapt", "--descriptions", dir + "/d.json", "--detector", out])
+    #expect(both.status == 2)
+  }
+}
