@@ -72,7 +72,7 @@ struct ColdStartCLITests {
   func evalPrintsJSON() throws {
     let dir = try CLIRunner.temporaryFolder()
     try makeDataset(dir)
-    let r = try CLIRunner.run(["coldstart", "eval", dir, "--contamination", "0.25", "--seeds", "2", "--json", "--curves", dir + "/curves.csv"])
+    let r = try CLIRunner.run(["coldstart", "eval", dir, "--contamination", "0.25", "--seeds", "2", "--json", "--curves", dir + "/curves.csv", "--plot", dir + "/curves.png"])
     #expect(r.status == 0, "\(r.stderr)")
     guard case .object(let top)? = try? JSONValue.parse(r.stdout), let methods = top.first(where: { $0.0 == "methods" })?.1 else {
       Issue.record("not JSON: \(r.stdout)")
@@ -91,6 +91,8 @@ struct ColdStartCLITests {
     let curves = try String(contentsOfFile: dir + "/curves.csv", encoding: .utf8)
     #expect(curves.hasPrefix("step,zs,dn2,coldfusion\n1,"))
     #expect(curves.split(separator: "\n").count == 1 + 12 + 3)  // header + 12 normals + round(0.25·12) anomalies
+    let png = try Data(contentsOf: URL(fileURLWithPath: dir + "/curves.png"))
+    #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 2000)
   }
 
   @Test("an image detector from ImageNet classes adapts to a folder and scores images")

@@ -54,6 +54,9 @@ struct ColdStartEvalCommand: ParsableCommand {
   @Flag(help: "Print JSON.")
   var json = false
 
+  @Option(help: "Draw the mean AUROC-versus-step curves to this PNG.")
+  var plot: String?
+
   @Option(name: .customLong("curves"), help: "Write the mean AUROC after every step, one column per method, as CSV.")
   var curvesOut: String?
 
@@ -82,6 +85,7 @@ struct ColdStartEvalCommand: ParsableCommand {
   func run() throws {
     let methods = try methods()
     if let curvesOut { try OutputPath.check(curvesOut) }
+    if let plot { try OutputPath.check(plot) }
     let start = Date()
     let (parts, summary) = try fromNPY ? npyParts() : textParts()
     let embedSeconds = Date().timeIntervalSince(start)
@@ -96,6 +100,12 @@ struct ColdStartEvalCommand: ParsableCommand {
     warn(String(format: "%@ in %.1f s; %d seed(s) of the protocol in %.1f s", summary, embedSeconds, seeds, protocolSeconds))
 
     if let curvesOut { try runs.writeMeanCurves(to: curvesOut, methods: methods) }
+    if let plot {
+      let chart = LinePlot(
+        series: methods.map { LinePlot.Series(label: $0.rawValue, values: runs.meanCurve($0)) }, xLabel: "stream step",
+        yLabel: "auroc", title: "\((dataset as NSString).lastPathComponent): contamination \(contamination), \(seeds) seed(s)")
+      try ImageEncoder.writePNG(chart.render(), to: plot)
+    }
     if json {
       print(runs.json(methods: methods).serialized)
     } else {
@@ -200,15 +210,19 @@ struct ColdStartRuns {
     return lines.joined(separator: "\n")
   }
 
+  /// The AUROC after each step, averaged over the seeds.
+  func meanCurve(_ m: ColdStartMethod) -> [Double] {
+    let all = curves.compactMap { $0[m] }
+    guard let steps = all.first?.count else { return [] }
+    return (0..<steps).map { t in all.reduce(0) { $0 + $1[t] } / Double(all.count) }
+  }
+
   /// `step,<method>…` rows: the AUROC after each step, averaged over seeds.
   func writeMeanCurves(to path: String, methods: [ColdStartMethod]) throws {
     var text = "step," + methods.map(\.rawValue).joined(separator: ",") + "\n"
-    let steps = curves.first?.values.first?.count ?? 0
-    for t in 0..<steps {
-      let cells = methods.map { m -> String in
-        let values = curves.compactMap { $0[m]?[t] }
-        return String(format: "%.6f", values.reduce(0, +) / Double(max(1, values.count)))
-      }
+    let means = methods.map(meanCurve)
+    for t in 0..<(means.first?.count ?? 0) {
+      let cells = means.map { String(format: "%.6f", $0[t]) }
       text += "\(t + 1)," + cells.joined(separator: ",") + "\n"
     }
     try AtomicFile.write(Array(text.utf8), to: path)
