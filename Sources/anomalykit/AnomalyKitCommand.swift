@@ -44,6 +44,12 @@ struct AnomalyKitCommand: ParsableCommand {
       print(fullMessage(for: error))
       Foundation.exit(0)
     } catch {
+      // `anomalykit help SUBCOMMAND` and `SUBCOMMAND --help` parse into
+      // ArgumentParser's help command, whose run() throws the help request.
+      if exitCode(for: error) == .success {
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      }
       FileHandle.standardError.write(Data("error: \(CLIError.describe(error))\n".utf8))
       Foundation.exit(CLIExit.badInput)
     }
