@@ -79,7 +79,7 @@ struct ColdStartCLITests {
       return
     }
     #expect(top.first?.0 == "seeds")
-    for m in ["zs", "dn2", "coldfusion"] {
+    for m in ["zs", "dn2", "coldfusion", "predictive"] {
       let auc = methods[m]?["auc@10"]
       guard case .number(let v)? = auc else {
         Issue.record("\(m) has no auc@10 in \(r.stdout)")
@@ -89,7 +89,7 @@ struct ColdStartCLITests {
       #expect(methods[m]?["std"]?["auc@100"] != nil)
     }
     let curves = try String(contentsOfFile: dir + "/curves.csv", encoding: .utf8)
-    #expect(curves.hasPrefix("step,zs,dn2,coldfusion\n1,"))
+    #expect(curves.hasPrefix("step,zs,dn2,coldfusion,predictive\n1,"))
     #expect(curves.split(separator: "\n").count == 1 + 12 + 3)  // header + 12 normals + round(0.25·12) anomalies
     let png = try Data(contentsOf: URL(fileURLWithPath: dir + "/curves.png"))
     #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 2000)
@@ -102,7 +102,7 @@ struct ColdStartCLITests {
     let demo = CLIRunner.repositoryRoot + "/Examples/demo"
     let adapt = try CLIRunner.run(["adapt", "--imagenet-classes", "stone wall,825", "--observations", demo + "/normal", "--out", detector, "--resize", "stretch"])
     #expect(adapt.status == 0, "\(adapt.stderr)")
-    #expect(adapt.stdout.contains("image detector, 2 prototypes, 10 observations, metric cosine"), "\(adapt.stdout)")
+    #expect(adapt.stdout.contains("image detector, 2 prototypes, 10 observations, rule predictive, metric cosine"), "\(adapt.stdout)")
     let score = try CLIRunner.run(["score", "--detector", detector, demo + "/test", "--csv"])
     #expect(score.status == 0, "\(score.stderr)")
     #expect(score.stdout.hasPrefix("path,score,anomalous,class\n"))

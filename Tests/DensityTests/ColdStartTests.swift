@@ -73,6 +73,9 @@ import Testing
     let expected = try data.file.floats("\(metric.rawValue).adapted")
     let worst = zip(adaptation.adapted, expected).map { abs($0 - $1) }.max() ?? 0
     #expect(worst <= 1e-6, "max |Δ| of adapted prototypes \(worst)")
+    let predictive = try data.file.floats("\(metric.rawValue).predictive_prototypes")
+    let worstPredictive = zip(adaptation.predictive, predictive).map { abs($0 - $1) }.max() ?? 0
+    #expect(worstPredictive <= 1e-6, "max |Δ| of predictive prototypes \(worstPredictive)")
     let kept = try data.file.integers("\(metric.rawValue).kept").map(Int.init)
     #expect(adaptation.isKept.indices.filter { adaptation.isKept[$0] } == kept)
   }
@@ -93,6 +96,7 @@ import Testing
       try halves.add(data.normals.selecting(Array(0..<17)))
       try halves.add(data.normals.selecting(Array(17..<data.normals.rows)))
       #expect(stepwise.adapted == batch.adapted)
+      #expect(stepwise.predictive == batch.predictive)
       #expect(halves.adapted == batch.adapted)
       #expect(stepwise.isKept == batch.isKept)
       #expect(!changed.isEmpty)
@@ -183,10 +187,20 @@ import Testing
     #expect(back.metadata["weights_sha256"] == "abc")
     let data = try ColdStartProtocolTests.Data()
     #expect(try back.scores(data.testNormals) == d.scores(data.testNormals))
-    // Scores are the nearest adapted prototype's squared distance.
+    // Predictive scores are min_k f_k ‖x − p_k‖².
     let first = Array(data.testNormals[row: 0])
-    let direct = (0..<4).map { k in zip(first, d.adaptation.adapted[(k * 8)..<((k + 1) * 8)]).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) }.min()!
+    let a = d.adaptation
+    var direct = Float.infinity
+    for k in 0..<4 {
+      var squared: Float = 0
+      for j in 0..<8 {
+        let diff = first[j] - a.predictive[k * 8 + j]
+        squared += diff * diff
+      }
+      direct = min(direct, a.predictiveFactors[k] * squared)
+    }
     #expect(abs(try d.scores(data.testNormals)[0] - direct) <= 1e-4 * direct)
+    #expect(d.rule == .predictive && back.rule == .predictive)
   }
 
   @Test func editedDetectorIsRejected() throws {
@@ -199,7 +213,7 @@ import Testing
     let path = temporary("edited.safetensors")
     defer { try? FileManager.default.removeItem(atPath: path) }
     var writer = SafeTensorsWriter(metadata: [
-      "format": "detector", "format_version": "1", "metric": "l2", "trim": "0.9", "classes": "[\"a\",\"b\",\"c\",\"d\"]",
+      "format": "detector", "format_version": "1", "method": "coldfusion", "kappa": "1.5", "metric": "l2", "trim": "0.9", "classes": "[\"a\",\"b\",\"c\",\"d\"]",
       "observations": String(d.observations.rows),
     ])
     for (name, values, shape) in tensors { try writer.add(name, floats: values, shape: shape) }

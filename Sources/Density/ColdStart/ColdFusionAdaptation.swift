@@ -19,6 +19,24 @@
 /// whole history at every step, exactly as in the official code (which
 /// re-runs everything from scratch).
 ///
+/// **Predictive prototypes** (this toolkit's rule, "beyond the paper"):
+/// model each class as `N(μ_k, σ²I)` with the description as a prior mean
+/// worth `κ` observations. With `n_k` kept observations assigned to class
+/// `k` and `m_k` their coordinate-wise median (the description excluded),
+///
+/// ```
+/// p_k = z_k + n_k/(n_k + κ) · (m_k − z_k)            shrunk location (p_k = z_k when n_k = 0)
+/// f_k = (n_k + κ) / (n_k + κ + 1)                      1 / predictive variance, up to the common σ²
+/// S_pred(x) = min_k f_k · d(x, p_k)                    κ = 1.5
+/// ```
+///
+/// `S_pred` is the chi-square-like statistic of `x` under each class's
+/// predictive distribution, so a prototype that moved onto its data is not
+/// favoured merely for sitting closer to everything, and at `t = 0` the
+/// score is exactly zero-shot. Measured on Banking77-OOS (5 seeds) it beats
+/// ColdFusion at every contamination and stream fraction tried
+/// (Notebooks-export/coldstart-banking77.md).
+///
 /// **Incremental.** Each observation's `d_i` and `a_i` are computed once, on
 /// arrival. The history is kept sorted by `(d_i, i)`, so the kept set after
 /// an arrival is a prefix of that order; only observations that enter or
@@ -36,6 +54,14 @@ public struct ColdFusionAdaptation: Sendable {
   /// `K × d` adapted prototypes `z̃_k`.
   public private(set) var adapted: [Float]
   public private(set) var adaptedNorms: [Float]
+  /// The prior weight `κ` of a description in the predictive prototypes.
+  public let kappa: Float
+  /// `K × d` predictive prototypes `p_k`, their norms and factors `f_k`.
+  public private(set) var predictive: [Float]
+  public private(set) var predictiveNorms: [Float]
+  public private(set) var predictiveFactors: [Float]
+  /// `n_k`: kept observations assigned to each class.
+  public private(set) var keptCounts: [Int]
   /// `t × d` observations, in the metric's space, in arrival order.
   public private(set) var observations: [Float] = []
   /// `d_i`: each observation's distance to its nearest original prototype.
@@ -47,18 +73,28 @@ public struct ColdFusionAdaptation: Sendable {
   /// Observation indices sorted by `(d_i, i)`.
   private var order: [Int] = []
   private var medians: [ColumnwiseMedian]
+  /// Medians of the assigned observations alone (for `p_k`).
+  private var assignedMedians: [ColumnwiseMedian]
+
+  /// The default prior weight of a description: measured on Banking77-OOS,
+  /// κ = 1, 1.5, 2, 3 give AUC@10% 79.9, 80.2, 80.2, 79.9 (5%
+  /// contamination), and an empirical-Bayes estimate σ²/τ² lands at 1.2–1.5.
+  public static let defaultKappa: Float = 1.5
 
   public var classCount: Int { originalNorms.count }
   public var observationCount: Int { zeroShotDistances.count }
 
   /// Starts from the zero-shot prototypes (`K × d`, raw; prepared for the
   /// metric here).
-  public init(prototypes: FeatureMatrix, metric: PrototypeMetric, trim: Double = 0.9) throws {
+  public init(prototypes: FeatureMatrix, metric: PrototypeMetric, trim: Double = 0.9, kappa: Float = ColdFusionAdaptation.defaultKappa) throws {
     guard prototypes.rows > 0, prototypes.columns > 0 else {
       throw DensityError.emptyBank(reason: "cold start needs at least one class prototype")
     }
     guard trim > 0, trim <= 1 else {
       throw DensityError.invalidArgument("the kept fraction (--trim) must be in (0, 1], got \(trim)")
+    }
+    guard kappa > 0, kappa.isFinite else {
+      throw DensityError.invalidArgument("the description's prior weight κ must be positive, got \(kappa)")
     }
     if let bad = prototypes.firstNonFinite {
       throw DensityError.nonFinite(source: "prototypes", row: bad / prototypes.columns, column: bad % prototypes.columns)
@@ -72,6 +108,13 @@ public struct ColdFusionAdaptation: Sendable {
     originalNorms = rowNorms(z, dimension: dimension)
     adapted = z
     adaptedNorms = originalNorms
+    self.kappa = kappa
+    predictive = z
+    predictiveNorms = originalNorms
+    let k = prototypes.rows
+    predictiveFactors = Array(repeating: kappa / (kappa + 1), count: k)
+    keptCounts = Array(repeating: 0, count: k)
+    assignedMedians = Array(repeating: ColumnwiseMedian(dimension: prototypes.columns), count: k)
     medians = (0..<prototypes.rows).map { k in
       var m = ColumnwiseMedian(dimension: prototypes.columns)
       z.withUnsafeBufferPointer { p in if let base = p.baseAddress { m.insert(base + k * prototypes.columns) } }
@@ -148,9 +191,13 @@ public struct ColdFusionAdaptation: Sendable {
         let k = assignments[i]
         if keep {
           medians[k].insert(base + i * dimension)
+          assignedMedians[k].insert(base + i * dimension)
+          keptCounts[k] += 1
           change.entered.append(i)
         } else {
           medians[k].remove(base + i * dimension)
+          assignedMedians[k].remove(base + i * dimension)
+          keptCounts[k] -= 1
           change.left.append(i)
         }
         touched.insert(k)
@@ -160,9 +207,30 @@ public struct ColdFusionAdaptation: Sendable {
     for k in change.classes {
       guard let median = medians[k].median() else { continue }
       adapted.replaceSubrange((k * dimension)..<((k + 1) * dimension), with: median)
-      adaptedNorms[k] = median.withUnsafeBufferPointer { p in p.baseAddress.map { dot($0, $0, dimension).squareRoot() } ?? 0 }
+      adaptedNorms[k] = norm(median)
+      updatePredictive(k)
     }
     return change
+  }
+
+  /// `p_k` and `f_k` from the current assigned set of class `k`.
+  private mutating func updatePredictive(_ k: Int) {
+    let n = Float(keptCounts[k])
+    predictiveFactors[k] = (n + kappa) / (n + kappa + 1)
+    let range = (k * dimension)..<((k + 1) * dimension)
+    if let m = assignedMedians[k].median() {
+      let weight = n / (n + kappa)
+      var p = Array(original[range])
+      for j in 0..<dimension { p[j] += weight * (m[j] - p[j]) }
+      predictive.replaceSubrange(range, with: p)
+    } else {
+      predictive.replaceSubrange(range, with: original[range])
+    }
+    predictiveNorms[k] = norm(Array(predictive[range]))
+  }
+
+  private func norm(_ v: [Float]) -> Float {
+    v.withUnsafeBufferPointer { p in p.baseAddress.map { dot($0, $0, dimension).squareRoot() } ?? 0 }
   }
 
   /// Sorted by zero-shot distance, then by arrival.

@@ -1,10 +1,22 @@
+/// How an adapted detector scores (see `ColdFusionAdaptation` for the math).
+public enum ColdStartRule: String, Sendable, CaseIterable {
+  /// `min_k f_k d(x, p_k)`: shrunk medians with predictive calibration (default).
+  case predictive
+  /// `min_k d(x, z̃_k)`: the paper's ColdFusion medians.
+  case coldFusion = "coldfusion"
+}
+
 /// A cold-start anomaly detector: named normal classes, their zero-shot
-/// prototypes, and the ColdFusion adaptation to the observations seen so
-/// far (see `ColdFusionAdaptation` for the math).
+/// prototypes, and the adaptation to the observations seen so far (see
+/// `ColdFusionAdaptation` for the math).
 ///
 /// ```
-/// score(x) = min_k d(x, z̃_k)            (z̃_k = z_k before any observation)
+/// score(x) = min_k f_k d(x, p_k)         rule predictive (default)
+///          = min_k d(x, z̃_k)             rule coldfusion
 /// ```
+///
+/// Both equal the zero-shot score `min_k d(x, z_k)` (up to a constant
+/// factor) before any observation.
 ///
 /// A detector is a value: `adapting(_:)` returns the updated detector and
 /// `DetectorFile` stores it. It keeps the raw prototypes and every raw
@@ -24,19 +36,24 @@ public struct ColdStartDetector: Sendable {
   /// `calibratedThreshold`).
   public private(set) var threshold: Float?
 
+  public let rule: ColdStartRule
   public var metric: PrototypeMetric { adaptation.metric }
   public var trim: Double { adaptation.trim }
   public var dimension: Int { prototypes.columns }
 
   /// A zero-shot detector (no observations yet).
-  public init(classNames: [String], prototypes: FeatureMatrix, metric: PrototypeMetric, trim: Double = 0.9, metadata: [String: String] = [:]) throws {
+  public init(
+    classNames: [String], prototypes: FeatureMatrix, metric: PrototypeMetric, trim: Double = 0.9, rule: ColdStartRule = .predictive,
+    kappa: Float = ColdFusionAdaptation.defaultKappa, metadata: [String: String] = [:]
+  ) throws {
     guard classNames.count == prototypes.rows else {
       throw DensityError.invalidArgument("\(classNames.count) class names for \(prototypes.rows) prototypes")
     }
     self.classNames = classNames
     self.prototypes = prototypes
     observations = FeatureMatrix(rows: 0, columns: prototypes.columns, values: [])
-    adaptation = try ColdFusionAdaptation(prototypes: prototypes, metric: metric, trim: trim)
+    adaptation = try ColdFusionAdaptation(prototypes: prototypes, metric: metric, trim: trim, kappa: kappa)
+    self.rule = rule
     self.metadata = metadata
     threshold = nil
   }
@@ -50,13 +67,13 @@ public struct ColdStartDetector: Sendable {
     return next
   }
 
-  /// Anomaly scores of raw rows against the adapted prototypes (or the
-  /// zero-shot ones with `zeroShot`).
+  /// Anomaly scores of raw rows under the detector's rule (or against the
+  /// zero-shot prototypes with `zeroShot`).
   public func scores(_ rows: FeatureMatrix, zeroShot: Bool = false, source: String = "input") throws -> [Float] {
     try nearest(rows, zeroShot: zeroShot, source: source).distances
   }
 
-  /// Each raw row's nearest prototype (adapted, or zero-shot) and distance.
+  /// Each raw row's score and the prototype that gave it.
   public func nearest(_ rows: FeatureMatrix, zeroShot: Bool = false, source: String = "input") throws -> (distances: [Float], indices: [Int]) {
     guard rows.columns == dimension || rows.rows == 0 else {
       throw DensityError.dimensionMismatch(source: source, expected: dimension, actual: rows.columns)
@@ -66,9 +83,22 @@ public struct ColdStartDetector: Sendable {
     }
     var x = rows.values
     metric.prepare(&x, dimension: dimension)
-    return PrototypeScoring.nearest(
-      x, prototypes: zeroShot ? adaptation.original : adaptation.adapted,
-      norms: zeroShot ? adaptation.originalNorms : adaptation.adaptedNorms, metric: metric, dimension: dimension)
+    return scoreRows(x, zeroShot: zeroShot)
+  }
+
+  /// `nearest` for rows already in the metric's space.
+  func scoreRows(_ x: [Float], zeroShot: Bool = false) -> (distances: [Float], indices: [Int]) {
+    if zeroShot {
+      return PrototypeScoring.nearest(x, prototypes: adaptation.original, norms: adaptation.originalNorms, metric: metric, dimension: dimension)
+    }
+    switch rule {
+    case .coldFusion:
+      return PrototypeScoring.nearest(x, prototypes: adaptation.adapted, norms: adaptation.adaptedNorms, metric: metric, dimension: dimension)
+    case .predictive:
+      return PrototypeScoring.nearest(
+        x, prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, factors: adaptation.predictiveFactors, metric: metric,
+        dimension: dimension)
+    }
   }
 
   /// Fewest observations before a threshold is set.
@@ -81,19 +111,17 @@ public struct ColdStartDetector: Sendable {
   /// without trimming (`q = 1`: nothing is presumed anomalous).
   func calibratedThreshold() -> Float? {
     guard observations.rows >= Self.minimumObservationsForThreshold, trim < 1 else { return nil }
-    let own = PrototypeScoring.nearest(
-      adaptation.observations, prototypes: adaptation.adapted, norms: adaptation.adaptedNorms, metric: metric, dimension: dimension
-    ).distances
-    return Metrics.quantile(own, trim)
+    return Metrics.quantile(scoreRows(adaptation.observations).distances, trim)
   }
 
   /// Rebuilds a detector from stored parts, checking that the stored
   /// adapted prototypes follow from them bit for bit.
   static func restore(
     classNames: [String], prototypes: FeatureMatrix, observations: FeatureMatrix, storedAdapted: [Float], metric: PrototypeMetric,
-    trim: Double, metadata: [String: String]
+    trim: Double, rule: ColdStartRule, kappa: Float, metadata: [String: String]
   ) throws -> ColdStartDetector? {
-    var detector = try ColdStartDetector(classNames: classNames, prototypes: prototypes, metric: metric, trim: trim, metadata: metadata)
+    var detector = try ColdStartDetector(
+      classNames: classNames, prototypes: prototypes, metric: metric, trim: trim, rule: rule, kappa: kappa, metadata: metadata)
     if observations.rows > 0 { detector = try detector.adapting(observations) }
     return detector.adaptation.adapted == storedAdapted ? detector : nil
   }

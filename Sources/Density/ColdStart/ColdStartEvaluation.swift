@@ -9,6 +9,9 @@ public enum ColdStartMethod: String, CaseIterable, Sendable, Codable {
   case dn2
   /// Nearest adapted prototype, `S(x) = min_k d(x, z̃_k)` (`ColdFusionAdaptation`).
   case coldFusion = "coldfusion"
+  /// This toolkit's rule: `S(x) = min_k f_k d(x, p_k)`, shrunk medians with
+  /// predictive-variance calibration (`ColdFusionAdaptation`).
+  case predictive
 }
 
 /// The evaluation protocol of the ColdFusion paper's code, run
@@ -121,6 +124,9 @@ public struct ColdStartEvaluation: Sendable {
       for c in 0..<k { toPrototype[j * k + c] = distance(test: j, to: adaptation.adapted, row: c, norm: adaptation.adaptedNorms[c]) }
     }
     var coldFusionAUROC = zeroShotAUROC
+    // Predictive: the same, with factors f_k.
+    var toPredictive = toPrototype
+    var predictiveAUROC = zeroShotAUROC
 
     // DN2: each test point's nearest kept observation.
     var nearest = [Float](repeating: .infinity, count: n)
@@ -156,6 +162,28 @@ public struct ColdStartEvaluation: Sendable {
           coldFusionAUROC = Metrics.auroc(scores: scores, labels: labels) ?? .nan
         }
         curves[.coldFusion]?.append(coldFusionAUROC)
+      }
+
+      if curves[.predictive] != nil {
+        if !change.classes.isEmpty {
+          for c in change.classes {
+            let norm = adaptation.predictiveNorms[c]
+            adaptation.predictive.withUnsafeBufferPointer { z in
+              test.withUnsafeBufferPointer { x in
+                guard let zb = z.baseAddress, let xb = x.baseAddress else { return }
+                for j in 0..<n { toPredictive[j * k + c] = metric.distance(xb + j * d, zb + c * d, zNorm: norm, dimension: d) }
+              }
+            }
+          }
+          let factors = adaptation.predictiveFactors
+          let scores = (0..<n).map { j in
+            var best = Float.infinity
+            for c in 0..<k { best = min(best, factors[c] * toPredictive[j * k + c]) }
+            return best
+          }
+          predictiveAUROC = Metrics.auroc(scores: scores, labels: labels) ?? .nan
+        }
+        curves[.predictive]?.append(predictiveAUROC)
       }
 
       if curves[.dn2] != nil {

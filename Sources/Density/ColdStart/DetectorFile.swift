@@ -5,14 +5,16 @@ import TensorFiles
 ///
 /// Tensors (F32):
 /// - `prototypes.original` `[K, D]`: the zero-shot prototypes as given;
-/// - `prototypes.adapted` `[K, D]`: the adapted prototypes (in the metric's
-///   space: unit-normalised inputs for `cosine`);
+/// - `prototypes.adapted` `[K, D]`: the ColdFusion medians z̃_k (in the
+///   metric's space: unit-normalised inputs for `cosine`);
+/// - `prototypes.predictive` `[K, D]` and `prototypes.predictive_factors`
+///   `[K]`: p_k and f_k of the predictive rule;
 /// - `observations` `[N, D]`: every observation embedding adapted to, in
 ///   arrival order (absent when N = 0).
 ///
 /// Metadata (strings): `format` = `detector`, `format_version` = `1`,
-/// `toolkit_version`, `method` = `coldfusion`, `metric` (`l2` or `cosine`),
-/// `trim`, `dimension`, `classes` (a JSON array of the K class names),
+/// `toolkit_version`, `method` (the scoring rule: `predictive` or
+/// `coldfusion`), `kappa`, `metric` (`l2` or `cosine`), `trim`, `dimension`, `classes` (a JSON array of the K class names),
 /// `observations` (N), `threshold` when set, plus the caller's provenance
 /// (`modality`, `encoder`, `weights_sha256`, …).
 ///
@@ -27,7 +29,8 @@ public enum DetectorFile {
     meta["format"] = "detector"
     meta["format_version"] = formatVersion
     meta["toolkit_version"] = toolkitVersion
-    meta["method"] = "coldfusion"
+    meta["method"] = detector.rule.rawValue
+    meta["kappa"] = "\(detector.adaptation.kappa)"
     meta["metric"] = detector.metric.rawValue
     meta["trim"] = "\(detector.trim)"
     meta["dimension"] = String(detector.dimension)
@@ -39,6 +42,8 @@ public enum DetectorFile {
     let d = detector.dimension
     try writer.add("prototypes.original", floats: detector.prototypes.values, shape: [k, d])
     try writer.add("prototypes.adapted", floats: detector.adaptation.adapted, shape: [k, d])
+    try writer.add("prototypes.predictive", floats: detector.adaptation.predictive, shape: [k, d])
+    try writer.add("prototypes.predictive_factors", floats: detector.adaptation.predictiveFactors, shape: [k])
     if detector.observations.rows > 0 {
       try writer.add("observations", floats: detector.observations.values, shape: [detector.observations.rows, d])
     }
@@ -58,6 +63,12 @@ public enum DetectorFile {
     }
     guard let metricName = meta["metric"], let metric = PrototypeMetric(rawValue: metricName) else {
       throw DensityError.invalidDetector(path: path, reason: "unknown metric '\(meta["metric"] ?? "(missing)")'")
+    }
+    guard let ruleName = meta["method"], let rule = ColdStartRule(rawValue: ruleName) else {
+      throw DensityError.invalidDetector(path: path, reason: "unknown method '\(meta["method"] ?? "(missing)")' (expected predictive or coldfusion)")
+    }
+    guard let kappaText = meta["kappa"], let kappa = Float(kappaText), kappa > 0, kappa.isFinite else {
+      throw DensityError.invalidDetector(path: path, reason: "'kappa' must be a positive number, got '\(meta["kappa"] ?? "(missing)")'")
     }
     guard let trimText = meta["trim"], let trim = Double(trimText), trim > 0, trim <= 1 else {
       throw DensityError.invalidDetector(path: path, reason: "'trim' must be a number in (0, 1], got '\(meta["trim"] ?? "(missing)")'")
@@ -92,7 +103,7 @@ public enum DetectorFile {
       guard
         let detector = try ColdStartDetector.restore(
           classNames: names, prototypes: prototypes, observations: observations, storedAdapted: adapted, metric: metric, trim: trim,
-          metadata: provenance)
+          rule: rule, kappa: kappa, metadata: provenance)
       else {
         throw DensityError.invalidDetector(
           path: path, reason: "its adapted prototypes do not follow from its observations (was the file edited?)")
@@ -106,6 +117,6 @@ public enum DetectorFile {
 
   /// Keys this file format owns (the rest is the caller's provenance).
   static let reservedKeys: Set<String> = [
-    "format", "format_version", "toolkit_version", "method", "metric", "trim", "dimension", "classes", "observations", "threshold",
+    "format", "format_version", "toolkit_version", "method", "kappa", "metric", "trim", "dimension", "classes", "observations", "threshold",
   ]
 }

@@ -14,8 +14,10 @@ import ParallelCompute
 public enum PrototypeScoring {
   /// For each prepared `d`-wide row of `x`: the distance to its nearest row
   /// of `prototypes` and that row's index (the lowest index wins a tie).
+  /// With `factors`, distances to prototype `k` are multiplied by
+  /// `factors[k]` first (`min_k f_k d(x, p_k)`, the predictive score).
   public static func nearest(
-    _ x: [Float], prototypes: [Float], norms: [Float], metric: PrototypeMetric, dimension d: Int,
+    _ x: [Float], prototypes: [Float], norms: [Float], factors: [Float]? = nil, metric: PrototypeMetric, dimension d: Int,
     workers: Int = ParallelFor.defaultWorkers
   ) -> (distances: [Float], indices: [Int]) {
     let n = d > 0 ? x.count / d : 0
@@ -38,7 +40,8 @@ public enum PrototypeScoring {
                 var best = Float.infinity
                 var arg = 0
                 for c in 0..<k {
-                  let v = metric.distance(xs.base + r * d, zs.base + c * d, zNorm: norms[c], dimension: d)
+                  var v = metric.distance(xs.base + r * d, zs.base + c * d, zNorm: norms[c], dimension: d)
+                  if let factors { v *= factors[c] }
                   if v < best {
                     best = v
                     arg = c

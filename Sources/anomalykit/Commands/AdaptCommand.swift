@@ -4,6 +4,8 @@ import Density
 import FeatureExtraction
 import Foundation
 
+extension ColdStartRule: ExpressibleByArgument {}
+
 /// `anomalykit adapt`: build a cold-start detector from descriptions of the
 /// normal classes, and adapt it to unlabelled (possibly contaminated)
 /// observations as they arrive.
@@ -39,6 +41,9 @@ struct AdaptCommand: ParsableCommand {
   @Option(help: "Fraction q of observations kept by trimming (the rest are presumed anomalies). New detectors only.")
   var trim: Double = 0.9
 
+  @Option(help: "Scoring rule: predictive (shrunk medians with predictive calibration; measured better) or coldfusion (the paper's medians). New detectors only.")
+  var rule: ColdStartRule = .predictive
+
   @Option(help: "Distance: l2 (default for text, as the official code) or cosine (default for images). New detectors only.")
   var metric: PrototypeMetric?
 
@@ -70,7 +75,7 @@ struct AdaptCommand: ParsableCommand {
       let prototypes = embedder.embed(guidance.texts, warn: { warn("warning: " + $0) })
       var meta = encoder.provenance
       meta["descriptions"] = (path as NSString).lastPathComponent
-      current = try ColdStartDetector(classNames: guidance.classNames, prototypes: prototypes, metric: metric ?? .squaredL2, trim: trim, metadata: meta)
+      current = try ColdStartDetector(classNames: guidance.classNames, prototypes: prototypes, metric: metric ?? .squaredL2, trim: trim, rule: rule, metadata: meta)
     } else {
       let pipeline = try ImageBankPipeline(
         model: try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize),
@@ -82,7 +87,7 @@ struct AdaptCommand: ParsableCommand {
       current = try ColdStartDetector(
         classNames: classes.map { pipeline.model.classNames[$0] },
         prototypes: FeatureMatrix(rows: classes.count, columns: pipeline.model.featureDimension, values: rows), metric: metric ?? .cosine,
-        trim: trim, metadata: encoder.provenance)
+        trim: trim, rule: rule, metadata: encoder.provenance)
     }
     if !observations.isEmpty {
       let (rows, _) = try encoder.embed(observations, maxFiles: image.maxFiles)
@@ -93,7 +98,7 @@ struct AdaptCommand: ParsableCommand {
     }
     try DetectorFile.write(current, to: target, toolkitVersion: AnomalyKitCommand.version)
     let threshold = current.threshold.map { String(format: "%.6g", $0) } ?? "none (fewer than \(ColdStartDetector.minimumObservationsForThreshold) observations)"
-    print("\(target): \(encoder.modality) detector, \(current.classNames.count) prototypes, \(current.observations.rows) observations, metric \(current.metric.rawValue), threshold \(threshold)")
+    print("\(target): \(encoder.modality) detector, \(current.classNames.count) prototypes, \(current.observations.rows) observations, rule \(current.rule.rawValue), metric \(current.metric.rawValue), threshold \(threshold)")
   }
 }
 

@@ -10,8 +10,9 @@ scikit-learn instead of faiss.
 Writes protocol.safetensors next to this script:
   prototypes, stream_normal, anomaly_pool, test_normal, test_anomaly  F32  synthetic data (K=4, D=8)
   {metric}.order         I64 [T]     the stream: index < N is a normal, else N + pool index
-  {metric}.zs|dn2|coldfusion  F64 [T]  AUROC after each step
+  {metric}.zs|dn2|coldfusion|predictive  F64 [T]  AUROC after each step
   {metric}.adapted       F32 [K, D]  adapted prototypes after the last step
+  {metric}.predictive_prototypes  F32 [K, D]  predictive prototypes p_k after the last step
   {metric}.kept          I64 [m]     kept stream positions after the last step, sorted
 for metric in l2, cosine, with contamination 0.1, trim 0.9, seed 7.
 
@@ -33,6 +34,7 @@ MASK = (1 << 64) - 1
 K, D = 4, 8
 N_NORMAL, N_POOL, N_TEST_NORMAL, N_TEST_ANOMALY = 40, 10, 30, 20
 CONTAMINATION, TRIM, SEED = 0.1, 0.9, 7
+KAPPA = np.float32(1.5)
 
 
 class SplitMix64:
@@ -86,7 +88,7 @@ def run(data, metric):
     labels = np.r_[np.zeros(N_TEST_NORMAL), np.ones(N_TEST_ANOMALY)]
     order = stream_order(N_NORMAL, N_POOL, CONTAMINATION, SEED)
     zs_scores = distances(test, protos, metric).min(1)
-    out = {"order": np.array(order, dtype=np.int64), "zs": [], "dn2": [], "coldfusion": []}
+    out = {"order": np.array(order, dtype=np.int64), "zs": [], "dn2": [], "coldfusion": [], "predictive": []}
     for t in range(1, len(order) + 1):
         seen = candidates[order[:t]]
         d = distances(seen, protos, metric)
@@ -96,10 +98,26 @@ def run(data, metric):
             m = int(np.round(TRIM * t))
             keep = np.array(sorted(np.lexsort((np.arange(t), dmin))[:m]))  # by distance, ties to the earlier
         adapted = np.stack([np.median(np.concatenate([protos[k : k + 1], seen[keep][assign[keep] == k]]), axis=0) for k in range(K)]).astype(np.float32)
+        # Predictive prototypes: p_k = z_k + n/(n+kappa) (median(assigned) - z_k), f_k = (n+kappa)/(n+kappa+1),
+        # in float32 arithmetic like the Swift code.
+        predictive, factors = [], []
+        for k in range(K):
+            members = seen[keep][assign[keep] == k]
+            n = np.float32(len(members))
+            factors.append((n + KAPPA) / (n + KAPPA + np.float32(1)))
+            if len(members):
+                m = np.median(members, axis=0).astype(np.float32)
+                predictive.append((protos[k] + (n / (n + KAPPA)) * (m - protos[k])).astype(np.float32))
+            else:
+                predictive.append(protos[k])
+        predictive = np.stack(predictive)
+        pred_scores = (distances(test, predictive, metric) * np.array(factors, dtype=np.float64)[None, :]).min(1)
+        out["predictive"].append(roc_auc_score(labels, pred_scores))
         out["zs"].append(roc_auc_score(labels, zs_scores))
         out["dn2"].append(roc_auc_score(labels, distances(test, seen[keep], metric).min(1)))
         out["coldfusion"].append(roc_auc_score(labels, distances(test, adapted, metric).min(1)))
     out["adapted"] = adapted
+    out["predictive_prototypes"] = predictive
     out["kept"] = keep.astype(np.int64)
     return out
 
@@ -124,12 +142,13 @@ def main():
     for metric in ["l2", "cosine"]:
         r = run(data, metric)
         tensors[f"{metric}.order"] = r["order"]
-        for m in ["zs", "dn2", "coldfusion"]:
+        for m in ["zs", "dn2", "coldfusion", "predictive"]:
             tensors[f"{metric}.{m}"] = np.array(r[m], dtype=np.float64)
         tensors[f"{metric}.adapted"] = r["adapted"]
         tensors[f"{metric}.kept"] = r["kept"]
-        print(metric, "final AUROC zs %.4f dn2 %.4f coldfusion %.4f" % (r["zs"][-1], r["dn2"][-1], r["coldfusion"][-1]))
-    meta = {"contamination": str(CONTAMINATION), "trim": str(TRIM), "seed": str(SEED), "generator": "make_fixtures.py"}
+        tensors[f"{metric}.predictive_prototypes"] = r["predictive_prototypes"]
+        print(metric, "final AUROC zs %.4f dn2 %.4f coldfusion %.4f predictive %.4f" % (r["zs"][-1], r["dn2"][-1], r["coldfusion"][-1], r["predictive"][-1]))
+    meta = {"contamination": str(CONTAMINATION), "trim": str(TRIM), "seed": str(SEED), "kappa": str(KAPPA), "generator": "make_fixtures.py"}
     path = os.path.join(HERE, "protocol.safetensors")
     save_file(tensors, path, metadata=meta)
     print(path, os.path.getsize(path), "bytes, sha256", hashlib.sha256(open(path, "rb").read()).hexdigest()[:16])
