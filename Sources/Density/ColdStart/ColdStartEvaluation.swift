@@ -149,15 +149,7 @@ public struct ColdStartEvaluation: Sendable {
 
       if curves[.coldFusion] != nil {
         if !change.classes.isEmpty {
-          for c in change.classes {
-            let norm = adaptation.adaptedNorms[c]
-            adaptation.adapted.withUnsafeBufferPointer { z in
-              test.withUnsafeBufferPointer { x in
-                guard let zb = z.baseAddress, let xb = x.baseAddress else { return }
-                for j in 0..<n { toPrototype[j * k + c] = metric.distance(xb + j * d, zb + c * d, zNorm: norm, dimension: d) }
-              }
-            }
-          }
+          rescore(change.classes, prototypes: adaptation.adapted, norms: adaptation.adaptedNorms, into: &toPrototype, classCount: k)
           let scores = (0..<n).map { j in toPrototype[(j * k)..<((j + 1) * k)].min() ?? .infinity }
           coldFusionAUROC = Metrics.auroc(scores: scores, labels: labels) ?? .nan
         }
@@ -166,15 +158,7 @@ public struct ColdStartEvaluation: Sendable {
 
       if curves[.predictive] != nil {
         if !change.classes.isEmpty {
-          for c in change.classes {
-            let norm = adaptation.predictiveNorms[c]
-            adaptation.predictive.withUnsafeBufferPointer { z in
-              test.withUnsafeBufferPointer { x in
-                guard let zb = z.baseAddress, let xb = x.baseAddress else { return }
-                for j in 0..<n { toPredictive[j * k + c] = metric.distance(xb + j * d, zb + c * d, zNorm: norm, dimension: d) }
-              }
-            }
-          }
+          rescore(change.classes, prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, into: &toPredictive, classCount: k)
           let factors = adaptation.predictiveFactors
           let scores = (0..<n).map { j in
             var best = Float.infinity
@@ -214,6 +198,20 @@ public struct ColdStartEvaluation: Sendable {
       }
     }
     return curves
+  }
+
+  /// Recomputes the columns `classes` of a test × prototype table.
+  private func rescore(_ classes: [Int], prototypes: [Float], norms: [Float], into table: inout [Float], classCount k: Int) {
+    let d = dimension
+    let n = testCount
+    prototypes.withUnsafeBufferPointer { z in
+      test.withUnsafeBufferPointer { x in
+        guard let zb = z.baseAddress, let xb = x.baseAddress else { return }
+        for c in classes {
+          for j in 0..<n { table[j * k + c] = metric.distance(xb + j * d, zb + c * d, zNorm: norms[c], dimension: d) }
+        }
+      }
+    }
   }
 
   private func distance(test j: Int, to prototypes: [Float], row c: Int, norm: Float) -> Float {

@@ -32,35 +32,16 @@ public enum PrototypeMetric: String, Sendable, CaseIterable, Codable {
   @inline(__always)
   public func distance(_ x: UnsafePointer<Float>, _ z: UnsafePointer<Float>, zNorm: Float, dimension d: Int) -> Float {
     switch self {
-    case .squaredL2: return squaredDistance(x, z, d)
+    case .squaredL2: return squaredDistance(x, z, count: d)
     case .cosine: return zNorm > 0 ? 1 - dot(x, z, d) / zNorm : 1
     }
   }
 }
 
-/// `Σ_j (a_j − b_j)²`, accumulated in eight single-precision lanes (a fixed
-/// order, so the same inputs always give the same bits). Multiply and add
-/// stay separate: `addProduct` would call libm's `fmaf` per lane on a
-/// baseline x86-64 build.
-@inline(__always)
-func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
-  var lanes = SIMD8<Float>(repeating: 0)
-  var j = 0
-  while j + 8 <= d {
-    let diff = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self) - UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self)
-    lanes += diff * diff
-    j += 8
-  }
-  var sum = lanes.sum()
-  while j < d {
-    let diff = a[j] - b[j]
-    sum += diff * diff
-    j += 1
-  }
-  return sum
-}
-
-/// `Σ_j a_j b_j`, accumulated like `squaredDistance`.
+/// `Σ_j a_j b_j`, accumulated in eight single-precision lanes like
+/// `squaredDistance` (Coreset.swift), so the same inputs always give the
+/// same bits. Multiply and add stay separate: `addProduct` would call
+/// libm's `fmaf` per lane on a baseline x86-64 build.
 @inline(__always)
 func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
   var lanes = SIMD8<Float>(repeating: 0)

@@ -16,44 +16,29 @@ Writes protocol.safetensors next to this script:
   {metric}.kept          I64 [m]     kept stream positions after the last step, sorted
 for metric in l2, cosine, with contamination 0.1, trim 0.9, seed 7.
 
-The stream order is drawn with SplitMix64 + Fisher-Yates, re-implemented
-here from their definitions (Steele et al. 2014; Knuth), so the Swift test
-can check ColdStartStream against it.
+The stream order is drawn with SplitMix64 + Fisher-Yates, as implemented
+from their definitions in ../density/make_density_fixtures.py (Steele et
+al. 2014; Knuth), so the Swift test can check ColdStartStream against it.
 """
 
 import hashlib
 import json
 import os
 
+import sys
+
 import numpy as np
 from safetensors.numpy import save_file
 from sklearn.metrics import roc_auc_score
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MASK = (1 << 64) - 1
+sys.path.insert(0, os.path.join(HERE, "..", "density"))
+from make_density_fixtures import SplitMix64  # noqa: E402  (the same generator the density fixtures use)
+
 K, D = 4, 8
 N_NORMAL, N_POOL, N_TEST_NORMAL, N_TEST_ANOMALY = 40, 10, 30, 20
 CONTAMINATION, TRIM, SEED = 0.1, 0.9, 7
 KAPPA = np.float32(1.5)
-
-
-class SplitMix64:
-    def __init__(self, seed):
-        self.state = seed & MASK
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-    def permutation(self, n):
-        a = list(range(n))
-        for i in range(n - 1, 0, -1):
-            j = self.next() % (i + 1)
-            a[i], a[j] = a[j], a[i]
-        return a
 
 
 def stream_order(n_normal, n_pool, contamination, seed):
