@@ -40,7 +40,7 @@ DATA = os.path.abspath(os.path.join(REPO, "..", "shared", "data", "images", "cif
 if not os.path.isdir(DATA):
     DATA = "/work/shared/data/images/cifar10"
 MAP = os.path.join(REPO, "Notebooks-export", "results", "cifar10-imagenet-map.json")
-METHODS = ["zs", "dn2", "coldfusion"]
+METHODS = ["zs", "dn2", "coldfusion", "predictive"]
 KEYS = ["auc@10", "auc@25", "auc@50", "auc@100", "final"]
 
 
@@ -180,7 +180,7 @@ def main():
     fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 4 * nrows), squeeze=False, sharey=True)
     for ax in axes.flat[len(conts):]:
         ax.set_visible(False)
-    colors = {"zs": "tab:gray", "dn2": "tab:blue", "coldfusion": "tab:red"}
+    colors = {"zs": "tab:gray", "dn2": "tab:blue", "coldfusion": "tab:red", "predictive": "tab:green"}
     for ax, cont in zip(axes.flat, conts):
         for m in METHODS:
             y = mean_curves[cont][m]
