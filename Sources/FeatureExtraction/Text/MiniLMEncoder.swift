@@ -39,14 +39,15 @@ import TensorFiles
 /// **Kernels.** With AVX2 + FMA (`FusedGEMMWeights.usesPackedKernel`), every
 /// linear layer's weights and bias are packed once at load for
 /// `ak_gemm_bias_activation`, which also applies the GELU (the vectorised
-/// erf of `Sources/CKernels/vector_math.h`, within an ulp of `erff`) and adds
-/// the residual in registers: `(A·W + b) + h` is rounded exactly as the two
-/// separate steps would be. Attention (`ak_attention`, with a vectorised exp
+/// erf of `Sources/CKernels/vector_math.h`, within an ulp of glibc's
+/// `erff`) and adds the residual in registers: `(A·W + b) + h` is rounded
+/// exactly as the two separate steps would be. Attention (`ak_attention`, with a vectorised exp
 /// in the softmax) and LayerNorm (`ak_layer_norm`, statistics in `Double`)
 /// are AVX2 kernels too. On other CPUs, or with `ANOMALYKIT_KERNELS=portable`,
-/// the linear layers are single-threaded OpenBLAS `sgemm`s and GELU,
-/// softmax and LayerNorm portable C loops with the C library's `erff` and
-/// `expf`.
+/// the linear layers are single-threaded OpenBLAS `sgemm`s onto an output
+/// prefilled with bias (+ residual), followed by the GELU with the C
+/// library's `erff`; attention (with `expf`) and LayerNorm are portable C
+/// loops.
 ///
 /// **Bit-for-bit independence of the batch.** An embedding is the same, bit
 /// for bit, whatever batch it was computed in, wherever it sits in its
