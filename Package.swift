@@ -5,7 +5,7 @@
 // Module map (the design card):
 //   CBLAS, CLAPACKE, CPNG   system libraries (OpenBLAS, LAPACKE, libpng)
 //   CJPEG, CPNGShim         libjpeg-turbo and libpng behind C error managers that return status codes
-//   CKernels                AVX2/FMA conv kernels (runtime-dispatched) with portable fallbacks
+//   CKernels                AVX2/FMA conv, GEMM and transformer kernels (runtime-dispatched) with portable fallbacks
 //   TensorFiles             safetensors and .npy files, atomic writes, SHA-256, JSON
 //   ParallelCompute         worker pool over images / query blocks; BLAS kept single-threaded
 //   FeatureExtraction       image decoding, preprocessing, kernels, backbones
@@ -38,7 +38,7 @@ let package = Package(
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
     .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16")]),
-    .target(name: "CKernels"),
+    .target(name: "CKernels", linkerSettings: [.linkedLibrary("m")]),
 
     // MARK: - Library modules
     .target(name: "TensorFiles"),
@@ -68,7 +68,7 @@ let package = Package(
     .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles"]),
     .testTarget(
       name: "FeatureExtractionTests",
-      dependencies: ["FeatureExtraction", "TensorFiles"]),
+      dependencies: ["FeatureExtraction", "CKernels", "TensorFiles"]),
     .testTarget(name: "DensityTests", dependencies: ["Density", "TensorFiles"]),
     // Runs the built `anomalykit` binary end to end.
     .testTarget(name: "CLITests", dependencies: ["anomalykit", "TensorFiles"]),

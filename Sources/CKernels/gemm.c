@@ -13,6 +13,12 @@
 // L2, so each 6-row block of A is reused from L1 across a chunk's panels.
 // The bias, activation and residual are applied to the accumulators before
 // the single store, so C is written once and never read.
+//
+// Every element of C is computed the same way whichever tile, tile shape
+// (MR = 1…6 rows, 16 or 8 columns, masked last columns) or chunk it falls
+// in: zero, then one FMA per p = 0, 1, …, k−1, then + bias, activation and
+// + residual. A row of C therefore depends only on its own row of A: the
+// result does not change with M or with the rows around it.
 
 #include "ckernels.h"
 
@@ -50,6 +56,7 @@ static inline __attribute__((always_inline)) float ak_activate1(float v, ak_acti
   switch (activation) {
   case AK_ACTIVATION_RELU6: return v < 0 ? 0 : (v > 6 ? 6 : v);
   case AK_ACTIVATION_RELU: return v < 0 ? 0 : v;
+  case AK_ACTIVATION_GELU_ERF: return ak_gelu_erf1(v);
   default: return v;
   }
 }
@@ -74,10 +81,23 @@ static void ak_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float 
 }
 
 #if defined(__x86_64__) && defined(__clang__)
-#include <immintrin.h>
+#include "vector_math.h"
 
-#define AK_AVX2 __attribute__((target("avx2,fma")))
-#define AK_INLINE static inline __attribute__((always_inline))
+/// GELU of `count` vectors in place. Kept out of line (inlined into every
+/// tile shape it would only grow the code; it runs once per tile, not per
+/// step of k) and four vectors at a time, so that the long dependency
+/// chains of independent vectors overlap.
+static AK_AVX2 __attribute__((noinline)) void ak_gelu_vectors(__m256 *v, int count) {
+  int i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const __m256 g0 = ak_gelu8(v[i]), g1 = ak_gelu8(v[i + 1]), g2 = ak_gelu8(v[i + 2]), g3 = ak_gelu8(v[i + 3]);
+    v[i] = g0;
+    v[i + 1] = g1;
+    v[i + 2] = g2;
+    v[i + 3] = g3;
+  }
+  for (; i < count; i++) v[i] = ak_gelu8(v[i]);
+}
 
 AK_INLINE AK_AVX2 __m256 ak_activate8(__m256 v, ak_activation activation) {
   switch (activation) {
@@ -87,16 +107,9 @@ AK_INLINE AK_AVX2 __m256 ak_activate8(__m256 v, ak_activation activation) {
   }
 }
 
-/// Lanes [0, count) set, for the last columns of C.
-AK_INLINE AK_AVX2 __m256i ak_lane_mask(ptrdiff_t count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-/// Applies bias, activation and residual to one accumulator and stores the
-/// first `count` (1…8) lanes.
-AK_INLINE AK_AVX2 void ak_finish8(__m256 acc, const float *bias, const float *residual, float *c, ptrdiff_t count,
-                                  ak_activation activation) {
-  __m256 v = ak_activate8(_mm256_add_ps(acc, _mm256_loadu_ps(bias)), activation);
+/// Adds the residual (if any) to `v` and stores the first `count` (1…8)
+/// lanes.
+AK_INLINE AK_AVX2 void ak_store8(__m256 v, const float *residual, float *c, ptrdiff_t count) {
   if (count >= 8) {
     if (residual) v = _mm256_add_ps(v, _mm256_loadu_ps(residual));
     _mm256_storeu_ps(c, v);
@@ -128,10 +141,25 @@ AK_INLINE AK_AVX2 void ak_tile(const int MR, const int NR, ptrdiff_t k, const fl
     }
     b += NR;
   }
+  // Epilogue: v = act(acc + bias) for the tile's vectors (row i's at
+  // v[i·V], v[i·V + 1] with V vectors per row), then + residual and store.
+  const int V = NR == 16 ? 2 : 1;
+  __m256 v[12];
+  const __m256 bias0 = _mm256_loadu_ps(panel);
+  const __m256 bias1 = NR == 16 ? _mm256_loadu_ps(panel + 8) : _mm256_setzero_ps();
+  for (int i = 0; i < MR; i++) {
+    v[i * V] = _mm256_add_ps(acc0[i], bias0);
+    if (NR == 16) v[i * V + 1] = _mm256_add_ps(acc1[i], bias1);
+  }
+  if (activation == AK_ACTIVATION_GELU_ERF) {
+    ak_gelu_vectors(v, MR * V);
+  } else {
+    for (int i = 0; i < MR * V; i++) v[i] = ak_activate8(v[i], activation);
+  }
   for (int i = 0; i < MR; i++) {
     const float *r = residual ? residual + i * ldc : 0;
-    ak_finish8(acc0[i], panel, r, c + i * ldc, columns < 8 ? columns : 8, activation);
-    if (NR == 16 && columns > 8) ak_finish8(acc1[i], panel + 8, r ? r + 8 : 0, c + i * ldc + 8, columns - 8, activation);
+    ak_store8(v[i * V], r, c + i * ldc, columns < 8 ? columns : 8);
+    if (NR == 16 && columns > 8) ak_store8(v[i * V + 1], r ? r + 8 : 0, c + i * ldc + 8, columns - 8);
   }
 }
 

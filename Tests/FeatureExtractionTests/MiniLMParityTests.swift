@@ -99,6 +99,49 @@ struct MiniLMParityTests {
     }
   }
 
+  @Test("a sentence alone and inside a big mixed batch gives identical bits, whatever the workers and chunking")
+  func bigMixedBatchInvariance() throws {
+    let model = try #require(Self.model)
+    let reference = try Self.reference().sentences
+    // Filler sentences of 1…31 words between the reference sentences (each
+    // of which appears twice), so that the batch spans many token chunks
+    // and every reference sentence starts at a different row offset.
+    let words = [
+      "the", "card", "transfer", "pending", "why", "is", "my", "refund", "exchange", "rate", "top-up", "failed",
+      "abroad", "ATM", "cash", "PIN", "blocked", "verify", "identity", "😀", "café", "2024-01-05", "¿qué?", "£20",
+    ]
+    var state: UInt64 = 0x5EED
+    func next(_ bound: Int) -> Int {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Int((state >> 33) % UInt64(bound))
+    }
+    var batch: [String] = []
+    var positions: [(sentence: Int, index: Int)] = []
+    for round in 0..<2 {
+      for (i, sentence) in reference.enumerated() {
+        for _ in 0..<next(8 + round) {
+          batch.append((0...next(30)).map { _ in words[next(words.count)] }.joined(separator: " "))
+        }
+        positions.append((i, batch.count))
+        batch.append(sentence)
+      }
+    }
+    let rows = batch.reduce(0) { $0 + model.tokenizer.encode($1).count }
+    #expect(rows > 4 * 512, "the batch should span several chunks (\(rows) rows)")
+    let d = model.dimension
+    // 2 and 3 workers cut chunks of 512 rows; 16 workers cut smaller ones.
+    let runs = [2, 3, 16].map { model.encode(batch, workers: $0) }
+    // Compared as Bool so that a failure names the sentence instead of printing vectors.
+    let sameAcrossWorkers = runs[1...].allSatisfy { $0.raw == runs[0].raw && $0.normalized == runs[0].normalized }
+    #expect(sameAcrossWorkers)
+    for (i, index) in positions {
+      let alone = model.encode([reference[i]], workers: 1)
+      let rows = (index * d)..<((index + 1) * d)
+      let same = Array(runs[0].raw[rows]) == alone.raw && Array(runs[0].normalized[rows]) == alone.normalized
+      #expect(same, "sentence \(i) at batch index \(index) differs from the sentence alone")
+    }
+  }
+
   @Test("UTF-8 bytes: valid ones match the String path, invalid ones are an error with the offset")
   func utf8Validation() throws {
     let model = try #require(Self.model)

@@ -2,6 +2,7 @@
 //
 //   anomalykit-bench features WEIGHTS IMAGE... [--batch 32] [--threads 2] [--seconds 20]
 //   anomalykit-bench sgemm [--size 2048] [--threads 2]
+//   anomalykit-bench text WEIGHTS SENTENCES.txt [--threads 2] [--repeats 5] [--embeddings-out RAW.npy]
 //
 // Prints one JSON object per run on stdout. The Python drivers in
 // Notebooks-export/scripts run this and the peers in the same session.
@@ -30,6 +31,15 @@ func positional() -> [String] {
 }
 
 func now() -> Double { Date().timeIntervalSinceReferenceDate }
+
+/// CPU seconds used by all threads of this process so far. On a shared
+/// machine this measures the work done, whatever share of the cores the
+/// process got.
+func processCPUSeconds() -> Double {
+  var t = timespec()
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
 
 /// GFLOP/s of one `n×n×n` sgemm with OpenBLAS on `threads` threads (the
 /// roofline reference), best of several runs.
@@ -80,6 +90,66 @@ func features() throws {
     "engine": "anomalykit", "model": model.architecture, "batch": batch, "threads": threads, "runs": runs,
     "median_batch_seconds": median, "images_per_second": imagesPerSecond,
     "gflop_per_image": flops / 1e9, "achieved_gflops": imagesPerSecond * flops / 1e9,
+  ]
+  let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+  print(String(decoding: data, as: UTF8.self))
+}
+
+/// Text-encoder throughput: `anomalykit-bench text WEIGHTS SENTENCES.txt`
+/// (one sentence a line). Times `MiniLMEncoder.encode` end to end
+/// (tokenising included) over all the sentences with `--threads` workers,
+/// after one warm-up pass; reports the median of `--repeats` runs, and the
+/// median CPU seconds of the process per run (the work done, which a busy
+/// machine does not inflate as it does wall-clock time).
+/// `--embeddings-out` writes the raw (pooled, unnormalised) embeddings of
+/// the warm-up pass as `.npy`, for a parity check by the caller.
+///
+/// GFLOP counts the linear layers only, a multiply-add as 2 FLOPs:
+/// `2 · L · (4d² + 2·d·d_ff)` per token (21.2 MFLOP for all-MiniLM-L6-v2).
+/// Attention scores and context add `4·T·d` per token and layer (about 1%
+/// at T ≈ 16) and are left out.
+func text() throws {
+  let args = positional()
+  guard args.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: anomalykit-bench text WEIGHTS SENTENCES.txt\n".utf8))
+    exit(2)
+  }
+  let threads = Int(option("--threads", 2))
+  let repeats = max(1, Int(option("--repeats", 5)))
+  let encoder = try MiniLMEncoder(path: args[0])
+  let contents = try String(contentsOfFile: args[1], encoding: .utf8)
+  var sentences = contents.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+  if sentences.last == "" { sentences.removeLast() }
+  guard !sentences.isEmpty else {
+    FileHandle.standardError.write(Data("text: no sentences in \(args[1])\n".utf8))
+    exit(1)
+  }
+  let tokens = sentences.reduce(0) { $0 + encoder.tokenizer.encode($1).count }
+  let warmUp = encoder.encode(sentences, workers: threads)
+  if let i = CommandLine.arguments.firstIndex(of: "--embeddings-out"), i + 1 < CommandLine.arguments.count {
+    try NPYFile.write(rows: sentences.count, columns: warmUp.dimension, values: warmUp.raw, to: CommandLine.arguments[i + 1])
+  }
+  var times: [Double] = []
+  var cpuTimes: [Double] = []
+  for _ in 0..<repeats {
+    let t0 = now()
+    let c0 = processCPUSeconds()
+    _ = encoder.encode(sentences, workers: threads)
+    times.append(now() - t0)
+    cpuTimes.append(processCPUSeconds() - c0)
+  }
+  let median = times.sorted()[times.count / 2]
+  let cpuMedian = cpuTimes.sorted()[cpuTimes.count / 2]
+  let d = Double(encoder.dimension)
+  let flopPerToken = 2 * Double(encoder.layerCount) * (4 * d * d + 2 * d * Double(encoder.intermediateSize))
+  let json: [String: Any] = [
+    "engine": "anomalykit", "model": "all-MiniLM-L6-v2", "sentences": sentences.count, "tokens": tokens,
+    "mean_tokens_per_sentence": Double(tokens) / Double(sentences.count), "threads": threads, "repeats": repeats,
+    "seconds": times, "median_seconds": median, "sentences_per_second": Double(sentences.count) / median,
+    "tokens_per_second": Double(tokens) / median, "gflop_per_token": flopPerToken / 1e9,
+    "achieved_gflops": Double(tokens) * flopPerToken / median / 1e9,
+    "cpu_seconds": cpuTimes, "median_cpu_seconds": cpuMedian,
+    "gflops_per_cpu_second": Double(tokens) * flopPerToken / cpuMedian / 1e9,
   ]
   let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
   print(String(decoding: data, as: UTF8.self))
@@ -138,12 +208,14 @@ case "knn":
   try knn()
 case "features":
   try features()
+case "text":
+  try text()
 case "sgemm":
   let n = Int(option("--size", 2048))
   let threads = Int(option("--threads", 2))
   let g = sgemmPeak(n: n, threads: threads)
   print("{\"engine\":\"openblas-sgemm\",\"size\":\(n),\"threads\":\(threads),\"gflops\":\(g)}")
 default:
-  FileHandle.standardError.write(Data("usage: anomalykit-bench features|sgemm …\n".utf8))
+  FileHandle.standardError.write(Data("usage: anomalykit-bench features|text|knn|sgemm …\n".utf8))
   exit(2)
 }

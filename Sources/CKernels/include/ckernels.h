@@ -1,12 +1,13 @@
 #ifndef AK_CKERNELS_H
 #define AK_CKERNELS_H
 
-// CPU kernels for the convolutional backbones, written in C so that x86_64
-// builds get AVX2 + FMA code without compiler flags on the package: the fast
-// paths carry `__attribute__((target("avx2,fma")))` and are chosen at run
-// time; every other CPU (x86_64 without AVX2, aarch64) runs a portable path.
+// CPU kernels for the convolutional backbones and the transformer text
+// encoder, written in C so that x86_64 builds get AVX2 + FMA code without
+// compiler flags on the package: the fast paths carry
+// `__attribute__((target("avx2,fma")))` and are chosen at run time; every
+// other CPU (x86_64 without AVX2, aarch64) runs a portable path.
 //
-// Layout everywhere: channels-last (HWC), row-major, float32.
+// Layout everywhere: row-major float32; images channels-last (HWC).
 
 #include <stddef.h>
 
@@ -14,7 +15,8 @@
 typedef enum {
   AK_ACTIVATION_NONE = 0,
   AK_ACTIVATION_RELU6 = 1,  /* min(max(x, 0), 6) */
-  AK_ACTIVATION_RELU = 2    /* max(x, 0) */
+  AK_ACTIVATION_RELU = 2,   /* max(x, 0) */
+  AK_ACTIVATION_GELU_ERF = 3 /* x·½·(1 + erf(x/√2)), as ak_gelu_erf computes it */
 } ak_activation;
 
 /// 1 when this CPU (and OS) can run the AVX2 + FMA kernels; 0 otherwise.
@@ -64,5 +66,49 @@ void ak_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, f
 void ak_gemm_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
                              const float *packed, const float *residual, float *c, ptrdiff_t ldc,
                              ak_activation activation);
+
+// MARK: - Transformer kernels
+
+/// e^x element-wise for x ≤ 0 (`y` may be `x`). AVX2 + FMA: the vectorised
+/// exp of vector_math.h (under 1 ulp; x < −87.34 gives 0, not a subnormal);
+/// elsewhere the C library's expf.
+void ak_exp(const float *x, float *y, ptrdiff_t count);
+
+/// erf(x) element-wise (`y` may be `x`). AVX2 + FMA: the vectorised erf of
+/// vector_math.h (about 1 ulp); elsewhere the C library's erff.
+void ak_erf(const float *x, float *y, ptrdiff_t count);
+
+/// The exact (erf) GELU element-wise, `y = 0.5f·x·(1 + erf(x·0.70710678f))`
+/// evaluated in that order (`y` may be `x`), with `ak_erf`'s erf. The same
+/// function as `AK_ACTIVATION_GELU_ERF` in `ak_gemm_bias_activation`, bit for
+/// bit.
+void ak_gelu_erf(const float *x, float *y, ptrdiff_t count);
+
+/// The portable GELU of one float, with the C library's erff.
+float ak_gelu_erf1(float x);
+
+/// Floats of scratch that `ak_attention` needs for a sequence of `tokens`.
+ptrdiff_t ak_attention_scratch_count(ptrdiff_t tokens, ptrdiff_t headDimension);
+
+/// Multi-head self-attention over all `tokens` rows of one sequence (no
+/// mask): for each head h, with Q, K, V the head's `headDimension` columns
+/// starting at h·headDimension of `q`, `k`, `v` (row-major, leading
+/// dimension `ldqkv`),
+///
+///   out[i, h·d_h + c] = Σ_j softmax_j(scale · Q[i]·K[j]) · V[j, c]
+///
+/// written to `out` (leading dimension `ldout`; must not overlap q, k, v).
+/// Dot products are summed over c in order, the context over j in order; a
+/// row's result depends only on this sequence. `scratch` holds
+/// `ak_attention_scratch_count(tokens, headDimension)` floats.
+void ak_attention(ptrdiff_t tokens, ptrdiff_t heads, ptrdiff_t headDimension, const float *q, const float *k,
+                  const float *v, ptrdiff_t ldqkv, float scale, float *out, ptrdiff_t ldout, float *scratch);
+
+/// LayerNorm of each of `rows` rows of `n` floats:
+/// `y = float((x − μ)/√(σ² + ε))·γ + β`, with μ and the biased σ²
+/// accumulated in double. `x` (leading dimension `ldx`) may be `y` (leading
+/// dimension `ldy`, then equal to `ldx`).
+void ak_layer_norm(ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t ldx, const float *gamma, const float *beta,
+                   float eps, float *y, ptrdiff_t ldy);
 
 #endif

@@ -1,6 +1,6 @@
 import CKernels
 
-/// Pointwise nonlinearity applied after a convolution's bias.
+/// Pointwise nonlinearity applied after a convolution's or linear layer's bias.
 public enum Activation: Sendable {
   case none
   /// `min(max(x, 0), 6)`, EfficientNet-Lite's activation (quantisation-friendly
@@ -8,6 +8,10 @@ public enum Activation: Sendable {
   case relu6
   /// `max(x, 0)`.
   case relu
+  /// The exact GELU of BERT-style transformers, `x · ½ · (1 + erf(x/√2))`
+  /// (not the tanh approximation): `ak_gelu_erf`, whose erf is vectorised
+  /// with AVX2 + FMA and the C library's `erff` elsewhere.
+  case geluErf
 }
 
 extension Activation {
@@ -17,6 +21,7 @@ extension Activation {
     case .none: return AK_ACTIVATION_NONE
     case .relu6: return AK_ACTIVATION_RELU6
     case .relu: return AK_ACTIVATION_RELU
+    case .geluErf: return AK_ACTIVATION_GELU_ERF
     }
   }
 
@@ -32,6 +37,8 @@ extension Activation {
       v.replace(with: 6, where: v .> 6)
     case .relu:
       v.replace(with: 0, where: v .< 0)
+    case .geluErf:
+      for lane in 0..<8 { v[lane] = ak_gelu_erf1(v[lane]) }
     }
     return v
   }
@@ -42,6 +49,7 @@ extension Activation {
     case .none: return x
     case .relu6: return min(max(x, 0), 6)
     case .relu: return max(x, 0)
+    case .geluErf: return ak_gelu_erf1(x)
     }
   }
 }

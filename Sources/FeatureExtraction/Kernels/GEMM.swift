@@ -89,4 +89,30 @@ struct FusedGEMMWeights: Sendable {
       }
     }
   }
+
+  /// `run` over rows stacked from independent groups (the tokens of several
+  /// sentences), such that every group's rows come out bit for bit as if
+  /// that group had been run alone: `groups` are consecutive, non-empty row
+  /// ranges starting at row 0.
+  ///
+  /// The packed kernel computes each row on its own, so it takes all rows in
+  /// one call (the weights are read once per call, not once per group).
+  /// OpenBLAS's blocking, and with it the rounding of a row, changes with the
+  /// number of rows and the row's position, so on that path each group gets
+  /// its own call.
+  func run(
+    groups: [Range<Int>], a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>,
+    residual: UnsafePointer<Float>? = nil, activation: Activation
+  ) {
+    guard let rows = groups.last?.upperBound, rows > 0 else { return }
+    if Self.usesPackedKernel {
+      run(m: rows, a: a, lda: lda, c: c, residual: residual, activation: activation)
+      return
+    }
+    for group in groups {
+      run(
+        m: group.count, a: a + group.lowerBound * lda, lda: lda, c: c + group.lowerBound * n,
+        residual: residual.map { $0 + group.lowerBound * n }, activation: activation)
+    }
+  }
 }

@@ -1,0 +1,102 @@
+// Vectorised exp, erf and GELU on eight floats (AVX2 + FMA), shared by the
+// kernels that need them (gelu.c, gemm.c, attention.c). Included only on
+// x86_64 with clang, inside code compiled for "avx2,fma"; the portable paths
+// call the C library's expf / erff instead.
+//
+// Every function here is lane-wise: a lane's result depends only on that
+// lane's input, never on its neighbours or on where the vector came from.
+//
+// The polynomial coefficients were fitted by
+// Notebooks-export/scripts/fit_erf.py (weighted minimax, rounded to float32
+// one coefficient at a time), which also documents the methods:
+//
+// - exp: Cody & Waite's range reduction (W. J. Cody and W. Waite, "Software
+//   Manual for the Elementary Functions", 1980): x = n·ln2 + r with ln2 split
+//   into a high part with trailing zero bits and a low part, |r| ≤ ln2/2,
+//   then e^r = 1 + r·P(r) (P of degree 6) scaled by 2^n. Emulated max error
+//   0.86 ulp on [−87, 0].
+// - erf: for |x| < 7/8, erf(x) = x + x·q(x²) (q of degree 6), so the last
+//   fused multiply-add only adds a small correction to x; for |x| ≥ 7/8,
+//   erf(x) = sign(x)·(1 − exp(p(|x|))) with p(t) ≈ log(erfc(t)) (degree 8),
+//   the approach of N. Juffa's faithfully rounded erff
+//   (https://stackoverflow.com/a/35148199). |x| is clamped at 4, where
+//   1 − erfc rounds to 1 in float32 (erf(x) does for every x ≥ 3.92).
+//   Emulated max error 1.07 ulp on [−4.5, 4.5]; the tests compare it with
+//   glibc's erff on a dense grid.
+
+#ifndef AK_VECTOR_MATH_H
+#define AK_VECTOR_MATH_H
+
+#include <immintrin.h>
+
+#define AK_AVX2 __attribute__((target("avx2,fma")))
+#define AK_INLINE static inline __attribute__((always_inline))
+
+/// e^x for x ≤ 0, the only arguments the kernels pass (softmax after the row
+/// maximum is subtracted; the erf tail). Below −87.3365 (where e^x drops
+/// under FLT_MIN) the result is 0 rather than a subnormal; −∞ gives 0 and
+/// NaN gives NaN.
+AK_INLINE AK_AVX2 __m256 ak_exp8(__m256 x) {
+  const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654475f), _CMP_LT_OQ);
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(0x1.715476p+0f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x);   // ln2, high part (exact products)
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f), r);       // ln2, low part
+  __m256 p = _mm256_set1_ps(0x1.b1d5f8p-13f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.6de004p-10f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.110aa8p-7f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.55548ep-5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555556p-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1p-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i biased = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+  const __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(biased, 23));
+  return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, scale));
+}
+
+/// erf(x), lane-wise; erf(±∞) = ±1, erf(±0) = ±0, NaN stays NaN.
+AK_INLINE AK_AVX2 __m256 ak_erf8(__m256 x) {
+  const __m256 signBit = _mm256_set1_ps(-0.0f);
+  const __m256 sign = _mm256_and_ps(x, signBit);
+  const __m256 t = _mm256_andnot_ps(signBit, x);
+  // |x| < 7/8: x + x·q(x²).
+  const __m256 s = _mm256_mul_ps(x, x);
+  __m256 q = _mm256_set1_ps(0x1.905c22p-14f);
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(-0x1.b7b9bcp-11f));
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(0x1.5612cep-8f));
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(-0x1.b82b04p-6f));
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(0x1.ce2f1cp-4f));
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(-0x1.812746p-2f));
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(0x1.06eba8p-3f));
+  const __m256 small = _mm256_fmadd_ps(x, q, x);
+  // |x| ≥ 7/8: sign·(1 − exp(p(min(|x|, 4)))). min(4, NaN) is NaN.
+  const __m256 u = _mm256_min_ps(_mm256_set1_ps(4.0f), t);
+  __m256 p = _mm256_set1_ps(0x1.4c3b76p-20f);
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-0x1.49168p-15f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0x1.1ee738p-11f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-0x1.2ad33ap-8f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0x1.a8dd4ap-6f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-0x1.bfd566p-4f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-0x1.43d936p-1f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-0x1.213faep+0f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0x1.fbdc2ap-13f));
+  const __m256 tail = _mm256_or_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), ak_exp8(p)), sign);
+  return _mm256_blendv_ps(tail, small, _mm256_cmp_ps(t, _mm256_set1_ps(0.875f), _CMP_LT_OQ));
+}
+
+/// BERT's exact GELU, x·½·(1 + erf(x/√2)), in the same order of operations
+/// as the scalar `0.5f * x * (1.0f + erff(x * 0.70710678f))`.
+AK_INLINE AK_AVX2 __m256 ak_gelu8(__m256 x) {
+  const __m256 e = ak_erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678f)));
+  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+/// Lanes [0, count) set (count clamped to 0…8), for the last elements of a
+/// row.
+AK_INLINE AK_AVX2 __m256i ak_lane_mask(ptrdiff_t count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 0 ? 0 : (count > 8 ? 8 : count))),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#endif
