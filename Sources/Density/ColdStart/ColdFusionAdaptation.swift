@@ -155,7 +155,7 @@ public struct ColdFusionAdaptation: Sendable {
     var x = rows.values
     metric.prepare(&x, dimension: dimension)
     let first = observationCount
-    let nearest = nearestPrototypes(x, prototypes: original, norms: originalNorms)
+    let nearest = PrototypeScoring.nearest(x, prototypes: original, norms: originalNorms, metric: metric, dimension: dimension)
     observations += x
     zeroShotDistances += nearest.distances
     assignments += nearest.indices
@@ -207,7 +207,7 @@ public struct ColdFusionAdaptation: Sendable {
     for k in change.classes {
       guard let median = medians[k].median() else { continue }
       adapted.replaceSubrange((k * dimension)..<((k + 1) * dimension), with: median)
-      adaptedNorms[k] = norm(median)
+      adaptedNorms[k] = rowNorms(median, dimension: dimension)[0]
       updatePredictive(k)
     }
     return change
@@ -226,21 +226,11 @@ public struct ColdFusionAdaptation: Sendable {
     } else {
       predictive.replaceSubrange(range, with: original[range])
     }
-    predictiveNorms[k] = norm(Array(predictive[range]))
-  }
-
-  private func norm(_ v: [Float]) -> Float {
-    v.withUnsafeBufferPointer { p in p.baseAddress.map { dot($0, $0, dimension).squareRoot() } ?? 0 }
+    predictiveNorms[k] = rowNorms(Array(predictive[range]), dimension: dimension)[0]
   }
 
   /// Sorted by zero-shot distance, then by arrival.
   private func precedes(_ i: Int, _ j: Int) -> Bool {
     zeroShotDistances[i] < zeroShotDistances[j] || (zeroShotDistances[i] == zeroShotDistances[j] && i < j)
-  }
-
-  /// Each prepared row's nearest prototype and its distance (the first
-  /// prototype wins a tie).
-  func nearestPrototypes(_ x: [Float], prototypes: [Float], norms: [Float]) -> (distances: [Float], indices: [Int]) {
-    PrototypeScoring.nearest(x, prototypes: prototypes, norms: norms, metric: metric, dimension: dimension)
   }
 }

@@ -118,15 +118,11 @@ public struct ColdStartEvaluation: Sendable {
     let zeroShot = PrototypeScoring.nearest(test, prototypes: adaptation.original, norms: adaptation.originalNorms, metric: metric, dimension: d)
     let zeroShotAUROC = Metrics.auroc(scores: zeroShot.distances, labels: labels) ?? .nan
 
-    // ColdFusion: test × prototype distances, rescored per touched class.
-    var toPrototype = [Float](repeating: 0, count: n * k)
-    for j in 0..<n {
-      for c in 0..<k { toPrototype[j * k + c] = distance(test: j, to: adaptation.adapted, row: c, norm: adaptation.adaptedNorms[c]) }
-    }
-    var coldFusionAUROC = zeroShotAUROC
-    // Predictive: the same, with factors f_k.
-    var toPredictive = toPrototype
-    var predictiveAUROC = zeroShotAUROC
+    // ColdFusion and predictive: test × prototype distance tables, rescored per touched class.
+    var coldFusion = PrototypeTable(testCount: n, classCount: k, auroc: zeroShotAUROC)
+    var predictive = coldFusion
+    coldFusion.rescore(Array(0..<k), prototypes: adaptation.adapted, norms: adaptation.adaptedNorms, in: self)
+    predictive.rescore(Array(0..<k), prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, in: self)
 
     // DN2: each test point's nearest kept observation.
     var nearest = [Float](repeating: .infinity, count: n)
@@ -149,25 +145,18 @@ public struct ColdStartEvaluation: Sendable {
 
       if curves[.coldFusion] != nil {
         if !change.classes.isEmpty {
-          rescore(change.classes, prototypes: adaptation.adapted, norms: adaptation.adaptedNorms, into: &toPrototype, classCount: k)
-          let scores = (0..<n).map { j in toPrototype[(j * k)..<((j + 1) * k)].min() ?? .infinity }
-          coldFusionAUROC = Metrics.auroc(scores: scores, labels: labels) ?? .nan
+          coldFusion.rescore(change.classes, prototypes: adaptation.adapted, norms: adaptation.adaptedNorms, in: self)
+          coldFusion.measure(factors: nil, labels: labels)
         }
-        curves[.coldFusion]?.append(coldFusionAUROC)
+        curves[.coldFusion]?.append(coldFusion.auroc)
       }
 
       if curves[.predictive] != nil {
         if !change.classes.isEmpty {
-          rescore(change.classes, prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, into: &toPredictive, classCount: k)
-          let factors = adaptation.predictiveFactors
-          let scores = (0..<n).map { j in
-            var best = Float.infinity
-            for c in 0..<k { best = min(best, factors[c] * toPredictive[j * k + c]) }
-            return best
-          }
-          predictiveAUROC = Metrics.auroc(scores: scores, labels: labels) ?? .nan
+          predictive.rescore(change.classes, prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, in: self)
+          predictive.measure(factors: adaptation.predictiveFactors, labels: labels)
         }
-        curves[.predictive]?.append(predictiveAUROC)
+        curves[.predictive]?.append(predictive.auroc)
       }
 
       if curves[.dn2] != nil {
@@ -200,27 +189,46 @@ public struct ColdStartEvaluation: Sendable {
     return curves
   }
 
-  /// Recomputes the columns `classes` of a test × prototype table.
-  private func rescore(_ classes: [Int], prototypes: [Float], norms: [Float], into table: inout [Float], classCount k: Int) {
-    let d = dimension
-    let n = testCount
+}
+
+/// A test × prototype distance table (`[j · K + c]`) and the AUROC of its
+/// score `min_c f_c · table[j, c]`, for the prototype methods of
+/// `ColdStartEvaluation`.
+struct PrototypeTable {
+  let testCount: Int
+  let classCount: Int
+  var distances: [Float]
+  var auroc: Double
+
+  init(testCount: Int, classCount: Int, auroc: Double) {
+    self.testCount = testCount
+    self.classCount = classCount
+    distances = [Float](repeating: 0, count: testCount * classCount)
+    self.auroc = auroc
+  }
+
+  /// Recomputes the columns `classes` against the evaluation's test rows.
+  mutating func rescore(_ classes: [Int], prototypes: [Float], norms: [Float], in evaluation: ColdStartEvaluation) {
+    let d = evaluation.dimension
+    let (n, k, metric) = (testCount, classCount, evaluation.metric)
     prototypes.withUnsafeBufferPointer { z in
-      test.withUnsafeBufferPointer { x in
+      evaluation.test.withUnsafeBufferPointer { x in
         guard let zb = z.baseAddress, let xb = x.baseAddress else { return }
         for c in classes {
-          for j in 0..<n { table[j * k + c] = metric.distance(xb + j * d, zb + c * d, zNorm: norms[c], dimension: d) }
+          for j in 0..<n { distances[j * k + c] = metric.distance(xb + j * d, zb + c * d, zNorm: norms[c], dimension: d) }
         }
       }
     }
   }
 
-  private func distance(test j: Int, to prototypes: [Float], row c: Int, norm: Float) -> Float {
-    let d = dimension
-    return test.withUnsafeBufferPointer { x in
-      prototypes.withUnsafeBufferPointer { z in
-        guard let xb = x.baseAddress, let zb = z.baseAddress else { return .infinity }
-        return metric.distance(xb + j * d, zb + c * d, zNorm: norm, dimension: d)
-      }
+  /// `auroc` of `min_c f_c · distance` (`f_c = 1` without factors).
+  mutating func measure(factors: [Float]?, labels: [Bool]) {
+    let k = classCount
+    let scores = (0..<testCount).map { j in
+      var best = Float.infinity
+      for c in 0..<k { best = min(best, (factors?[c] ?? 1) * distances[j * k + c]) }
+      return best
     }
+    auroc = Metrics.auroc(scores: scores, labels: labels) ?? .nan
   }
 }
