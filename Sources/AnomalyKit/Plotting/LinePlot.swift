@@ -53,7 +53,7 @@ public struct LinePlot: Sendable {
     }
     // Nice ticks: 1, 2 or 5 × 10^k, about six of them.
     let rawStep = (high - low) / 6
-    let magnitude = pow10(floor(log10(rawStep)))
+    let magnitude = pow(10, floor(log10(rawStep)))
     let tick = [1.0, 2.0, 5.0, 10.0].map { $0 * magnitude }.first { $0 >= rawStep } ?? rawStep
     low = (low / tick).rounded(.down) * tick
     high = (high / tick).rounded(.up) * tick
@@ -65,7 +65,7 @@ public struct LinePlot: Sendable {
     let decimals = max(0, -Int(floor(log10(tick))))
     while v <= high + tick / 2 {
       canvas.line(left, y(v), right, y(v), color: (225, 225, 225))
-      let label = formatted(v, decimals: decimals)
+      let label = String(format: "%.*f", decimals, v)
       canvas.text(label, x: left - 8 - label.count * 6 * scale, y: y(v) - 3 * scale, scale: scale, color: (60, 60, 60))
       v += tick
     }
@@ -102,23 +102,7 @@ public struct LinePlot: Sendable {
     }
     return RGBImage(width: width, height: height, pixels: canvas.pixels)
   }
-
-  private func formatted(_ v: Double, decimals: Int) -> String {
-    let factor = pow10(Double(decimals))
-    let rounded = (v * factor).rounded() / factor
-    var s = String(rounded)
-    if decimals == 0, s.hasSuffix(".0") { s.removeLast(2) }
-    if let dot = s.firstIndex(of: ".") {
-      let have = s.distance(from: dot, to: s.endIndex) - 1
-      if have < decimals { s += String(repeating: "0", count: decimals - have) }
-    } else if decimals > 0 {
-      s += "." + String(repeating: "0", count: decimals)
-    }
-    return s
-  }
 }
-
-private func pow10(_ e: Double) -> Double { pow(10, e) }
 
 /// An RGB pixel buffer with clipped drawing.
 struct Canvas {

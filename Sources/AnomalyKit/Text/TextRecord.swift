@@ -76,4 +76,12 @@ public enum TextLines {
     }
     return (records, blank)
   }
+
+  /// The non-blank lines of `path`; `warn` hears how many blank lines were
+  /// skipped.
+  public static func read(_ path: String, warn: (String) -> Void) throws -> [TextRecord] {
+    let (records, blank) = try read(path)
+    if let first = blank.first { warn("\(path): skipped \(blank.count) blank line(s) (first: line \(first))") }
+    return records
+  }
 }

@@ -159,17 +159,15 @@ struct ColdStartRuns {
   let curves: [[ColdStartMethod: [Double]]]
 
   static func run(_ evaluation: ColdStartEvaluation, contamination: Double, seeds: [UInt64]) throws -> ColdStartRuns {
-    let box = SeedResults(count: seeds.count)
-    ParallelFor.run(workers: min(seeds.count, ParallelFor.defaultWorkers)) { _ in
-      while let i = box.take() {
-        do {
-          box.store(i, .success(try evaluation.curves(contamination: contamination, seed: seeds[i])))
-        } catch {
-          box.store(i, .failure(error))
-        }
+    // Each worker writes only its own seeds' slots.
+    var results = [Result<[ColdStartMethod: [Double]], Error>?](repeating: nil, count: seeds.count)
+    results.withUnsafeMutableBufferPointer { buffer in
+      let out = SharedBuffer(buffer)
+      ParallelFor.chunks(count: seeds.count) { range in
+        for i in range { out[i] = Result { try evaluation.curves(contamination: contamination, seed: seeds[i]) } }
       }
     }
-    return ColdStartRuns(seeds: seeds, curves: try box.results.map { try ($0 ?? .failure(CLIError("a seed did not run"))).get() })
+    return ColdStartRuns(seeds: seeds, curves: try results.map { try ($0 ?? .failure(CLIError("a seed did not run"))).get() })
   }
 
   func summaries(_ m: ColdStartMethod) -> [StreamCurveSummary] {
@@ -226,28 +224,5 @@ struct ColdStartRuns {
       text += "\(t + 1)," + cells.joined(separator: ",") + "\n"
     }
     try AtomicFile.write(Array(text.utf8), to: path)
-  }
-}
-
-/// Hands out seed indices to workers and collects their curves.
-///
-/// `@unchecked Sendable`: every field is only touched under `lock`.
-final class SeedResults: @unchecked Sendable {
-  private let lock = Mutex()
-  private var next = 0
-  private(set) var results: [Result<[ColdStartMethod: [Double]], Error>?]
-
-  init(count: Int) { results = Array(repeating: nil, count: count) }
-
-  func take() -> Int? {
-    lock.withLock {
-      guard next < results.count else { return nil }
-      defer { next += 1 }
-      return next
-    }
-  }
-
-  func store(_ i: Int, _ result: Result<[ColdStartMethod: [Double]], Error>) {
-    lock.withLock { results[i] = result }
   }
 }

@@ -65,9 +65,7 @@ enum DetectorEncoder {
     case .text(let e):
       var records: [TextRecord] = []
       for path in inputs {
-        let (lines, blank) = try TextLines.read(path)
-        if !blank.isEmpty { warn("warning: \(path): skipped \(blank.count) blank line(s) (first: line \(blank[0]))") }
-        records += lines
+        records += try TextLines.read(path, warn: { warn("warning: " + $0) })
       }
       guard !records.isEmpty else { throw CLIError("\(inputs.joined(separator: ", ")): no texts (every line is blank)") }
       return (e.embedReporting(records, label: "embed"), records.map(\.text))

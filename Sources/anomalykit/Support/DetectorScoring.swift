@@ -22,9 +22,7 @@ struct DetectorScoring {
     case .text:
       var records = inputs.enumerated().map { TextRecord(text: $0.element, origin: "argument \($0.offset + 1)") }
       if let textFile {
-        let (lines, blank) = try TextLines.read(textFile)
-        if !blank.isEmpty { warn("warning: \(textFile): skipped \(blank.count) blank line(s) (first: line \(blank[0]))") }
-        records += lines
+        records += try TextLines.read(textFile, warn: { warn("warning: " + $0) })
       }
       for r in records where r.text.allSatisfy(\.isWhitespace) { warn("warning: \(r.origin): empty text; it embeds as an empty sentence") }
       guard !records.isEmpty else { throw CLIError("\(textFile ?? "input"): no texts to score") }
