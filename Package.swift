@@ -70,6 +70,7 @@ let package = Package(
       name: "FeatureExtractionTests",
       dependencies: ["FeatureExtraction", "CKernels", "TensorFiles"]),
     .testTarget(name: "DensityTests", dependencies: ["Density", "TensorFiles"]),
+    .testTarget(name: "OODFrontTests", dependencies: ["OODFront", "FeatureExtraction", "TensorFiles"]),
     // Runs the built `anomalykit` binary end to end.
     .testTarget(name: "CLITests", dependencies: ["anomalykit", "TensorFiles"]),
   ],
