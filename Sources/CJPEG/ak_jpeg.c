@@ -146,3 +146,71 @@ int ak_jpeg_decode_rgb(const uint8_t *data, size_t length, uint8_t *output,
   jpeg_destroy_decompress(&cinfo);
   return AK_JPEG_OK;
 }
+
+// ---------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------
+
+typedef struct {
+  struct jpeg_error_mgr base;
+  jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+} ak_encode_error_mgr;
+
+static void ak_encode_error_exit(j_common_ptr cinfo) {
+  ak_encode_error_mgr *err = (ak_encode_error_mgr *)cinfo->err;
+  (*cinfo->err->format_message)(cinfo, err->message);
+  longjmp(err->jump, 1);
+}
+
+int ak_jpeg_encode_rgb(const uint8_t *rgb, int width, int height, int quality,
+                       uint8_t **output, size_t *outputLength, char *message,
+                       size_t messageCapacity) {
+  struct jpeg_compress_struct cinfo;
+  ak_encode_error_mgr err;
+  *output = NULL;
+  *outputLength = 0;
+  // libjpeg's memory destination grows its buffer and reports it through
+  // these two fields. They live on the heap, allocated before setjmp, so the
+  // error path sees their current values.
+  struct { unsigned char *data; unsigned long size; } *const out = calloc(1, sizeof(*out));
+  if (out == NULL) {
+    copy_message("out of memory", message, messageCapacity);
+    return AK_JPEG_ERROR;
+  }
+  memset(&err, 0, sizeof(err));
+  cinfo.err = jpeg_std_error(&err.base);
+  err.base.error_exit = ak_encode_error_exit;
+  err.base.output_message = ak_output_message;
+  if (setjmp(err.jump)) {
+    copy_message(err.message, message, messageCapacity);
+    jpeg_destroy_compress(&cinfo);
+    free(out->data);
+    free(out);
+    return AK_JPEG_ERROR;
+  }
+  jpeg_create_compress(&cinfo);
+  jpeg_mem_dest(&cinfo, &out->data, &out->size);
+  cinfo.image_width = (JDIMENSION)width;
+  cinfo.image_height = (JDIMENSION)height;
+  cinfo.input_components = 3;
+  cinfo.in_color_space = JCS_RGB;
+  // libjpeg's defaults: YCbCr with 2x2 chroma subsampling (4:2:0), the
+  // standard Annex K tables scaled by `quality`, baseline Huffman coding,
+  // islow DCT. Pillow's `save(quality=q)` uses the same settings.
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, quality, TRUE);
+  jpeg_start_compress(&cinfo, TRUE);
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.next_scanline * (size_t)width * 3);
+    jpeg_write_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  jpeg_destroy_compress(&cinfo);
+  *output = out->data;
+  *outputLength = (size_t)out->size;
+  free(out);
+  return AK_JPEG_OK;
+}
+
+void ak_jpeg_free(uint8_t *buffer) { free(buffer); }

@@ -34,8 +34,13 @@ public enum ImageDecoder {
   }
 }
 
-/// Writes PNG files atomically.
+/// Encodes images as PNG (lossless) or JPEG, and writes them atomically.
 public enum ImageEncoder {
+  /// Baseline JPEG bytes at `quality` (1…100), 4:2:0, libjpeg's tables.
+  public static func jpegBytes(_ image: RGBImage, quality: Int, path: String = "(memory)") throws -> [UInt8] {
+    try JPEGCodec.encode(image, quality: quality, path: path)
+  }
+
   public static func pngBytes(_ image: RGBImage, path: String = "(memory)") throws -> [UInt8] {
     try PNGCodec.encode(image, path: path)
   }

@@ -24,4 +24,31 @@ enum JPEGCodec {
         ak_jpeg_decode_rgb(bytes, count, out.baseAddress, out.count, message, capacity)
       })
   }
+
+  /// Encodes 8-bit RGB as a baseline JPEG at `quality` (1…100) with
+  /// libjpeg's defaults: 4:2:0 chroma subsampling and the Annex K tables
+  /// scaled by `quality`, the settings of Pillow's `save(quality=q)`.
+  static func encode(_ image: RGBImage, quality: Int, path: String) throws -> [UInt8] {
+    guard (1...100).contains(quality) else {
+      throw ImageError.cannotWrite(path: path, reason: "JPEG quality \(quality) is outside 1…100")
+    }
+    guard image.width > 0, image.height > 0, image.width <= 65_500, image.height <= 65_500 else {
+      throw ImageError.cannotWrite(path: path, reason: "JPEG cannot hold a \(image.width)×\(image.height) image (sides 1…65500)")
+    }
+    var output: UnsafeMutablePointer<UInt8>?
+    var length = 0
+    var message = [CChar](repeating: 0, count: 256)
+    let status = image.pixels.withUnsafeBufferPointer { rgb in
+      message.withUnsafeMutableBufferPointer { m in
+        ak_jpeg_encode_rgb(
+          rgb.baseAddress, Int32(image.width), Int32(image.height), Int32(quality), &output, &length, m.baseAddress, m.count)
+      }
+    }
+    defer { ak_jpeg_free(output) }
+    guard status == Int32(AK_JPEG_OK), let output else {
+      let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress.unsafelyUnwrapped) }
+      throw ImageError.cannotWrite(path: path, reason: text.isEmpty ? "libjpeg failed to encode" : text)
+    }
+    return Array(UnsafeBufferPointer(start: output, count: length))
+  }
 }

@@ -34,4 +34,15 @@ int ak_jpeg_decode_rgb(const uint8_t *data, size_t length, uint8_t *output,
                        size_t outputCapacity, char *message,
                        size_t messageCapacity);
 
+/// Encodes `width*height*3` interleaved RGB bytes as a baseline JPEG with
+/// libjpeg's defaults (4:2:0 chroma subsampling, Annex K tables scaled to
+/// `quality` in 1...100). On success `*output` holds `*outputLength` bytes
+/// that the caller must release with `ak_jpeg_free`.
+int ak_jpeg_encode_rgb(const uint8_t *rgb, int width, int height, int quality,
+                       uint8_t **output, size_t *outputLength, char *message,
+                       size_t messageCapacity);
+
+/// Releases a buffer returned by `ak_jpeg_encode_rgb`.
+void ak_jpeg_free(uint8_t *buffer);
+
 #endif
