@@ -9,27 +9,34 @@ public struct BankRecipe: Sendable, Equatable {
   public enum Features: Sendable, Equatable {
     case pooled
     case patches(stages: [Int], pooling: PatchPooling)
+    /// Residual pixel patches (`PixelPatchDescriptor`): forensic banks.
+    case pixelPatches(PixelPatchDescriptor, pooling: PatchPooling)
   }
 
   public var features: Features
   public var resize: ResizePolicy
   /// Average pooled features over the image and its mirror (image banks).
   public var flipAverage: Bool
+  /// JPEG quality every image is re-encoded at before features
+  /// (`CompressionHarmonizer`); nil = images as decoded.
+  public var harmonizeJPEG: Int?
 
-  public init(features: Features = .pooled, resize: ResizePolicy = .crop, flipAverage: Bool = false) {
+  public init(features: Features = .pooled, resize: ResizePolicy = .crop, flipAverage: Bool = false, harmonizeJPEG: Int? = nil) {
     self.features = features
     self.resize = resize
     self.flipAverage = flipAverage
+    self.harmonizeJPEG = harmonizeJPEG
   }
 
   public var isPatchBank: Bool {
-    if case .patches = features { return true }
-    return false
+    if case .pooled = features { return false }
+    return true
   }
 
   /// Metadata keys describing the recipe.
   public var metadata: [String: String] {
     var m = ["resize": resize.rawValue, "tta": flipAverage ? "hflip" : "none"]
+    m["harmonize_jpeg"] = harmonizeJPEG.map(String.init) ?? "none"
     switch features {
     case .pooled:
       m["layer"] = "pooled"
@@ -38,6 +45,13 @@ public struct BankRecipe: Sendable, Equatable {
       m["layer"] = "patches:" + stages.map(String.init).joined(separator: ",")
       m["patches"] = "true"
       m["patch_stages"] = stages.map(String.init).joined(separator: ",")
+      m["patch_pooling"] = pooling.description
+    case .pixelPatches(let d, let pooling):
+      m["layer"] = "pixels:\(d.residual.rawValue)"
+      m["patches"] = "true"
+      m["patch_residual"] = d.residual.rawValue
+      m["patch_size"] = String(d.patch)
+      m["patch_stride"] = String(d.stride)
       m["patch_pooling"] = pooling.description
     }
     return m
@@ -50,7 +64,23 @@ public struct BankRecipe: Sendable, Equatable {
     }
     self.resize = resize
     flipAverage = m["tta"] == "hflip"
-    if m["patches"] == "true" {
+    switch m["harmonize_jpeg"] {
+    case nil, "none": harmonizeJPEG = nil
+    case let text?:
+      guard let q = Int(text), (1...100).contains(q) else {
+        throw DensityError.invalidBank(path: path, reason: "metadata 'harmonize_jpeg' must be none or a JPEG quality 1…100, found '\(text)'")
+      }
+      harmonizeJPEG = q
+    }
+    if m["patches"] == "true", let residual = m["patch_residual"] {
+      guard let r = PixelPatchDescriptor.Residual(rawValue: residual), let size = Int(m["patch_size"] ?? ""),
+        let stride = Int(m["patch_stride"] ?? ""), size > 0, stride > 0, let pooling = PatchPooling(m["patch_pooling"] ?? "")
+      else {
+        throw DensityError.invalidBank(
+          path: path, reason: "pixel-patch bank without valid 'patch_residual' / 'patch_size' / 'patch_stride' / 'patch_pooling'")
+      }
+      features = .pixelPatches(PixelPatchDescriptor(residual: r, patch: size, stride: stride), pooling: pooling)
+    } else if m["patches"] == "true" {
       let stages = (m["patch_stages"] ?? "").split(separator: ",").compactMap { Int($0) }
       guard !stages.isEmpty, let pooling = PatchPooling(m["patch_pooling"] ?? "") else {
         throw DensityError.invalidBank(path: path, reason: "patch bank without valid 'patch_stages' / 'patch_pooling'")

@@ -13,6 +13,7 @@ public struct ImageBankPipeline: Sendable {
   public init(model: EfficientNetLite, recipe: BankRecipe, limits: ImageLimits = ImageLimits(), batchSize: Int = 32) throws {
     var extractor = ImageFeatureExtractor(model: model, policy: recipe.resize, limits: limits, batchSize: batchSize)
     extractor.flipAverage = recipe.flipAverage && !recipe.isPatchBank
+    extractor.harmonizer = try recipe.harmonizeJPEG.map { try CompressionHarmonizer(quality: $0) }
     self.extractor = extractor
     self.recipe = recipe
     if case .patches(let stages, _) = recipe.features {
@@ -23,6 +24,9 @@ public struct ImageBankPipeline: Sendable {
       patchBuilder = builder
     } else {
       patchBuilder = nil
+    }
+    if case .pixelPatches(let d, _) = recipe.features, d.gridSide(model.inputSize) < 1 {
+      throw DensityError.invalidArgument("\(d.patch)-pixel patches do not fit a \(model.inputSize)-pixel input")
     }
   }
 
@@ -40,18 +44,31 @@ public struct ImageBankPipeline: Sendable {
 
   /// Width of the features this pipeline produces (per image, or per location).
   public var featureDimension: Int {
-    patchBuilder?.layout(for: model)?.dimension ?? model.featureDimension
+    if let d = pixelDescriptor { return d.dimension }
+    return patchBuilder?.layout(for: model)?.dimension ?? model.featureDimension
   }
 
   /// Locations per image (1 for pooled banks) and the grid.
   public var grid: (height: Int, width: Int) {
+    if let d = pixelDescriptor {
+      let side = d.gridSide(model.inputSize)
+      return (side, side)
+    }
     guard let b = patchBuilder, let l = b.layout(for: model) else { return (1, 1) }
     return (l.height, l.width)
+  }
+
+  var pixelDescriptor: PixelPatchDescriptor? {
+    if case .pixelPatches(let d, _) = recipe.features { return d }
+    return nil
   }
 
   /// Features of `paths`: one row per image (pooled) or one row per
   /// location, image after image (patches).
   public func features(_ paths: [String], progress: ((Int, Int) -> Void)? = nil) throws -> FeatureMatrix {
+    if let d = pixelDescriptor {
+      return try pixelPatchFeatures(paths, descriptor: d, progress: progress)
+    }
     if let builder = patchBuilder {
       var values: [Float] = []
       var dimension = 0
@@ -65,6 +82,40 @@ public struct ImageBankPipeline: Sendable {
     }
     let (dimension, values) = try extractor.vectors(paths, layer: .pooled, progress: progress)
     return FeatureMatrix(rows: paths.count, columns: dimension, values: values)
+  }
+
+  /// Residual pixel patches of `paths`, batch by batch; images are decoded,
+  /// harmonised and cropped in parallel by the extractor, and described in
+  /// parallel here.
+  func pixelPatchFeatures(
+    _ paths: [String], descriptor d: PixelPatchDescriptor, progress: ((Int, Int) -> Void)?
+  ) throws -> FeatureMatrix {
+    let size = model.inputSize
+    let per = d.gridSide(size) * d.gridSide(size) * d.dimension
+    var values = [Float](repeating: 0, count: paths.count * per)
+    var start = 0
+    while start < paths.count {
+      let end = min(paths.count, start + extractor.batchSize)
+      let input = try extractor.inputs(for: Array(paths[start..<end]))
+      let pixels = size * size * 3
+      let first = start
+      values.withUnsafeMutableBufferPointer { out in
+        let shared = SharedBuffer(out)
+        input.withUnsafeBufferPointer { x in
+          let source = SharedReadOnlyBuffer(x)
+          ParallelFor.chunks(count: end - first, workers: extractor.workers) { range in
+            for i in range {
+              var rows: [Float] = []
+              d.describe(UnsafeBufferPointer(start: source.base + i * pixels, count: pixels), size: size, into: &rows)
+              for (j, v) in rows.enumerated() { shared.base[(first + i) * per + j] = v }
+            }
+          }
+        }
+      }
+      progress?(end, paths.count)
+      start = end
+    }
+    return FeatureMatrix(rows: paths.count * per / d.dimension, columns: d.dimension, values: values)
   }
 
   /// Fits a bank. Patch banks are capped with a k-center-greedy coreset of
@@ -87,8 +138,10 @@ public struct ImageBankPipeline: Sendable {
 
   /// How this pipeline pools locations (nil for image banks).
   public var pooling: PatchPooling? {
-    if case .patches(_, let pooling) = recipe.features { return pooling }
-    return nil
+    switch recipe.features {
+    case .pooled: return nil
+    case .patches(_, let pooling), .pixelPatches(_, let pooling): return pooling
+    }
   }
 
   /// Image scores from per-row scores (pooling locations for patch banks).

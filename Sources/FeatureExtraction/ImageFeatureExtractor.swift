@@ -18,6 +18,9 @@ public struct ImageFeatureExtractor: Sendable {
   /// that of its mirror image (left–right). Applies to `pooled` (and hence
   /// `logits`); stage maps are always those of the unflipped image.
   public var flipAverage = false
+  /// Re-encode every decoded image as JPEG at one quality before anything
+  /// else (see `CompressionHarmonizer`); nil leaves images as decoded.
+  public var harmonizer: CompressionHarmonizer?
 
   public init(
     model: EfficientNetLite, policy: ResizePolicy = .crop, limits: ImageLimits = ImageLimits(), batchSize: Int = 32,
@@ -38,12 +41,14 @@ public struct ImageFeatureExtractor: Sendable {
     let errors = ErrorSlots(count: paths.count)
     let pre = preprocessor
     let limits = limits
+    let harmonizer = harmonizer
     input.withUnsafeMutableBufferPointer { buffer in
       let shared = SharedBuffer(buffer)
       ParallelFor.chunks(count: paths.count, workers: workers) { range in
         for i in range {
           do {
-            let image = try ImageDecoder.decode(path: paths[i], limits: limits)
+            var image = try ImageDecoder.decode(path: paths[i], limits: limits)
+            if let harmonizer { image = try harmonizer.apply(image, path: paths[i]) }
             pre.write(image, into: UnsafeMutableBufferPointer(start: shared.base + i * per, count: per))
           } catch {
             errors.set(i, error)

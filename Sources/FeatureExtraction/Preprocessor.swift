@@ -8,6 +8,12 @@ public enum ResizePolicy: String, Sendable, CaseIterable, Codable {
   /// Resize both sides straight to the input size. For small images such as
   /// CIFAR's 32×32, where cropping would throw away an eighth of the object.
   case stretch
+  /// Take the central `inputSize` square at the image's own resolution, with
+  /// no resampling; an image smaller than `inputSize` on a side is first
+  /// scaled up (shorter side → `inputSize`). For forensic features such as
+  /// deepfake artifacts, which live in the exact pixel grid that resampling
+  /// would smooth away.
+  case native
 }
 
 /// Turns decoded images into normalised network input.
@@ -19,6 +25,7 @@ public enum ResizePolicy: String, Sendable, CaseIterable, Codable {
 ///    truncated, as torchvision does), then a central crop whose offset is
 ///    `round((size − inputSize) / 2)` (half to even, as Python's `round`).
 ///    `stretch`: both sides → `inputSize`.
+///    `native`: central crop without resampling (offset `⌊(size − inputSize) / 2⌋`).
 /// 3. Resampling is Pillow's antialiased bilinear (see `Resampler`).
 /// 4. `x ↦ (x − mean) / std` per channel, with EfficientNet-Lite's TF values
 ///    mean 127, std 128 on 0–255 RGB.
@@ -52,6 +59,16 @@ public struct Preprocessor: Sendable, Equatable {
     switch policy {
     case .stretch:
       return Resampler.resize(image, width: inputSize, height: inputSize)
+    case .native:
+      var source = image
+      if min(image.width, image.height) < inputSize {
+        let scale = Double(inputSize) / Double(min(image.width, image.height))
+        source = Resampler.resize(
+          image, width: max(inputSize, Int((Double(image.width) * scale).rounded())),
+          height: max(inputSize, Int((Double(image.height) * scale).rounded())))
+      }
+      return Resampler.crop(
+        source, left: (source.width - inputSize) / 2, top: (source.height - inputSize) / 2, width: inputSize, height: inputSize)
     case .crop:
       let (w, h): (Int, Int)
       if image.width <= image.height {

@@ -35,11 +35,26 @@ struct FitCommand: ParsableCommand {
   @Flag(name: .long, help: "Build a patch bank (per-location features) instead of an image bank.")
   var patches = false
 
+  @Option(name: .long, help: "Patch-bank preset: deepfake (real-only forensic bank of residual pixel patches; see README). Implies --patches; explicit options override it.")
+  var preset: PatchPreset?
+
+  @Option(name: .long, help: "Patch features from a pixel residual instead of backbone stages: npr, diagonal or none (the pixels).")
+  var residual: PixelPatchDescriptor.Residual?
+
+  @Option(name: .customLong("patch-size"), help: "Side of a residual pixel patch (with --residual).")
+  var patchSize: Int?
+
+  @Option(name: .customLong("patch-stride"), help: "Step between residual pixel patches (with --residual).")
+  var patchStride: Int?
+
+  @Option(name: .customLong("harmonize-jpeg"), help: "Re-encode every image as JPEG at this quality (1-100) before features, at fit and score time alike, so that real JPEGs and generated PNGs share one compression history.")
+  var harmonizeJPEG: Int?
+
   @Option(name: .long, parsing: .upToNextOption, help: "Stages whose maps form patch features (default 3 5).")
   var stage: [Int] = []
 
-  @Option(name: .long, help: "Patch pooling into an image score: max, mean or topQ (e.g. top0.1).")
-  var pooling: String = "max"
+  @Option(name: .long, help: "Patch pooling into an image score: max, mean or topQ (e.g. top0.1). Default max (mean for --preset deepfake).")
+  var pooling: String?
 
   @Option(name: .long, help: "Keep this fraction of patches, chosen by k-center-greedy coreset (patch banks; default 0.01).")
   var coreset: Double?
@@ -68,15 +83,35 @@ struct FitCommand: ParsableCommand {
     guard (0..<1).contains(holdout) else { throw ValidationError("--holdout must be in [0, 1)") }
     guard fpr > 0 && fpr < 1 else { throw ValidationError("--fpr must be in (0, 1)") }
     if let c = coreset, !(c > 0 && c <= 1) { throw ValidationError("--coreset must be in (0, 1]") }
-    if PatchPooling(pooling) == nil { throw ValidationError("--pooling must be max, mean or topQ with 0 < Q ≤ 1") }
-    if patches && fromNPY != nil { throw ValidationError("--patches needs images, not --from-npy") }
-    if patches && image.flipAverage { throw ValidationError("--flip-average applies to image banks, not to --patches") }
+    if let pooling, PatchPooling(pooling) == nil { throw ValidationError("--pooling must be max, mean or topQ with 0 < Q ≤ 1") }
+    if isPatchBank && fromNPY != nil { throw ValidationError("--patches needs images, not --from-npy") }
+    if isPatchBank && image.flipAverage { throw ValidationError("--flip-average applies to image banks, not to --patches") }
+    if let q = harmonizeJPEG, !(1...100).contains(q) { throw ValidationError("--harmonize-jpeg must be a JPEG quality in 1…100") }
+    if harmonizeJPEG != nil && fromNPY != nil { throw ValidationError("--harmonize-jpeg needs images, not --from-npy") }
+    if let p = patchSize, !(1...64).contains(p) { throw ValidationError("--patch-size must be in 1…64") }
+    if let p = patchStride, !(1...64).contains(p) { throw ValidationError("--patch-stride must be in 1…64") }
+    if (patchSize != nil || patchStride != nil) && pixelDescriptor == nil {
+      throw ValidationError("--patch-size and --patch-stride apply to residual pixel patches (--residual or --preset deepfake)")
+    }
+    if pixelDescriptor != nil && !stage.isEmpty { throw ValidationError("--stage and --residual are different patch features; give one") }
     for s in stage where !(1...7).contains(s) { throw ValidationError("--stage \(s): stages are 1…7") }
   }
 
+  var isPatchBank: Bool { patches || preset != nil || residual != nil }
+
+  /// The residual pixel-patch descriptor asked for (explicitly or by the preset).
+  var pixelDescriptor: PixelPatchDescriptor? {
+    let d = preset?.descriptor
+    guard let r = residual ?? d?.residual else { return nil }
+    let size = patchSize ?? (d?.residual == r ? d?.patch : nil) ?? PatchPreset.defaultPatch(for: r)
+    return PixelPatchDescriptor(residual: r, patch: size, stride: patchStride ?? d?.stride ?? PatchPreset.defaultStride)
+  }
+
   func run() throws {
+    let patches = isPatchBank
     let scorer = self.scorer ?? (patches ? .knn : .cosineKNN)
     let k = self.k ?? (patches ? 1 : ReferenceBank.defaultK)
+    let poolingChoice = pooling.flatMap(PatchPooling.init) ?? preset?.pooling ?? .max
     let features: FeatureMatrix
     var metadata: [String: String]
     var images: Int
@@ -89,10 +124,18 @@ struct FitCommand: ParsableCommand {
     } else {
       let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
       try OutputPath.check(out, inputs: paths)
+      let kind: BankRecipe.Features
+      if let d = pixelDescriptor {
+        kind = .pixelPatches(d, pooling: poolingChoice)
+      } else if patches {
+        kind = .patches(stages: stage.isEmpty ? [3, 5] : stage, pooling: poolingChoice)
+      } else {
+        kind = .pooled
+      }
       let recipe = BankRecipe(
-        features: patches ? .patches(stages: stage.isEmpty ? [3, 5] : stage, pooling: PatchPooling(pooling) ?? .max) : .pooled,
-        resize: image.resize, flipAverage: image.flipAverage)
-      let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize)
+        features: kind, resize: image.resizeChoice ?? preset?.resize ?? .crop, flipAverage: image.flipAverage,
+        harmonizeJPEG: harmonizeJPEG ?? preset?.harmonizeJPEG)
+      let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize ?? preset?.inputSize)
       let p = try ImageBankPipeline(model: model, recipe: recipe, limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
       let progress = Progress("fit: features", total: paths.count)
       features = try p.features(paths) { done, _ in progress.update(done) }
@@ -104,11 +147,11 @@ struct FitCommand: ParsableCommand {
     if scorer.usesNeighbors && k > features.rows {
       throw CLIError("k = \(k) is larger than the bank (\(features.rows) features); use --k \(features.rows) or fewer")
     }
-    let coresetFraction = patches ? (coreset ?? 0.01) : coreset
+    let coresetFraction = patches ? (coreset ?? preset?.coreset ?? 0.01) : coreset
     // Measured defaults: sqrt adds 1.3-2.9 AUROC points to every scorer on
     // CIFAR-10 pooled features and 2.2 image-AUROC points on Magnetic Tile
     // patches. Features from elsewhere are left as they are.
-    let transform = self.transform ?? (fromNPY != nil ? .none : .sqrt)
+    let transform = self.transform ?? (fromNPY != nil ? .none : preset?.transform ?? .sqrt)
     var bank = try ImageBankPipeline.fitBank(
       features, scorer: scorer, k: k, coreset: coresetFraction, coresetMethod: coresetMethod, transform: transform,
       metadata: metadata)

@@ -8,8 +8,11 @@ struct ImageOptions: ParsableArguments {
   @Option(name: .long, help: "EfficientNet-Lite weights (.safetensors). Default: the bundled Weights/efficientnet-lite0.safetensors.")
   var weights: String?
 
-  @Option(name: .long, help: "How images become 224×224: crop (shorter side 256, central crop; photos) or stretch (small images such as CIFAR).")
-  var resize: ResizePolicy = .crop
+  @Option(name: .customLong("resize"), help: "How images become 224×224: crop (shorter side 256, central crop; photos), stretch (small images such as CIFAR) or native (central crop at the image's own resolution, no resampling; forensic features).")
+  var resizeChoice: ResizePolicy?
+
+  /// The resize policy asked for, or `crop` (photos) by default.
+  var resize: ResizePolicy { resizeChoice ?? .crop }
 
   @Option(name: .customLong("input-size"), help: "Network input side in pixels (default: the weights' native size, 224). Larger inputs give finer patch maps.")
   var inputSize: Int?

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Density
+import FeatureExtraction
+
+extension PixelPatchDescriptor.Residual: ExpressibleByArgument {}
+
+/// Named bundles of `fit` options for a kind of bank. Any option given
+/// explicitly on the command line wins over the preset's value.
+enum PatchPreset: String, ExpressibleByArgument, CaseIterable {
+  /// A real-only forensic bank for generated-image detection: residual pixel
+  /// patches at the image's own resolution, kNN against real patches only,
+  /// mean-pooled (LaDeDa pools patch logits by their mean). The residual,
+  /// patch geometry and pooling were chosen on held-out generators; see the
+  /// README's "Deepfakes as anomalies" and Notebooks-export/deepfake.md.
+  case deepfake
+
+  static let defaultStride = 8
+  static func defaultPatch(for residual: PixelPatchDescriptor.Residual) -> Int { residual == .npr ? 8 : 9 }
+
+  var descriptor: PixelPatchDescriptor {
+    switch self {
+    case .deepfake: return PixelPatchDescriptor(residual: .npr, patch: 8, stride: 8)
+    }
+  }
+
+  var pooling: PatchPooling {
+    switch self {
+    case .deepfake: return .mean
+    }
+  }
+
+  /// Central crop at native resolution: resampling would smooth away the
+  /// pixel-grid traces the bank looks for.
+  var resize: ResizePolicy { .native }
+
+  /// 256 px: LaDeDa's test size and the size of most images in the
+  /// evaluation data, so no image is resampled.
+  var inputSize: Int { 256 }
+
+  var coreset: Double { 0.1 }
+
+  var transform: FeatureTransform { .none }
+
+  /// Harmonise compression by default: a bank of real JPEGs otherwise flags
+  /// any PNG as "generated".
+  var harmonizeJPEG: Int? { 90 }
+}
