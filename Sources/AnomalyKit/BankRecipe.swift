@@ -20,12 +20,18 @@ public struct BankRecipe: Sendable, Equatable {
   /// JPEG quality every image is re-encoded at before features
   /// (`CompressionHarmonizer`); nil = images as decoded.
   public var harmonizeJPEG: Int?
+  /// Where stage maps of a patch bank meet (`PatchFeatureBuilder.Grid`).
+  public var patchGrid: PatchFeatureBuilder.Grid
 
-  public init(features: Features = .pooled, resize: ResizePolicy = .crop, flipAverage: Bool = false, harmonizeJPEG: Int? = nil) {
+  public init(
+    features: Features = .pooled, resize: ResizePolicy = .crop, flipAverage: Bool = false, harmonizeJPEG: Int? = nil,
+    patchGrid: PatchFeatureBuilder.Grid = .finest
+  ) {
     self.features = features
     self.resize = resize
     self.flipAverage = flipAverage
     self.harmonizeJPEG = harmonizeJPEG
+    self.patchGrid = patchGrid
   }
 
   public var isPatchBank: Bool {
@@ -46,6 +52,7 @@ public struct BankRecipe: Sendable, Equatable {
       m["patches"] = "true"
       m["patch_stages"] = stages.map(String.init).joined(separator: ",")
       m["patch_pooling"] = pooling.description
+      m["patch_grid"] = patchGrid.rawValue
     case .pixelPatches(let d, let pooling):
       m["layer"] = "pixels:\(d.residual.rawValue)"
       m["patches"] = "true"
@@ -64,6 +71,11 @@ public struct BankRecipe: Sendable, Equatable {
     }
     self.resize = resize
     flipAverage = m["tta"] == "hflip"
+    // Banks written before the grid option joined maps at the finest grid.
+    guard let grid = PatchFeatureBuilder.Grid(rawValue: m["patch_grid"] ?? "finest") else {
+      throw DensityError.invalidBank(path: path, reason: "metadata 'patch_grid' must be finest or coarsest, found '\(m["patch_grid"] ?? "")'")
+    }
+    patchGrid = grid
     switch m["harmonize_jpeg"] {
     case nil, "none": harmonizeJPEG = nil
     case let text?:

@@ -17,7 +17,7 @@ public struct ImageBankPipeline: Sendable {
     self.extractor = extractor
     self.recipe = recipe
     if case .patches(let stages, _) = recipe.features {
-      let builder = PatchFeatureBuilder(stages: stages)
+      let builder = PatchFeatureBuilder(stages: stages, grid: recipe.patchGrid)
       guard builder.layout(for: model) != nil else {
         throw DensityError.invalidArgument("patch stages \(stages) are not stages of \(model.architecture) (1…\(model.stageCount))")
       }

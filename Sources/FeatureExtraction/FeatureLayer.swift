@@ -36,6 +36,15 @@ public struct FeatureMaps: Sendable {
   public let channels: Int
   public var values: [Float]
 
+  public init(count: Int, height: Int, width: Int, channels: Int, values: [Float]) {
+    precondition(values.count == count * height * width * channels, "FeatureMaps needs count × height × width × channels values")
+    self.count = count
+    self.height = height
+    self.width = width
+    self.channels = channels
+    self.values = values
+  }
+
   public var elementsPerImage: Int { height * width * channels }
 
   /// Image `i`'s map flattened in PyTorch's C×H×W order.
@@ -59,4 +68,10 @@ public struct BackboneOutput: Sendable {
   public var logits: [Float]?
   /// Requested stage maps, keyed by 1-based stage number.
   public var stages: [Int: FeatureMaps] = [:]
+
+  public init(pooled: [Float]? = nil, logits: [Float]? = nil, stages: [Int: FeatureMaps] = [:]) {
+    self.pooled = pooled
+    self.logits = logits
+    self.stages = stages
+  }
 }

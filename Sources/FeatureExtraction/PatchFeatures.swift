@@ -15,13 +15,31 @@
 /// **Differs from PatchCore:** PatchCore projects each layer to a fixed width
 /// with adaptive average pooling before concatenating; we keep native widths
 /// (they are small for EfficientNet-Lite).
+///
+/// With `grid = .coarsest` the maps meet at the *coarsest* requested grid
+/// instead: each finer map is average-pooled onto it (PyTorch's
+/// `adaptive_avg_pool2d` bins, plain k×k blocks when the sizes divide), the
+/// maps are concatenated, and then the 3×3 neighbourhood mean is taken. For
+/// stages 1–3 at 256² that is 32×32 locations (one per 8×8 pixel block, as
+/// LaDeDa's patches) of 16 + 24 + 40 = 80 dimensions: early, local features
+/// pooled over small patches, for forensic banks.
 public struct PatchFeatureBuilder: Sendable, Equatable {
+  /// Where the stage maps are brought together.
+  public enum Grid: String, Sendable, Equatable {
+    /// The finest map's grid; coarser maps are upsampled (bilinear).
+    case finest
+    /// The coarsest map's grid; finer maps are average-pooled.
+    case coarsest
+  }
+
   public var stages: [Int]
   public var neighbourhood: Int
+  public var grid: Grid
 
-  public init(stages: [Int] = [3, 5], neighbourhood: Int = 3) {
+  public init(stages: [Int] = [3, 5], neighbourhood: Int = 3, grid: Grid = .finest) {
     self.stages = stages.sorted()
     self.neighbourhood = neighbourhood
+    self.grid = grid
   }
 
   /// Locations per image, feature width, and grid size for `model`.
@@ -31,7 +49,7 @@ public struct PatchFeatureBuilder: Sendable, Equatable {
     var d = 0
     for s in stages {
       guard let shape = model.stageShape(s) else { return nil }
-      if shape.height > h {
+      if h == 0 || (grid == .finest ? shape.height > h : shape.height < h) {
         h = shape.height
         w = shape.width
       }
@@ -44,6 +62,7 @@ public struct PatchFeatureBuilder: Sendable, Equatable {
   /// over the grid), from a backbone output that holds `stages`.
   public func build(_ output: BackboneOutput) -> FeatureMaps? {
     let maps = stages.compactMap { output.stages[$0] }
+    if grid == .coarsest { return buildCoarsest(maps) }
     guard maps.count == stages.count, let finest = maps.max(by: { $0.height < $1.height }) else { return nil }
     let h = finest.height
     let w = finest.width
@@ -63,6 +82,57 @@ public struct PatchFeatureBuilder: Sendable, Equatable {
       offset += map.channels
     }
     return FeatureMaps(count: count, height: h, width: w, channels: d, values: out)
+  }
+
+  /// Maps pooled onto the coarsest grid, concatenated, then averaged over
+  /// each location's neighbourhood.
+  private func buildCoarsest(_ maps: [FeatureMaps]) -> FeatureMaps? {
+    guard maps.count == stages.count, let coarse = maps.min(by: { $0.height < $1.height }) else { return nil }
+    let h = coarse.height
+    let w = coarse.width
+    let d = maps.reduce(0) { $0 + $1.channels }
+    var out = [Float](repeating: 0, count: coarse.count * h * w * d)
+    for image in 0..<coarse.count {
+      var joined = [Float](repeating: 0, count: h * w * d)
+      var offset = 0
+      for map in maps {
+        let pooled = Self.adaptiveAverage(map, image: image, toHeight: h, toWidth: w)
+        for p in 0..<(h * w) {
+          for c in 0..<map.channels { joined[p * d + offset + c] = pooled[p * map.channels + c] }
+        }
+        offset += map.channels
+      }
+      let concatenated = FeatureMaps(count: 1, height: h, width: w, channels: d, values: joined)
+      let smoothed = averaged(concatenated, image: 0)
+      out.replaceSubrange((image * h * w * d)..<((image + 1) * h * w * d), with: smoothed)
+    }
+    return FeatureMaps(count: coarse.count, height: h, width: w, channels: d, values: out)
+  }
+
+  /// PyTorch's `adaptive_avg_pool2d` on one HWC map: output cell (i, j)
+  /// averages rows ⌊i·H/h⌋ ..< ⌈(i+1)·H/h⌉ and likewise columns.
+  static func adaptiveAverage(_ map: FeatureMaps, image: Int, toHeight h: Int, toWidth w: Int) -> [Float] {
+    let c = map.channels
+    let base = image * map.elementsPerImage
+    var out = [Float](repeating: 0, count: h * w * c)
+    for i in 0..<h {
+      let y0 = i * map.height / h
+      let y1 = ((i + 1) * map.height + h - 1) / h
+      for j in 0..<w {
+        let x0 = j * map.width / w
+        let x1 = ((j + 1) * map.width + w - 1) / w
+        let o = (i * w + j) * c
+        for y in y0..<y1 {
+          for x in x0..<x1 {
+            let src = base + (y * map.width + x) * c
+            for k in 0..<c { out[o + k] += map.values[src + k] }
+          }
+        }
+        let n = Float((y1 - y0) * (x1 - x0))
+        for k in 0..<c { out[o + k] /= n }
+      }
+    }
+    return out
   }
 
   /// 3×3 (or `neighbourhood`²) mean with in-bounds neighbours only.
