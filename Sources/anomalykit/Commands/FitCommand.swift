@@ -47,6 +47,9 @@ struct FitCommand: ParsableCommand {
   @Option(name: .customLong("patch-stride"), help: "Step between residual pixel patches (with --residual).")
   var patchStride: Int?
 
+  @Option(name: .customLong("patch-grid"), help: "Where stage maps meet: finest (coarser maps upsampled; default) or coarsest (finer maps average-pooled; --preset deepfake).")
+  var patchGrid: PatchFeatureBuilder.Grid?
+
   @Option(name: .customLong("harmonize-jpeg"), help: "Re-encode every image as JPEG at this quality (1-100) before features, at fit and score time alike, so that real JPEGs and generated PNGs share one compression history.")
   var harmonizeJPEG: Int?
 
@@ -93,7 +96,8 @@ struct FitCommand: ParsableCommand {
     if (patchSize != nil || patchStride != nil) && pixelDescriptor == nil {
       throw ValidationError("--patch-size and --patch-stride apply to residual pixel patches (--residual or --preset deepfake)")
     }
-    if pixelDescriptor != nil && !stage.isEmpty { throw ValidationError("--stage and --residual are different patch features; give one") }
+    if residual != nil && !stage.isEmpty { throw ValidationError("--stage and --residual are different patch features; give one") }
+    if patchGrid != nil && pixelDescriptor != nil { throw ValidationError("--patch-grid applies to stage patch features, not to --residual") }
     for s in stage where !(1...7).contains(s) { throw ValidationError("--stage \(s): stages are 1…7") }
   }
 
@@ -102,7 +106,7 @@ struct FitCommand: ParsableCommand {
   /// The residual pixel-patch descriptor asked for (explicitly or by the preset).
   var pixelDescriptor: PixelPatchDescriptor? {
     let d = preset?.descriptor
-    guard let r = residual ?? d?.residual else { return nil }
+    guard let r = residual ?? (stage.isEmpty ? d?.residual : nil) else { return nil }
     let size = patchSize ?? (d?.residual == r ? d?.patch : nil) ?? PatchPreset.defaultPatch(for: r)
     return PixelPatchDescriptor(residual: r, patch: size, stride: patchStride ?? d?.stride ?? PatchPreset.defaultStride)
   }
@@ -128,13 +132,13 @@ struct FitCommand: ParsableCommand {
       if let d = pixelDescriptor {
         kind = .pixelPatches(d, pooling: poolingChoice)
       } else if patches {
-        kind = .patches(stages: stage.isEmpty ? [3, 5] : stage, pooling: poolingChoice)
+        kind = .patches(stages: stage.isEmpty ? (preset?.stages ?? [3, 5]) : stage, pooling: poolingChoice)
       } else {
         kind = .pooled
       }
       let recipe = BankRecipe(
         features: kind, resize: image.resizeChoice ?? preset?.resize ?? .crop, flipAverage: image.flipAverage,
-        harmonizeJPEG: harmonizeJPEG ?? preset?.harmonizeJPEG)
+        harmonizeJPEG: harmonizeJPEG ?? preset?.harmonizeJPEG, patchGrid: patchGrid ?? preset?.grid ?? .finest)
       let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize ?? preset?.inputSize)
       let p = try ImageBankPipeline(model: model, recipe: recipe, limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
       let progress = Progress("fit: features", total: paths.count)

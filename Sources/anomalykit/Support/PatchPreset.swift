@@ -7,21 +7,33 @@ extension PixelPatchDescriptor.Residual: ExpressibleByArgument {}
 /// Named bundles of `fit` options for a kind of bank. Any option given
 /// explicitly on the command line wins over the preset's value.
 enum PatchPreset: String, ExpressibleByArgument, CaseIterable {
-  /// A real-only forensic bank for generated-image detection: residual pixel
-  /// patches at the image's own resolution, kNN against real patches only,
-  /// mean-pooled (LaDeDa pools patch logits by their mean). The residual,
-  /// patch geometry and pooling were chosen on held-out generators; see the
-  /// README's "Deepfakes as anomalies" and Notebooks-export/deepfake.md.
+  /// A real-only forensic bank for generated-image detection: the early,
+  /// local stages 1–3 of EfficientNet-Lite0 at the image's own resolution,
+  /// joined on the stage-3 grid (one 80-d feature per 8×8 pixel block, with
+  /// its 3×3 neighbourhood: LaDeDa-sized patches), squared-L2 kNN against
+  /// real patches only, mean-pooled (LaDeDa pools patch logits by their
+  /// mean). Chosen over NPR and diagonal-gradient pixel residuals on held-out
+  /// generators; see the README's "Deepfakes as anomalies" and
+  /// Notebooks-export/deepfake.md.
   case deepfake
 
   static let defaultStride = 8
   static func defaultPatch(for residual: PixelPatchDescriptor.Residual) -> Int { residual == .npr ? 8 : 9 }
 
-  var descriptor: PixelPatchDescriptor {
+  /// Residual pixel patches, for presets built on them (none is, today).
+  var descriptor: PixelPatchDescriptor? {
     switch self {
-    case .deepfake: return PixelPatchDescriptor(residual: .npr, patch: 8, stride: 8)
+    case .deepfake: return nil
     }
   }
+
+  var stages: [Int] {
+    switch self {
+    case .deepfake: return [1, 2, 3]
+    }
+  }
+
+  var grid: PatchFeatureBuilder.Grid { .coarsest }
 
   var pooling: PatchPooling {
     switch self {

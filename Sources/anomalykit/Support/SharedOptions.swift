@@ -2,6 +2,7 @@ import ArgumentParser
 import FeatureExtraction
 
 extension ResizePolicy: ExpressibleByArgument {}
+extension PatchFeatureBuilder.Grid: ExpressibleByArgument {}
 
 /// Options every image command shares.
 struct ImageOptions: ParsableArguments {
