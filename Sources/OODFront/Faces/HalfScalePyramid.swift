@@ -23,35 +23,37 @@ enum HalfScalePyramid {
     let (h, w) = (image.height, image.width)
     guard h > 8, w > 8 else { return RGBPlane(width: 0, height: 0) }
     let tw = (w - 3) / 2, dh = (h - 3) / 2
-    var rows = [UInt16](repeating: 0, count: h * tw * 3)
+    let rowValues = tw * 3
+    var rows = [UInt16](repeating: 0, count: h * rowValues)
     var out = RGBPlane(width: tw, height: dh)
+    // Sums stay below 16 · 255 (rows) and 256 · 255 (columns), so the
+    // wrapping operators never wrap; they only spare overflow checks.
     image.pixels.withUnsafeBufferPointer { src in
       rows.withUnsafeMutableBufferPointer { tmp in
         for y in 0..<h {
-          let s = y * w * 3, t = y * tw * 3
-          for x in 0..<tw {
-            let o = s + 6 * x
-            for ch in 0..<3 {
-              let a = UInt16(src[o + ch]), b = UInt16(src[o + 3 + ch]), c = UInt16(src[o + 6 + ch])
-              let d = UInt16(src[o + 9 + ch]), e = UInt16(src[o + 12 + ch])
-              tmp[t + 3 * x + ch] = a + 4 * b + 6 * c + 4 * d + e
-            }
+          let s = image.offset + y * image.rowStride, t = y * rowValues
+          for i in 0..<rowValues {
+            // Output value i = 3x + channel reads input columns 2x … 2x + 4
+            // of that channel: byte offsets 2i − channel + 3k, k = 0 … 4.
+            let o = s &+ 2 &* i &- i % 3
+            let a = UInt16(src[o]), b = UInt16(src[o &+ 3]), c = UInt16(src[o &+ 6])
+            let d = UInt16(src[o &+ 9]), e = UInt16(src[o &+ 12])
+            tmp[t &+ i] = a &+ 4 &* b &+ 6 &* c &+ 4 &* d &+ e
           }
         }
       }
     }
     rows.withUnsafeBufferPointer { tmp in
       out.pixels.withUnsafeMutableBufferPointer { dst in
-        var dy = 0
-        var y = 2
-        while y < h - 2 {
-          for i in 0..<(tw * 3) {
-            let sum = UInt32(tmp[(y - 2) * tw * 3 + i]) + 4 * UInt32(tmp[(y - 1) * tw * 3 + i])
-              + 6 * UInt32(tmp[y * tw * 3 + i]) + 4 * UInt32(tmp[(y + 1) * tw * 3 + i]) + UInt32(tmp[(y + 2) * tw * 3 + i])
-            dst[dy * tw * 3 + i] = UInt8(sum / 256)  // sum ≤ 16 · 16 · 255
+        for dy in 0..<dh {
+          let y = 2 * dy + 2
+          let r0 = (y - 2) * rowValues, r1 = r0 + rowValues, r2 = r1 + rowValues, r3 = r2 + rowValues, r4 = r3 + rowValues
+          let d = dy * rowValues
+          for i in 0..<rowValues {
+            let sum = UInt32(tmp[r0 &+ i]) &+ 4 &* UInt32(tmp[r1 &+ i]) &+ 6 &* UInt32(tmp[r2 &+ i])
+              &+ 4 &* UInt32(tmp[r3 &+ i]) &+ UInt32(tmp[r4 &+ i])
+            dst[d &+ i] = UInt8(truncatingIfNeeded: sum &>> 8)  // ⌊sum / 256⌋ ≤ 255
           }
-          dy += 1
-          y += 2
         }
       }
     }
@@ -59,27 +61,32 @@ enum HalfScalePyramid {
   }
 }
 
-/// An owned RGB raster used inside chip extraction (`RGBImage` without its
-/// size precondition, so an empty pyramid level is representable).
+/// An RGB raster used inside chip extraction: `width × height` pixels of
+/// `pixels`, starting at byte `offset`, rows `rowStride` bytes apart. A crop
+/// of an `RGBImage` shares the image's storage (no copy); pyramid levels own
+/// theirs. Unlike `RGBImage` it may be empty (an empty pyramid level).
 struct RGBPlane: Sendable {
   let width: Int
   let height: Int
+  let rowStride: Int
+  let offset: Int
   var pixels: [UInt8]
 
+  /// A new black raster.
   init(width: Int, height: Int) {
     self.width = width
     self.height = height
+    rowStride = 3 * width
+    offset = 0
     pixels = [UInt8](repeating: 0, count: width * height * 3)
   }
 
-  /// The `rect` part of `image` (already clipped to it) copied out.
+  /// The `rect` part of `image`; `rect` must lie inside the image.
   init(_ image: RGBImage, cropping rect: FaceRect) {
-    self.init(width: rect.width, height: rect.height)
-    let rowBytes = 3 * width
-    for y in 0..<height {
-      let s: Int = 3 * ((rect.top + y) * image.width + rect.left)
-      let d: Int = y * rowBytes
-      for i in 0..<rowBytes { pixels[d + i] = image.pixels[s + i] }
-    }
+    width = rect.width
+    height = rect.height
+    rowStride = 3 * image.width
+    offset = 3 * (rect.top * image.width + rect.left)
+    pixels = image.pixels
   }
 }

@@ -144,6 +144,7 @@ public struct ShapePredictor: Sendable {
     let dims = 2 * landmarkCount
     var shape = initialShape
     var featureValues = [Float](repeating: 0, count: features)
+    var leafStarts = [Int](repeating: 0, count: trees)
     let frame = BoxFrame(box)
     let (width, height) = (image.width, image.height)
     image.pixels.withUnsafeBufferPointer { pixels in
@@ -163,9 +164,11 @@ public struct ShapePredictor: Sendable {
                     let u = (m00 * dx + m01 * dy) + current[2 * anchor]
                     let v = (m10 * dx + m11 * dy) + current[2 * anchor + 1]
                     let (x, y) = frame.pixel(u, v)
-                    let px = (x + 0.5).rounded(.down), py = (y + 0.5).rounded(.down)
-                    if px >= 0, py >= 0, px < Double(width), py < Double(height) {
-                      let o = 3 * (Int(py) * width + Int(px))
+                    // ⌊x + 0.5⌋ is inside 0..<width exactly when x + 0.5 is in
+                    // [0, width), and there ⌊·⌋ is truncation.
+                    let fx = x + 0.5, fy = y + 0.5
+                    if fx >= 0, fy >= 0, fx < Double(width), fy < Double(height) {
+                      let o = 3 * (Int(fy) * width + Int(fx))
                       values[j] = Float((UInt32(pixels[o]) + UInt32(pixels[o + 1]) + UInt32(pixels[o + 2])) / 3)
                     } else {
                       values[j] = 0
@@ -181,7 +184,9 @@ public struct ShapePredictor: Sendable {
               splitThreshold.withUnsafeBufferPointer { thresholds in
                 leafValues.withUnsafeBufferPointer { leaves in
                   featureValues.withUnsafeBufferPointer { values in
-                    shape.withUnsafeMutableBufferPointer { current in
+                    leafStarts.withUnsafeMutableBufferPointer { starts in
+                      // First every tree's leaf: the walks are independent, so
+                      // their memory loads overlap.
                       for tree in 0..<trees {
                         let base = (level * trees + tree) * splits
                         var node = 0
@@ -189,8 +194,16 @@ public struct ShapePredictor: Sendable {
                           let k = base + node
                           node = values[Int(idx1[k])] - values[Int(idx2[k])] > thresholds[k] ? 2 * node + 1 : 2 * node + 2
                         }
-                        let leaf = ((level * trees + tree) * (splits + 1) + node - splits) * dims
-                        for d in 0..<dims { current[d] += leaves[leaf + d] }
+                        starts[tree] = ((level * trees + tree) * (splits + 1) + node - splits) * dims
+                      }
+                    }
+                    // Then the sums, in tree order as dlib adds them.
+                    leafStarts.withUnsafeBufferPointer { starts in
+                      shape.withUnsafeMutableBufferPointer { current in
+                        for tree in 0..<trees {
+                          let leaf = starts[tree]
+                          for d in 0..<dims { current[d] += leaves[leaf + d] }
+                        }
                       }
                     }
                   }
