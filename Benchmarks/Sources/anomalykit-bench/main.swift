@@ -3,6 +3,7 @@
 //   anomalykit-bench features WEIGHTS IMAGE... [--batch 32] [--threads 2] [--seconds 20]
 //   anomalykit-bench sgemm [--size 2048] [--threads 2]
 //   anomalykit-bench text WEIGHTS SENTENCES.txt [--threads 2] [--repeats 5] [--embeddings-out RAW.npy]
+//   anomalykit-bench landmarks WEIGHTS FACES.txt [--repeats 5] [--chips-out DIR]
 //
 // Prints one JSON object per run on stdout. The Python drivers in
 // Notebooks-export/scripts run this and the peers in the same session.
@@ -10,6 +11,7 @@ import CBLAS
 import Density
 import FeatureExtraction
 import Foundation
+import OODFront
 import ParallelCompute
 import TensorFiles
 
@@ -203,7 +205,70 @@ func knn() throws {
   print(String(decoding: data, as: UTF8.self))
 }
 
+/// Face alignment latency: `anomalykit-bench landmarks WEIGHTS FACES.txt`,
+/// where each line of FACES.txt is `IMAGE LEFT TOP RIGHT BOTTOM` (a face box,
+/// dlib's inclusive corners). Images are decoded first; then, `--repeats`
+/// times, every face runs `ShapePredictor.landmarks` and `FaceChip.extract`
+/// (150 × 150, padding 0.25) on one thread, each timed on its own. Reports
+/// the median over repeats of the mean time per face. With `--chips-out DIR`
+/// the chips of the first pass are written there as `N.png` and the
+/// landmarks go into the JSON, for a parity check by the caller.
+func landmarks() throws {
+  let args = positional()
+  guard args.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: anomalykit-bench landmarks WEIGHTS FACES.txt\n".utf8))
+    exit(2)
+  }
+  let repeats = max(1, Int(option("--repeats", 5)))
+  let predictor = try ShapePredictor(path: args[0])
+  var images: [String: RGBImage] = [:]
+  var faces: [(String, FaceRect)] = []
+  for line in try String(contentsOfFile: args[1], encoding: .utf8).split(separator: "\n") {
+    let f = line.split(separator: " ").map(String.init)
+    guard f.count == 5, let l = Int(f[1]), let t = Int(f[2]), let r = Int(f[3]), let b = Int(f[4]) else {
+      FileHandle.standardError.write(Data("landmarks: bad line in \(args[1]): \(line)\n".utf8))
+      exit(1)
+    }
+    if images[f[0]] == nil { images[f[0]] = try ImageDecoder.decode(path: f[0]) }
+    faces.append((f[0], FaceRect(left: l, top: t, right: r, bottom: b)))
+  }
+  var landmarkTimes: [Double] = [], chipTimes: [Double] = []
+  var firstPoints: [[[Double]]] = []
+  let chipsOut = CommandLine.arguments.firstIndex(of: "--chips-out").map { CommandLine.arguments[$0 + 1] }
+  for pass in 0...repeats {  // pass 0 is the warm-up
+    var tl = 0.0, tc = 0.0
+    for (i, (path, box)) in faces.enumerated() {
+      let image = images[path]!
+      let t0 = now()
+      let points = try predictor.landmarks(in: image, box: box)
+      let t1 = now()
+      let chip = try FaceChip.extract(from: image, landmarks: points)
+      tc += now() - t1
+      tl += t1 - t0
+      if pass == 0 {
+        firstPoints.append(points.map { [$0.x, $0.y] })
+        if let dir = chipsOut { try ImageEncoder.writePNG(chip, to: dir + "/\(i).png") }
+      }
+    }
+    if pass > 0 {
+      landmarkTimes.append(tl / Double(faces.count))
+      chipTimes.append(tc / Double(faces.count))
+    }
+  }
+  let json: [String: Any] = [
+    "engine": "anomalykit", "faces": faces.count, "images": images.count, "repeats": repeats, "threads": 1,
+    "landmarks_seconds_per_face": landmarkTimes, "chip_seconds_per_face": chipTimes,
+    "median_landmarks_seconds_per_face": landmarkTimes.sorted()[repeats / 2],
+    "median_chip_seconds_per_face": chipTimes.sorted()[repeats / 2],
+    "landmarks": firstPoints,
+  ]
+  let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+  print(String(decoding: data, as: UTF8.self))
+}
+
 switch CommandLine.arguments.dropFirst().first {
+case "landmarks":
+  try landmarks()
 case "knn":
   try knn()
 case "features":
@@ -216,6 +281,6 @@ case "sgemm":
   let g = sgemmPeak(n: n, threads: threads)
   print("{\"engine\":\"openblas-sgemm\",\"size\":\(n),\"threads\":\(threads),\"gflops\":\(g)}")
 default:
-  FileHandle.standardError.write(Data("usage: anomalykit-bench features|text|knn|sgemm …\n".utf8))
+  FileHandle.standardError.write(Data("usage: anomalykit-bench features|text|knn|landmarks|sgemm …\n".utf8))
   exit(2)
 }
