@@ -1,0 +1,71 @@
+import TensorFiles
+
+/// Reading and writing identity banks as safetensors.
+///
+/// Tensors: `references` F32 `[N, D]`, the unit-normalised descriptors of
+/// the N authentic reference faces.
+///
+/// Metadata (strings): `format` = `identity`, `format_version` = `1`,
+/// `toolkit_version`, `name` (the claimed identity), `threshold` (cosine),
+/// `dimension`, `count`, `sources` (a JSON array of the N reference files),
+/// plus the caller's provenance: `embedder_sha256` (the face ResNet's weights;
+/// checked against the loaded weights before scoring), `detector_sha256`,
+/// `landmarks_sha256` and `alignment`.
+public enum IdentityBankFile {
+  public static let formatVersion = "1"
+
+  public static func write(_ bank: IdentityBank, to path: String, toolkitVersion: String) throws {
+    var meta = bank.metadata
+    meta["format"] = "identity"
+    meta["format_version"] = formatVersion
+    meta["toolkit_version"] = toolkitVersion
+    meta["name"] = bank.name
+    meta["threshold"] = "\(bank.threshold)"
+    meta["dimension"] = String(bank.dimension)
+    meta["count"] = String(bank.count)
+    meta["sources"] = JSONValue.array(bank.sources.map { .string($0) }).serialized
+    var writer = SafeTensorsWriter(metadata: meta)
+    try writer.add("references", floats: bank.references, shape: [bank.count, bank.dimension])
+    try writer.write(to: path)
+  }
+
+  public static func read(path: String) throws -> IdentityBank {
+    let file = try SafeTensorsFile(path: path)
+    let meta = file.metadata
+    guard meta["format"] == "identity" else {
+      throw IdentityError.invalidBank(
+        path: path, reason: "metadata 'format' is '\(meta["format"] ?? "(missing)")', expected 'identity' (is this a reference bank, detector or weights file?)")
+    }
+    guard meta["format_version"] == formatVersion else {
+      throw IdentityError.invalidBank(
+        path: path, reason: "format_version '\(meta["format_version"] ?? "(missing)")' is not supported (this toolkit reads version \(formatVersion))")
+    }
+    guard let name = meta["name"], !name.isEmpty else { throw IdentityError.invalidBank(path: path, reason: "no 'name'") }
+    guard let t = meta["threshold"].flatMap(Float.init), t.isFinite, (-1...1).contains(t) else {
+      throw IdentityError.invalidBank(path: path, reason: "'threshold' must be a cosine in [-1, 1], got '\(meta["threshold"] ?? "(missing)")'")
+    }
+    guard let sourcesText = meta["sources"], case .array(let items)? = try? JSONValue.parse(sourcesText) else {
+      throw IdentityError.invalidBank(path: path, reason: "'sources' must be a JSON array of file names")
+    }
+    let sources = items.compactMap(\.stringValue)
+    let info = try file.info("references")
+    guard info.shape.count == 2, info.shape[0] == sources.count, sources.count == items.count, info.shape[0] > 0, info.shape[1] > 0 else {
+      throw IdentityError.invalidBank(
+        path: path, reason: "'references' has shape \(info.shape), expected [\(items.count), D] (one row per source)")
+    }
+    let d = info.shape[1]
+    let values = try file.floats("references")
+    for i in 0..<sources.count {
+      let norm = (0..<d).reduce(Float(0)) { $0 + values[i * d + $1] * values[i * d + $1] }.squareRoot()
+      guard norm.isFinite, abs(norm - 1) < 1e-3 else {
+        throw IdentityError.invalidBank(path: path, reason: "reference \(i) is not unit-norm (‖r‖ = \(norm)); was the file edited?")
+      }
+    }
+    let provenance = meta.filter { !reservedKeys.contains($0.key) }
+    return IdentityBank(name: name, unitReferences: values, dimension: d, sources: sources, threshold: t, metadata: provenance)
+  }
+
+  static let reservedKeys: Set<String> = [
+    "format", "format_version", "toolkit_version", "name", "threshold", "dimension", "count", "sources",
+  ]
+}
