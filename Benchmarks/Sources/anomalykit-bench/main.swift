@@ -4,6 +4,7 @@
 //   anomalykit-bench sgemm [--size 2048] [--threads 2]
 //   anomalykit-bench text WEIGHTS SENTENCES.txt [--threads 2] [--repeats 5] [--embeddings-out RAW.npy]
 //   anomalykit-bench landmarks WEIGHTS FACES.txt [--repeats 5] [--chips-out DIR]
+//   anomalykit-bench faces RESNET MMOD IMAGE CHIP... [--threads 2] [--repeats 5]
 //
 // Prints one JSON object per run on stdout. The Python drivers in
 // Notebooks-export/scripts run this and the peers in the same session.
@@ -275,12 +276,14 @@ case "features":
   try features()
 case "text":
   try text()
+case "faces":
+  try runFaces()
 case "sgemm":
   let n = Int(option("--size", 2048))
   let threads = Int(option("--threads", 2))
   let g = sgemmPeak(n: n, threads: threads)
   print("{\"engine\":\"openblas-sgemm\",\"size\":\(n),\"threads\":\(threads),\"gflops\":\(g)}")
 default:
-  FileHandle.standardError.write(Data("usage: anomalykit-bench features|text|knn|landmarks|sgemm …\n".utf8))
+  FileHandle.standardError.write(Data("usage: anomalykit-bench features|text|faces|knn|landmarks|sgemm …\n".utf8))
   exit(2)
 }
