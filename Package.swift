@@ -50,7 +50,7 @@ let package = Package(
     .target(name: "AnomalyKit", dependencies: ["FeatureExtraction", "Density", "TensorFiles", "ParallelCompute"]),
     .target(
       name: "OODFront",
-      dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles", "ParallelCompute", "CKernels", "CBLAS"]),
+      dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles", "ParallelCompute", "CKernels"]),
 
     // MARK: - Command-line tool
     .executableTarget(

@@ -31,18 +31,18 @@ func gemm(
 ///
 /// Which path runs depends only on the CPU, so a result never depends on the
 /// batch size or the worker count.
-struct FusedGEMMWeights: Sendable {
+public struct FusedGEMMWeights: Sendable {
   /// Whether the AVX2 + FMA kernels run on this CPU (fixed per process).
   static let usesPackedKernel = ak_cpu_has_avx2_fma() != 0
 
-  let k: Int
-  let n: Int
+  public let k: Int
+  public let n: Int
   /// Packed panels (packed kernel) or `W` row-major `K × N` (BLAS).
   private let storage: [Float]
   private let bias: [Float]
 
   /// `weights` is `K × N` row-major, `bias` has `N` entries.
-  init(weights: [Float], bias: [Float], k: Int, n: Int) {
+  public init(weights: [Float], bias: [Float], k: Int, n: Int) {
     precondition(weights.count == k * n && bias.count == n, "weights must be K × N and bias N")
     self.k = k
     self.n = n
@@ -65,7 +65,7 @@ struct FusedGEMMWeights: Sendable {
   /// `c = act(a · W + bias) (+ residual)` for `m` rows; `a` has leading
   /// dimension `lda`, `c` and `residual` are dense `m × N`. `residual` may
   /// not alias `c`.
-  func run(
+  public func run(
     m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>,
     residual: UnsafePointer<Float>? = nil, activation: Activation
   ) {

@@ -1,5 +1,5 @@
-import CBLAS
 import CKernels
+import FeatureExtraction
 import ParallelCompute
 
 /// A dlib `con_` layer with the `affine_` layer after it folded in, and an
@@ -31,7 +31,7 @@ struct DlibConvolution: Sendable {
   let outputChannels: Int
   let relu: Bool
   /// `W'` as a `(k·k·Cin) × Cout` matrix (row `(ky·k + kx)·Cin + ci`) and `b'`.
-  let product: DlibGEMMWeights
+  let product: FusedGEMMWeights
 
   /// - Parameters:
   ///   - weights: dlib's (and PyTorch's) `Cout × Cin × k × k` layout.
@@ -60,7 +60,7 @@ struct DlibConvolution: Sendable {
         }
       }
     }
-    product = DlibGEMMWeights(weights: packed, bias: folded, k: kernel * kernel * inputChannels, n: outputChannels)
+    product = FusedGEMMWeights(weights: packed, bias: folded, k: kernel * kernel * inputChannels, n: outputChannels)
   }
 
   /// Output rows and columns for an `height × width` input (≤ 0 when the
@@ -89,7 +89,7 @@ struct DlibConvolution: Sendable {
     while oy < rows.upperBound {
       let count = min(strip, rows.upperBound - oy)
       ak_im2col(input, height, width, inputChannels, kernel, stride, padding, padding, oy, oy + count, ow, columns)
-      product.run(m: count * ow, a: columns, lda: rowLength, c: output + oy * ow * outputChannels, relu: relu)
+      product.run(m: count * ow, a: columns, lda: rowLength, c: output + oy * ow * outputChannels, activation: relu ? .relu : .none)
       oy += count
     }
   }
@@ -115,59 +115,5 @@ struct DlibConvolution: Sendable {
       }
     }
     return out
-  }
-}
-
-/// The weights of a convolution as a matrix product with bias and optional
-/// ReLU fused: `C[M×N] = act(A[M×K] · W[K×N] + b)`.
-///
-/// On x86_64 with AVX2 + FMA the weights are packed once for
-/// `ak_gemm_bias_activation`; elsewhere the product is an OpenBLAS `sgemm`
-/// on a C prefilled with the bias. Which path runs depends only on the CPU.
-struct DlibGEMMWeights: Sendable {
-  static let usesPackedKernel = ak_cpu_has_avx2_fma() != 0
-
-  let k: Int
-  let n: Int
-  private let storage: [Float]
-  private let bias: [Float]
-
-  init(weights: [Float], bias: [Float], k: Int, n: Int) {
-    self.k = k
-    self.n = n
-    self.bias = bias
-    if Self.usesPackedKernel {
-      var packed = [Float](repeating: 0, count: ak_gemm_packed_count(k, n))
-      packed.withUnsafeMutableBufferPointer { p in
-        weights.withUnsafeBufferPointer { w in
-          bias.withUnsafeBufferPointer { b in ak_gemm_pack(w.baseAddress, b.baseAddress, k, n, p.baseAddress) }
-        }
-      }
-      storage = packed
-    } else {
-      storage = weights
-    }
-  }
-
-  func run(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, relu: Bool) {
-    guard m > 0 else { return }
-    storage.withUnsafeBufferPointer { s in
-      let w = s.baseAddress.unsafelyUnwrapped
-      if Self.usesPackedKernel {
-        ak_gemm_bias_activation(m, n, k, a, lda, w, nil, c, n, relu ? AK_ACTIVATION_RELU : AK_ACTIVATION_NONE)
-        return
-      }
-      bias.withUnsafeBufferPointer { b in
-        for r in 0..<m {
-          (c + r * n).update(from: b.baseAddress.unsafelyUnwrapped, count: n)
-        }
-      }
-      cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), w, Int32(n), 1, c,
-        Int32(n))
-      if relu {
-        for i in 0..<(m * n) where c[i] < 0 { c[i] = 0 }
-      }
-    }
   }
 }
