@@ -48,7 +48,8 @@ let package = Package(
       dependencies: ["CBLAS", "CPNG", "CPNGShim", "CJPEG", "CKernels", "TensorFiles", "ParallelCompute"]),
     .target(name: "Density", dependencies: ["CBLAS", "CLAPACKE", "TensorFiles", "ParallelCompute"]),
     .target(name: "AnomalyKit", dependencies: ["FeatureExtraction", "Density", "TensorFiles", "ParallelCompute"]),
-    .target(name: "OODFront", dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles"]),
+    .target(
+      name: "OODFront", dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles", "ParallelCompute"]),
 
     // MARK: - Command-line tool
     .executableTarget(
