@@ -49,7 +49,8 @@ let package = Package(
     .target(name: "Density", dependencies: ["CBLAS", "CLAPACKE", "TensorFiles", "ParallelCompute"]),
     .target(name: "AnomalyKit", dependencies: ["FeatureExtraction", "Density", "TensorFiles", "ParallelCompute"]),
     .target(
-      name: "OODFront", dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles", "ParallelCompute"]),
+      name: "OODFront",
+      dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles", "ParallelCompute", "CKernels"]),
 
     // MARK: - Command-line tool
     .executableTarget(
@@ -62,7 +63,7 @@ let package = Package(
     // MARK: - Benchmarks (not a library product: no code or dependency reaches users)
     .executableTarget(
       name: "anomalykit-bench",
-      dependencies: ["FeatureExtraction", "Density", "TensorFiles", "ParallelCompute", "CBLAS"],
+      dependencies: ["FeatureExtraction", "Density", "OODFront", "TensorFiles", "ParallelCompute", "CBLAS"],
       path: "Benchmarks/Sources/anomalykit-bench"),
 
     // MARK: - Tests

@@ -2,6 +2,24 @@ import FeatureExtraction
 import ParallelCompute
 
 extension TinyLaDeDa {
+  /// Scores decoded images in parallel (one image per worker at a time,
+  /// each worker with its own buffers); outputs in input order, each equal
+  /// to `score(image)`.
+  public func score(images: [RGBImage], workers: Int = ParallelFor.defaultWorkers) -> [TinyLaDeDaOutput] {
+    var results = [TinyLaDeDaOutput?](repeating: nil, count: images.count)
+    let model = self
+    results.withUnsafeMutableBufferPointer { buffer in
+      let slots = SharedBuffer(buffer)
+      ParallelFor.chunks(count: images.count, workers: max(1, workers)) { range in
+        var workspace = Workspace()
+        for i in range { slots[i] = model.score(images[i], workspace: &workspace) }
+      }
+    }
+    let outputs = results.compactMap { $0 }
+    precondition(outputs.count == images.count, "every image was scored")
+    return outputs
+  }
+
   /// Decodes and scores `paths`, in parallel over images (one image per
   /// worker at a time, each worker with its own buffers), and returns the
   /// outputs in path order.
@@ -34,12 +52,11 @@ extension TinyLaDeDa {
         let slots = SharedBuffer(buffer)
         ParallelFor.chunks(count: end - start, workers: workers) { range in
           var workspace = Workspace()
-          var input: [Float] = []
           for i in range {
             let index = first + i
             do {
               let image = try ImageDecoder.decode(path: paths[index], limits: limits)
-              slots[index] = .success(model.score(image, input: &input, workspace: &workspace))
+              slots[index] = .success(model.score(image, workspace: &workspace))
             } catch {
               slots[index] = .failure(error)
             }

@@ -24,9 +24,11 @@ extension TinyLaDeDa {
   /// ImageNet channel standard deviations (RGB), on the 0–1 scale.
   public static let imageNetStd: [Float] = [0.229, 0.224, 0.225]
 
-  /// `normalized[256·c + v]`: the input value of byte `v` in channel `c`.
-  static let normalized: [Float] = (0..<3).flatMap { c in
-    (0..<256).map { v in (Float(v) / 255 - imageNetMean[c]) / imageNetStd[c] }
+  /// `normalized[v]`: the input value of byte `v` in R, G and B (lane 3 is 0).
+  static let normalized: [SIMD4<Float>] = (0..<256).map { v in
+    var out = SIMD4<Float>.zero
+    for c in 0..<3 { out[c] = (Float(v) / 255 - imageNetMean[c]) / imageNetStd[c] }
+    return out
   }
 
   /// `image` resized to `inputSize × inputSize` (unchanged when it already
@@ -40,28 +42,37 @@ extension TinyLaDeDa {
   /// (`inputSize × inputSize × 3`).
   public func normalizedInput(for image: RGBImage) -> [Float] {
     let square = resized(image)
-    var out = [Float](repeating: 0, count: square.pixels.count)
-    Self.normalize(square.pixels, into: &out)
-    return out
-  }
-
-  static func normalize(_ pixels: [UInt8], into out: inout [Float]) {
-    normalized.withUnsafeBufferPointer { table in
-      for i in 0..<pixels.count { out[i] = table[256 * (i % 3) + Int(pixels[i])] }
+    return Self.normalized.withUnsafeBufferPointer { table in
+      square.pixels.enumerated().map { i, v in table[Int(v)][i % 3] }
     }
   }
 
   /// Scores one decoded image (resize, normalise, forward).
   public func score(_ image: RGBImage) -> TinyLaDeDaOutput {
     var workspace = Workspace()
-    var input: [Float] = []
-    return score(image, input: &input, workspace: &workspace)
+    return score(image, workspace: &workspace)
   }
 
-  func score(_ image: RGBImage, input: inout [Float], workspace: inout Workspace) -> TinyLaDeDaOutput {
+  /// `score(image)` with a worker's reusable buffers; normalises straight
+  /// into the padded input.
+  func score(_ image: RGBImage, workspace: inout Workspace) -> TinyLaDeDaOutput {
     let square = resized(image)
-    if input.count != square.pixels.count { input = [Float](repeating: 0, count: square.pixels.count) }
-    Self.normalize(square.pixels, into: &input)
-    return input.withUnsafeBufferPointer { forward($0, width: inputSize, height: inputSize, workspace: &workspace) }
+    let (width, height) = (square.width, square.height)
+    workspace.prepare(width: width, height: height)
+    Self.normalized.withUnsafeBufferPointer { table in
+      square.pixels.withUnsafeBufferPointer { pixels in
+        workspace.fillInput { padded, rowStart in
+          for y in 0..<height {
+            let dst = rowStart(y)
+            for x in 0..<width {
+              let p = (y * width + x) * 3
+              let r = table[Int(pixels[p])], g = table[Int(pixels[p + 1])], b = table[Int(pixels[p + 2])]
+              padded[dst + x] = SIMD4(r[0], g[1], b[2], 0)
+            }
+          }
+        }
+      }
+    }
+    return run(&workspace)
   }
 }

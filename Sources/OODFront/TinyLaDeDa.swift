@@ -101,10 +101,11 @@ public struct TinyLaDeDa: Sendable {
   let fcWeights: SIMD8<Float>
   let fcBias: Float
 
-  /// Inference-mode batch norm as a per-channel affine map `x·scale + shift`.
+  /// Inference-mode batch norm as a per-channel affine map `x·scale + shift`
+  /// (8 channels each).
   struct BatchNorm: Sendable {
-    let scale: SIMD8<Float>
-    let shift: SIMD8<Float>
+    let scale: [Float]
+    let shift: [Float]
   }
 
   /// Loads a weights file written by `Weights/convert.py tiny-ladeda`.
@@ -190,8 +191,8 @@ public struct TinyLaDeDa: Sendable {
       if let bad = variance.firstIndex(where: { $0 < 0 }) {
         throw TinyLaDeDaError.invalidValue(path: path, tensor: prefix + ".running_var", reason: "negative variance at element \(bad)")
       }
-      var scale = SIMD8<Float>()
-      var shift = SIMD8<Float>()
+      var scale = [Float](repeating: 0, count: Self.width)
+      var shift = [Float](repeating: 0, count: Self.width)
       for o in 0..<Self.width {
         scale[o] = gamma[o] * (1 / (variance[o] + eps).squareRoot())
         shift[o] = beta[o] - mean[o] * scale[o]
