@@ -841,11 +841,12 @@ TINY_LADEDA_DEFAULT_PREPROCESS = "right_diag"
 # The two released checkpoints (SHA-256 of the .pth) and the input each one
 # was evidently trained on. Neither the .pth nor the repository says; the
 # batch-norm running statistics do (Notebooks-export/results/parity-tiny-ladeda.json,
-# "preprocess_evidence"): with right_diag, the ForenSynth checkpoint's conv2
-# outputs on natural images have ~40-100x the variance its bn1 recorded (and
-# its logits run into the thousands), while with NPR all three BN layers see
-# variances within ~2x of the recorded ones. The WildRF checkpoint's
-# statistics fit a gradient filter (right_diag, the default, among them).
+# "preprocess_evidence"): with any gradient filter, the ForenSynth
+# checkpoint's BN layers see ~40-60x (bn1, layer1.0.bn1) and ~500-1500x
+# (layer1.0.bn2) the variances they recorded, and its logits run into the
+# thousands; with NPR the ratios are ~1.3-3x. The WildRF checkpoint's
+# statistics fit a gradient filter (right_diag, the default, among them) and
+# not NPR.
 TINY_LADEDA_KNOWN = {
     "5e063100564d2ddfe9bf48074e351c8f2b38855552574a18a0738e7f2a764d80":
         ("WildRF_Tiny_LaDeDa.pth", "WildRF", "right_diag",
