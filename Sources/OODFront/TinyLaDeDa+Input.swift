@@ -14,10 +14,12 @@ import FeatureExtraction
 /// The resize is Pillow's antialiased bilinear (what torchvision's `Resize`
 /// runs on a PIL image), reproduced exactly by `Resampler`. Both sides go to
 /// 256 independently: the aspect ratio is not kept. An image that is already
-/// 256×256 is used as is (Pillow's resize to the same size is a copy), which
-/// is the case for most of the evaluation images (the WildRF, ImageNet and
-/// AI-Bingo crops); larger photos are averaged down, which weakens the
-/// high-frequency traces the detector looks for.
+/// 256×256 is used as is (Pillow's resize to the same size is a copy): so
+/// are the ImageNet, AI-Bingo and bias-ai-university crops in
+/// `../shared/data/realfake`. Any other size is resampled, e.g. the 512×512
+/// ml72 crops are averaged 2:1, which also smooths away part of the
+/// pixel-level traces the detector looks for. That is the authors'
+/// pipeline, kept as is.
 extension TinyLaDeDa {
   /// ImageNet channel means (RGB), on the 0–1 scale.
   public static let imageNetMean: [Float] = [0.485, 0.456, 0.406]

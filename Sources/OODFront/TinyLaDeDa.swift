@@ -44,8 +44,14 @@ import TensorFiles
 ///   checkpoints: 1,297 learned parameters (not the 785 of the factory).
 /// - Their `test.py` at that commit builds `LaDeDa9` for every model; we run
 ///   the Tiny network as defined in `Tiny_LaDeDa.py`.
-/// - The image score is the mean of the patch logits rather than fc of the
-///   mean feature: equal up to float rounding.
+/// - The image score is the mean of the patch logits (in `Double`) rather
+///   than fc of the mean feature: equal up to float rounding, and closer to
+///   the exact value with the official weights, whose patch logits reach the
+///   thousands (`Notebooks-export/tiny-ladeda.md`).
+/// - The input representation is read from the weights file (`preprocess`).
+///   The authors' default is the right-diagonal gradient, but the released
+///   ForenSynth checkpoint was evidently trained on NPR input (its batch-norm
+///   statistics say so), and the converter records NPR for it.
 ///
 /// The weights (the authors' research licence) are never bundled; convert
 /// their `.pth` with `python3 Weights/convert.py tiny-ladeda --pth … --out …`.
