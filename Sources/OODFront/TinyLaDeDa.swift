@@ -57,7 +57,7 @@ import TensorFiles
 /// their `.pth` with `python3 Weights/convert.py tiny-ladeda --pth … --out …`.
 /// The converted file keeps batch norm unfolded (see `Weights/FORMAT.md`);
 /// it is applied here as `y = x·α + β'` with `α = γ/√(σ² + ε)`,
-/// `β' = β − μ·α`, the form PyTorch's CPU inference kernel evaluates.
+/// `β' = β − μ·α`, the affine form PyTorch's CPU inference batch norm uses.
 public struct TinyLaDeDa: Sendable {
   /// The weights file this model was loaded from.
   public let path: String
