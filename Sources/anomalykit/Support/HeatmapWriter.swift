@@ -27,14 +27,31 @@ enum HeatmapWriter {
     let all = results.flatMap { $0.map ?? [] }
     let low = Metrics.quantile(all, 0.5) ?? 0
     let top = max(threshold.map { 1.5 * $0 } ?? (Metrics.quantile(all, 0.995) ?? 1), low + 1e-6)
+    let grids = results.compactMap { r in r.map.map { Grid(path: r.path, values: $0, height: r.gridHeight, width: r.gridWidth) } }
+    return try write(grids, folder: folder, range: low...top, limits: limits)
+  }
+
+  /// One image's per-location values (row-major `height × width`), which
+  /// cover the whole image.
+  struct Grid {
+    let path: String
+    let values: [Float]
+    let height: Int
+    let width: Int
+  }
+
+  /// Writes `<folder>/<image name>.heatmap.png` per grid, values mapped to
+  /// the colour ramp by `range` (blue at its lower end, red at its upper);
+  /// a second image of the same name gets `-1`, `-2`, ….
+  @discardableResult
+  static func write(_ grids: [Grid], folder: String, range: ClosedRange<Float>, limits: ImageLimits) throws -> Int {
     var used: [String: Int] = [:]
     var count = 0
-    for r in results {
-      guard let map = r.map else { continue }
-      let image = try ImageDecoder.decode(path: r.path, limits: limits)
-      let dense = Heatmap.upsample(map, gridHeight: r.gridHeight, gridWidth: r.gridWidth, width: image.width, height: image.height)
-      let overlay = Heatmap.overlay(image, map: dense, range: low...top)
-      let stem = ((r.path as NSString).lastPathComponent as NSString).deletingPathExtension
+    for g in grids {
+      let image = try ImageDecoder.decode(path: g.path, limits: limits)
+      let dense = Heatmap.upsample(g.values, gridHeight: g.height, gridWidth: g.width, width: image.width, height: image.height)
+      let overlay = Heatmap.overlay(image, map: dense, range: range)
+      let stem = ((g.path as NSString).lastPathComponent as NSString).deletingPathExtension
       let n = used[stem, default: 0]
       used[stem] = n + 1
       let name = n == 0 ? "\(stem).heatmap.png" : "\(stem)-\(n).heatmap.png"
