@@ -75,6 +75,30 @@ struct IdentityBankTests {
     #expect { try IdentityBankFile.read(path: path) } throws: { "\($0)".contains("one row per source") }
   }
 
+  @Test("A bank of other embedder weights, or none recorded, is refused naming the file and both hashes")
+  func incompatible() throws {
+    let embedder = try FaceEmbedder(path: TestPaths.weights("dlib-face-resnet-v1.safetensors"))
+    let path = Self.temporary("other.safetensors")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let descriptor = [Float](repeating: 0.1, count: 128)
+    let other = String(repeating: "ab", count: 32)
+    try IdentityBankFile.write(
+      try IdentityBank(name: "P", descriptors: [descriptor], sources: ["a.png"], metadata: ["embedder_sha256": other]),
+      to: path, toolkitVersion: "test")
+    #expect { try IdentityBankFile.read(path: path, embedder: embedder) } throws: { error in
+      guard case IdentityError.incompatibleBank = error else { return false }
+      return "\(error)".contains(path) && "\(error)".contains(other) && "\(error)".contains(embedder.weightsSHA256)
+    }
+    try IdentityBankFile.write(
+      try IdentityBank(name: "P", descriptors: [descriptor], sources: ["a.png"]), to: path, toolkitVersion: "test")
+    #expect { try IdentityBankFile.read(path: path, embedder: embedder) } throws: { "\($0)".contains("no embedder_sha256") }
+    try IdentityBankFile.write(
+      try IdentityBank(
+        name: "P", descriptors: [descriptor], sources: ["a.png"], metadata: ["embedder_sha256": embedder.weightsSHA256]),
+      to: path, toolkitVersion: "test")
+    #expect(try IdentityBankFile.read(path: path, embedder: embedder).count == 1)
+  }
+
   @Test("Empty or malformed fits are refused")
   func badFits() {
     #expect(throws: IdentityError.self) { try IdentityBank(name: "", descriptors: [[1]], sources: ["a"]) }
