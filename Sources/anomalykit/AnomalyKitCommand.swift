@@ -16,6 +16,7 @@ struct AnomalyKitCommand: ParsableCommand {
     subcommands: [
       DemoCommand.self, FitCommand.self, ScoreCommand.self, AddCommand.self, EvalCommand.self,
       InfoCommand.self, EmbedCommand.self, ClassifyCommand.self, AdaptCommand.self, ColdStartCommand.self,
+      IdentityCommand.self,
     ])
 
   static func main() {
