@@ -15,7 +15,8 @@ struct AnomalyKitCommand: ParsableCommand {
     version: version,
     subcommands: [
       DemoCommand.self, FitCommand.self, ScoreCommand.self, AddCommand.self, EvalCommand.self,
-      InfoCommand.self, EmbedCommand.self, ClassifyCommand.self, AdaptCommand.self, ColdStartCommand.self, DeepfakeCommand.self,
+      InfoCommand.self, EmbedCommand.self, ClassifyCommand.self, AdaptCommand.self, ColdStartCommand.self,
+      DeepfakeCommand.self, IdentityCommand.self,
     ])
 
   static func main() {

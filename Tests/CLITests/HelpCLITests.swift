@@ -5,7 +5,7 @@ import Testing
 struct HelpCLITests {
   @Test(arguments: [
     [], ["fit"], ["score"], ["add"], ["eval"], ["demo"], ["embed"], ["classify"], ["info"], ["adapt"], ["coldstart"],
-    ["coldstart", "eval"],
+    ["coldstart", "eval"], ["identity"], ["identity", "fit"], ["identity", "check"],
   ])
   func helpPrintsUsage(_ command: [String]) throws {
     let r = try CLIRunner.run(command + ["--help"])

@@ -23,8 +23,9 @@ struct IdentityBankTests {
     #expect(n1 == 0 || n1 == 1)
     let (s3, _) = bank.truth([-1, -1e-3])  // opposite the first, nearly orthogonal to the second
     #expect(s3 < 0)
-    #expect(bank.supportsClaim(0.9) && !bank.supportsClaim(0.5))
-    #expect(abs(IdentityBank.defaultThreshold - 0.82) < 1e-6)
+    #expect(bank.supportsClaim(0.95) && !bank.supportsClaim(0.5))
+    // dlib's 0.6 Euclidean rule at the descriptors' typical norm 1.52: 1 − 0.36 / (2 · 1.52²) ≈ 0.922.
+    #expect(abs(IdentityBank.defaultThreshold - (1 - 0.36 / (2 * 1.52 * 1.52))) < 0.005)
   }
 
   @Test("Leave-one-out scores among references")
@@ -72,6 +73,30 @@ struct IdentityBankTests {
     try r.add("references", floats: [1, 0], shape: [1, 2])
     try r.write(to: path)
     #expect { try IdentityBankFile.read(path: path) } throws: { "\($0)".contains("one row per source") }
+  }
+
+  @Test("A bank of other embedder weights, or none recorded, is refused naming the file and both hashes")
+  func incompatible() throws {
+    let embedder = try FaceEmbedder(path: TestPaths.weights("dlib-face-resnet-v1.safetensors"))
+    let path = Self.temporary("other.safetensors")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let descriptor = [Float](repeating: 0.1, count: 128)
+    let other = String(repeating: "ab", count: 32)
+    try IdentityBankFile.write(
+      try IdentityBank(name: "P", descriptors: [descriptor], sources: ["a.png"], metadata: ["embedder_sha256": other]),
+      to: path, toolkitVersion: "test")
+    #expect { try IdentityBankFile.read(path: path, embedder: embedder) } throws: { error in
+      guard case IdentityError.incompatibleBank = error else { return false }
+      return "\(error)".contains(path) && "\(error)".contains(other) && "\(error)".contains(embedder.weightsSHA256)
+    }
+    try IdentityBankFile.write(
+      try IdentityBank(name: "P", descriptors: [descriptor], sources: ["a.png"]), to: path, toolkitVersion: "test")
+    #expect { try IdentityBankFile.read(path: path, embedder: embedder) } throws: { "\($0)".contains("no embedder_sha256") }
+    try IdentityBankFile.write(
+      try IdentityBank(
+        name: "P", descriptors: [descriptor], sources: ["a.png"], metadata: ["embedder_sha256": embedder.weightsSHA256]),
+      to: path, toolkitVersion: "test")
+    #expect(try IdentityBankFile.read(path: path, embedder: embedder).count == 1)
   }
 
   @Test("Empty or malformed fits are refused")

@@ -65,6 +65,31 @@ public enum IdentityBankFile {
     return IdentityBank(name: name, unitReferences: values, dimension: d, sources: sources, threshold: t, metadata: provenance)
   }
 
+  /// Reads a bank and checks that its descriptors can be compared with
+  /// those of `embedder`: the bank must record the SHA-256 of the same
+  /// weight file (`embedder_sha256`) and have the same width. Descriptors of
+  /// other weights live in another space, where cosines mean nothing.
+  ///
+  /// - Throws: `IdentityError.incompatibleBank` naming the file and both
+  ///   hashes, besides the errors of `read(path:)`.
+  public static func read(path: String, embedder: FaceEmbedder) throws -> IdentityBank {
+    let bank = try read(path: path)
+    let current = embedder.weightsSHA256
+    guard let recorded = bank.metadata["embedder_sha256"] else {
+      throw IdentityError.incompatibleBank(
+        path: path, reason: "it records no embedder_sha256, so its descriptors cannot be matched to the loaded weights (\(embedder.path), sha256 \(current)); fit the bank again")
+    }
+    guard recorded == current else {
+      throw IdentityError.incompatibleBank(
+        path: path, reason: "its descriptors were made by face-embedder weights with sha256 \(recorded), but the loaded weights (\(embedder.path)) have sha256 \(current); fit the bank again with these weights, or load the weights it was made with")
+    }
+    guard bank.dimension == embedder.descriptorSize else {
+      throw IdentityError.incompatibleBank(
+        path: path, reason: "its descriptors are \(bank.dimension)-d, the embedder's are \(embedder.descriptorSize)-d")
+    }
+    return bank
+  }
+
   static let reservedKeys: Set<String> = [
     "format", "format_version", "toolkit_version", "name", "threshold", "dimension", "count", "sources",
   ]

@@ -22,6 +22,10 @@ values dlib returns):
   detections:  {scene: [[left, top, right, bottom, confidence], ...]} from
                dlib.cnn_face_detection_model_v1(...)(img, 0), in dlib's order
   detections_upsampled: the same with upsample_num_times = 1 for scene_pair
+  scene_descriptors: {scene: descriptor} of the whole pipeline on each scene,
+               the identity fact-check's recipe: the most confident CNN face at
+               upsample 0, sp(img, rect), dlib.get_face_chip(img, shape, 150),
+               compute_face_descriptor(chip)
 
 Usage: python make_fixtures.py [MODEL_DIR]
 """
@@ -86,18 +90,21 @@ def main():
     pair[:right.shape[0], left.shape[1]:] = right
     scenes["scene_pair.png"] = pair
 
-    detections, upsampled = {}, {}
+    detections, upsampled, scene_descriptors = {}, {}, {}
     for name, arr in scenes.items():
         save(name, arr)
         img = np.array(Image.open(os.path.join(HERE, name)).convert("RGB"))
         detections[name] = [[d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), float(d.confidence)]
                             for d in cnn(img, 0)]
+        best = max(cnn(img, 0), key=lambda d: d.confidence)
+        chip = dlib.get_face_chip(img, sp(img, best.rect), 150)
+        scene_descriptors[name] = [float(v) for v in rec.compute_face_descriptor(chip)]
         if name == "scene_pair.png":
             upsampled[name] = [[d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), float(d.confidence)]
                                for d in cnn(img, 1)]
 
     ref = {"dlib_version": dlib.__version__, "descriptors": descriptors, "detections": detections,
-           "detections_upsampled": upsampled}
+           "detections_upsampled": upsampled, "scene_descriptors": scene_descriptors}
     with open(os.path.join(HERE, "reference.json"), "w") as f:
         json.dump(ref, f, indent=1, sort_keys=True)
         f.write("\n")
