@@ -54,8 +54,10 @@ def main():
     cols = [("preset q90", runs["q90"]["candidates"][args.preset]),
             ("preset q75", runs.get("q75", {}).get("candidates", {}).get(args.preset)),
             ("preset q90 2x down", runs["q90"]["candidates"].get(args.preset + "/down2x"))]
-    for k in sorted(tl):
-        cols.append(("TL " + k, tl[k]))
+    for k in sorted(tl, key=lambda k: (not k.startswith("WildRF"), k)):
+        if "/q75" in k:
+            continue
+        cols.append(("TL " + k.replace("_Tiny_LaDeDa", ""), tl[k]))
     cols = [(n, c) for n, c in cols if c]
     print("| generator | " + " | ".join(n for n, _ in cols) + " |")
     print("|---|" + "---|" * len(cols))
@@ -71,7 +73,7 @@ def main():
         print("- JPEG %s: mean held-out AUROC %.3f; " % (q[1:], lo["mean_auroc"]) + "; ".join(
             "%s → %s (%.3f)" % (g, lo[g]["chosen"], lo[g]["auroc"]) for g in gens))
 
-    fig, ax = plt.subplots(figsize=(11, 4.2))
+    fig, ax = plt.subplots(figsize=(11, 5.0))
     width = 0.8 / len(cols)
     x = np.arange(len(gens) + 1)
     for i, (n, c) in enumerate(cols):
@@ -87,7 +89,7 @@ def main():
     ax.set_ylabel("AUROC (fake vs held-out real)")
     ax.set_ylim(0, 1)
     ax.set_title("Real-only bank (%s) vs Tiny-LaDeDa, harmonised JPEG; bars: bootstrap 95%% CI" % args.preset)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.28))
     fig.tight_layout()
     out = os.path.join(ROOT, "figures", "deepfake-per-generator.png")
     fig.savefig(out, dpi=110)
