@@ -38,7 +38,7 @@ public struct ImageFeatureExtractor: Sendable {
   public func inputs(for paths: [String]) throws -> [Float] {
     let per = preprocessor.inputSize * preprocessor.inputSize * 3
     var input = [Float](repeating: 0, count: paths.count * per)
-    let errors = ErrorSlots(count: paths.count)
+    let slots = ResultSlots<Void>(count: paths.count)
     let pre = preprocessor
     let limits = limits
     let harmonizer = harmonizer
@@ -46,17 +46,17 @@ public struct ImageFeatureExtractor: Sendable {
       let shared = SharedBuffer(buffer)
       ParallelFor.chunks(count: paths.count, workers: workers) { range in
         for i in range {
-          do {
-            var image = try ImageDecoder.decode(path: paths[i], limits: limits)
-            if let harmonizer { image = try harmonizer.apply(image, path: paths[i]) }
-            pre.write(image, into: UnsafeMutableBufferPointer(start: shared.base + i * per, count: per))
-          } catch {
-            errors.set(i, error)
-          }
+          slots.set(
+            i,
+            Result {
+              var image = try ImageDecoder.decode(path: paths[i], limits: limits)
+              if let harmonizer { image = try harmonizer.apply(image, path: paths[i]) }
+              pre.write(image, into: UnsafeMutableBufferPointer(start: shared.base + i * per, count: per))
+            })
         }
       }
     }
-    if let first = errors.first { throw first }
+    _ = try slots.values()
     return input
   }
 
@@ -126,20 +126,4 @@ public struct ImageFeatureExtractor: Sendable {
     }
     return (dimension, values)
   }
-}
-
-/// One error slot per item, written by parallel workers (each its own slot).
-final class ErrorSlots: @unchecked Sendable {
-  // `@unchecked Sendable`: guarded by `lock`; workers write distinct slots.
-  private var slots: [Error?]
-  private let lock = Mutex()
-
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-  func set(_ i: Int, _ error: Error) {
-    lock.withLock { slots[i] = error }
-  }
-
-  /// The error of the lowest-numbered failed item.
-  var first: Error? { lock.withLock { slots.first { $0 != nil } ?? nil } }
 }
