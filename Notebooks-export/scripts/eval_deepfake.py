@@ -50,10 +50,11 @@ DATA = os.path.abspath(os.path.join(REPO, "..", "shared", "data", "realfake"))
 
 # name -> fit options after `--preset deepfake` (explicit options override it)
 CANDIDATES = {
-    "stages123": [],  # the preset itself
-    "stages123-cos": ["--scorer", "cosine-knn"],
-    "npr-8": ["--residual", "npr", "--patch-size", "8", "--patch-stride", "8"],
-    "diagonal-9": ["--residual", "diagonal", "--patch-size", "9", "--patch-stride", "8"],
+    "stages123": [],  # the preset itself (random 10% coreset)
+    "stages123-greedy": ["--coreset-method", "greedy"],
+    "stages123-cos": ["--scorer", "cosine-knn", "--coreset-method", "greedy"],
+    "npr-8": ["--residual", "npr", "--patch-size", "8", "--patch-stride", "8", "--coreset-method", "greedy"],
+    "diagonal-9": ["--residual", "diagonal", "--patch-size", "9", "--patch-stride", "8", "--coreset-method", "greedy"],
 }
 POOLINGS = ["mean", "top0.1", "max"]
 

@@ -17,7 +17,7 @@ struct DeepfakeCLITests {
     let info = try CLIRunner.run(["info", bank, "--json"])
     for pair in [
       "\"patch_stages\":\"1,2,3\"", "\"patch_grid\":\"coarsest\"", "\"harmonize_jpeg\":\"90\"", "\"resize\":\"native\"",
-      "\"input_size\":\"256\"", "\"patch_pooling\":\"mean\"",
+      "\"input_size\":\"256\"", "\"patch_pooling\":\"mean\"", "\"coreset_method\":\"random\"",
     ] {
       #expect(info.stdout.contains(pair), "\(pair) missing in \(info.stdout)")
     }

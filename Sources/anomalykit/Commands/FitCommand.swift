@@ -59,11 +59,11 @@ struct FitCommand: ParsableCommand {
   @Option(name: .long, help: "Patch pooling into an image score: max, mean or topQ (e.g. top0.1). Default max (mean for --preset deepfake).")
   var pooling: String?
 
-  @Option(name: .long, help: "Keep this fraction of patches, chosen by k-center-greedy coreset (patch banks; default 0.01).")
+  @Option(name: .long, help: "Keep this fraction of patches, chosen by the coreset method (patch banks; default 0.01, 0.1 for --preset deepfake).")
   var coreset: Double?
 
-  @Option(name: .customLong("coreset-method"), help: "greedy (k-center, covers the feature space) or random (fast, for very large banks).")
-  var coresetMethod: Coreset.Method = .greedy
+  @Option(name: .customLong("coreset-method"), help: "greedy (k-center, covers the feature space; default) or random (fast and linear, for very large banks; default for --preset deepfake).")
+  var coresetMethod: Coreset.Method?
 
   @Option(name: .long, help: "Fraction of normals held out per fold to calibrate the threshold (0 = no threshold).")
   var holdout: Double = 0.1
@@ -152,6 +152,7 @@ struct FitCommand: ParsableCommand {
       throw CLIError("k = \(k) is larger than the bank (\(features.rows) features); use --k \(features.rows) or fewer")
     }
     let coresetFraction = patches ? (coreset ?? preset?.coreset ?? 0.01) : coreset
+    let coresetMethod = self.coresetMethod ?? preset?.coresetMethod ?? .greedy
     // Measured defaults: sqrt adds 1.3-2.9 AUROC points to every scorer on
     // CIFAR-10 pooled features and 2.2 image-AUROC points on Magnetic Tile
     // patches. Features from elsewhere are left as they are.

@@ -51,6 +51,12 @@ enum PatchPreset: String, ExpressibleByArgument, CaseIterable {
 
   var coreset: Double { 0.1 }
 
+  /// A random 10% of the real patches: on the harmonised evaluation it scored
+  /// 0.676 AUROC against 0.686 for k-center greedy (inside the bootstrap
+  /// interval) and fitted 27× faster (1.5 s vs 40 s for 124 images), and it
+  /// stays linear in the number of patches where greedy is quadratic.
+  var coresetMethod: Coreset.Method { .random }
+
   var transform: FeatureTransform { .none }
 
   /// Harmonise compression by default: a bank of real JPEGs otherwise flags
