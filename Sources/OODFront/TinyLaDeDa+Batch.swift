@@ -39,40 +39,35 @@ extension TinyLaDeDa {
     workers: Int = ParallelFor.defaultWorkers, progress: ((Int, Int) -> Void)? = nil
   ) throws -> [TinyLaDeDaOutput] {
     let workers = max(1, workers)
-    var results = [Result<TinyLaDeDaOutput, any Error>?](repeating: nil, count: paths.count)
+    var results: [TinyLaDeDaOutput] = []
+    results.reserveCapacity(paths.count)
     // Blocks of several images per worker keep the progress reports
-    // regular without waking the pool for every image.
+    // regular without waking the pool for every image; a failing block
+    // stops the run with the error of its first failed file.
     let block = max(16, 8 * workers)
     var start = 0
     while start < paths.count {
       let first = start
       let end = min(paths.count, start + block)
       let model = self
-      results.withUnsafeMutableBufferPointer { buffer in
-        let slots = SharedBuffer(buffer)
-        ParallelFor.chunks(count: end - start, workers: workers) { range in
-          var workspace = Workspace()
-          for i in range {
-            let index = first + i
-            do {
+      let slots = ResultSlots<TinyLaDeDaOutput>(count: end - start)
+      ParallelFor.chunks(count: end - start, workers: workers) { range in
+        var workspace = Workspace()
+        for i in range {
+          let index = first + i
+          slots.set(
+            i,
+            Result {
               var image = try ImageDecoder.decode(path: paths[index], limits: limits)
               if let harmonizer { image = try harmonizer.apply(image, path: paths[index]) }
-              slots[index] = .success(model.score(image, workspace: &workspace))
-            } catch {
-              slots[index] = .failure(error)
-            }
-          }
+              return model.score(image, workspace: &workspace)
+            })
         }
       }
-      for slot in results[first..<end] {
-        if case .failure(let error)? = slot { throw error }
-      }
+      results += try slots.values()
       progress?(end, paths.count)
       start = end
     }
-    return try results.map { slot in
-      guard let slot else { preconditionFailure("every path was scored") }
-      return try slot.get()
-    }
+    return results
   }
 }
