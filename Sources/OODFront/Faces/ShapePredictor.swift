@@ -44,6 +44,10 @@ public struct ShapePredictor: Sendable {
   /// `[levels][features]` landmark index and `[levels][features][2]` offset.
   let anchorIndex: [Int32]
   let deltas: [Float]
+  private let file: SafeTensorsFile
+
+  /// SHA-256 of the weights file, for the provenance of identity banks.
+  public var weightsSHA256: String { file.sha256() }
 
   /// Loads the predictor's weights.
   ///
@@ -53,6 +57,7 @@ public struct ShapePredictor: Sendable {
   ///   out-of-range indices or non-finite values.
   public init(path: String) throws {
     let file = try SafeTensorsFile(path: path)
+    self.file = file
     func invalid(_ reason: String) -> FaceAlignmentError { .invalidShapePredictor(path: path, reason: reason) }
     guard file.metadata["format"] == "weights", file.metadata["architecture"] == "dlib-shape-predictor" else {
       throw invalid("metadata must say format=weights, architecture=dlib-shape-predictor (got \(file.metadata["format"] ?? "none"), \(file.metadata["architecture"] ?? "none"))")

@@ -1,7 +1,6 @@
 import ArgumentParser
 import FeatureExtraction
 import OODFront
-import TensorFiles
 
 /// Options the `identity` commands share: where the dlib weights are, what
 /// the inputs are, and what to do with a file without a face.
@@ -45,7 +44,7 @@ struct FaceOptions: ParsableArguments {
     let provenance = [
       "embedder": FaceEmbedder.architecture, "embedder_sha256": embedder.weightsSHA256,
       "detector": FaceDetector.architecture, "detector_sha256": detector.weightsSHA256,
-      "landmarks": "dlib-shape-predictor-5", "landmarks_sha256": try SafeTensorsFile(path: landmarksPath).sha256(),
+      "landmarks": "dlib-shape-predictor-5", "landmarks_sha256": predictor.weightsSHA256,
       "alignment": FaceIdentityEncoder.alignmentDescription(input),
     ]
     let encoder = FaceIdentityEncoder(
