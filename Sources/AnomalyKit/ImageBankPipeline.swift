@@ -66,72 +66,91 @@ public struct ImageBankPipeline: Sendable {
   /// Features of `paths`: one row per image (pooled) or one row per
   /// location, image after image (patches).
   public func features(_ paths: [String], progress: ((Int, Int) -> Void)? = nil) throws -> FeatureMatrix {
+    var values: [Float] = []
+    try forEachFeatureBatch(paths, progress: progress) { values += $0.values }
+    return FeatureMatrix(rows: values.count / featureDimension, columns: featureDimension, values: values)
+  }
+
+  /// Features of `paths`, batch by batch and in order, so a caller can
+  /// stream them (to a `FeatureSpool`) instead of holding them all: `body`
+  /// gets each batch's rows, one per image (pooled) or one per location,
+  /// image after image (patches).
+  public func forEachFeatureBatch(
+    _ paths: [String], progress: ((Int, Int) -> Void)? = nil, _ body: (FeatureMatrix) throws -> Void
+  ) throws {
+    let dimension = featureDimension
     if let d = pixelDescriptor {
-      return try pixelPatchFeatures(paths, descriptor: d, progress: progress)
-    }
-    if let builder = patchBuilder {
-      var values: [Float] = []
-      var dimension = 0
+      var start = 0
+      while start < paths.count {
+        let end = min(paths.count, start + extractor.batchSize)
+        try body(try pixelPatchFeatures(Array(paths[start..<end]), descriptor: d))
+        progress?(end, paths.count)
+        start = end
+      }
+    } else if let builder = patchBuilder {
       let layers = Set(builder.stages.map { FeatureLayer.stage($0) })
       try extractor.forEachBatch(paths, layers: layers, progress: progress) { _, output in
         guard let maps = builder.build(output) else { return }
-        dimension = maps.channels
-        values += maps.values
+        try body(FeatureMatrix(rows: maps.values.count / dimension, columns: dimension, values: maps.values))
       }
-      return FeatureMatrix(rows: values.count / max(dimension, 1), columns: dimension, values: values)
+    } else {
+      try extractor.forEachBatch(paths, layers: [.pooled], progress: progress) { range, output in
+        try body(FeatureMatrix(rows: range.count, columns: dimension, values: output.pooled ?? []))
+      }
     }
-    let (dimension, values) = try extractor.vectors(paths, layer: .pooled, progress: progress)
-    return FeatureMatrix(rows: paths.count, columns: dimension, values: values)
   }
 
-  /// Residual pixel patches of `paths`, batch by batch; images are decoded,
+  /// Residual pixel patches of one batch of `paths`; images are decoded,
   /// harmonised and cropped in parallel by the extractor, and described in
   /// parallel here.
-  func pixelPatchFeatures(
-    _ paths: [String], descriptor d: PixelPatchDescriptor, progress: ((Int, Int) -> Void)?
-  ) throws -> FeatureMatrix {
+  func pixelPatchFeatures(_ paths: [String], descriptor d: PixelPatchDescriptor) throws -> FeatureMatrix {
     let size = model.inputSize
     let per = d.gridSide(size) * d.gridSide(size) * d.dimension
     var values = [Float](repeating: 0, count: paths.count * per)
-    var start = 0
-    while start < paths.count {
-      let end = min(paths.count, start + extractor.batchSize)
-      let input = try extractor.inputs(for: Array(paths[start..<end]))
-      let pixels = size * size * 3
-      let first = start
-      values.withUnsafeMutableBufferPointer { out in
-        let shared = SharedBuffer(out)
-        input.withUnsafeBufferPointer { x in
-          let source = SharedReadOnlyBuffer(x)
-          ParallelFor.chunks(count: end - first, workers: extractor.workers) { range in
-            for i in range {
-              var rows: [Float] = []
-              d.describe(UnsafeBufferPointer(start: source.base + i * pixels, count: pixels), size: size, into: &rows)
-              for (j, v) in rows.enumerated() { shared.base[(first + i) * per + j] = v }
-            }
+    let input = try extractor.inputs(for: paths)
+    let pixels = size * size * 3
+    values.withUnsafeMutableBufferPointer { out in
+      let shared = SharedBuffer(out)
+      input.withUnsafeBufferPointer { x in
+        let source = SharedReadOnlyBuffer(x)
+        ParallelFor.chunks(count: paths.count, workers: extractor.workers) { range in
+          for i in range {
+            var rows: [Float] = []
+            d.describe(UnsafeBufferPointer(start: source.base + i * pixels, count: pixels), size: size, into: &rows)
+            for (j, v) in rows.enumerated() { shared.base[i * per + j] = v }
           }
         }
       }
-      progress?(end, paths.count)
-      start = end
     }
     return FeatureMatrix(rows: paths.count * per / d.dimension, columns: d.dimension, values: values)
   }
 
-  /// Fits a bank. Patch banks are capped with a k-center-greedy coreset of
+  /// Fits a bank. Patch banks are capped with a coreset of
   /// `coreset × patches` rows when `coreset` is given.
+  ///
+  /// `features` may be on disk (`FeatureSpool`): a random coreset reads back
+  /// only the rows it keeps, so memory grows with the bank, not with the
+  /// features seen; k-center greedy needs every row in memory.
   public static func fitBank(
-    _ features: FeatureMatrix, scorer: ScorerKind, k: Int, coreset: Double?, coresetMethod: Coreset.Method = .greedy,
+    _ features: some FeatureRows, scorer: ScorerKind, k: Int, coreset: Double?, coresetMethod: Coreset.Method = .greedy,
     transform: FeatureTransform = .none, metadata: [String: String]
   ) throws -> ReferenceBank {
-    var bankFeatures = features
     var meta = metadata
+    let bankFeatures: FeatureMatrix
     if let fraction = coreset, fraction > 0, fraction < 1 {
       let m = max(k, Int((Double(features.rows) * fraction).rounded()))
-      bankFeatures = features.selecting(Coreset.select(features, count: m, method: coresetMethod))
+      switch coresetMethod {
+      case .random:
+        bankFeatures = try features.selecting(Coreset.randomRows(features.rows, choosing: m))
+      case .greedy:
+        let all = try features.matrix()
+        bankFeatures = all.selecting(Coreset.select(all, count: m, method: .greedy))
+      }
       meta["coreset_fraction"] = "\(fraction)"
       meta["coreset_method"] = coresetMethod.rawValue
       meta["coreset_source_rows"] = String(features.rows)
+    } else {
+      bankFeatures = try features.matrix()
     }
     return try ReferenceBank(fitting: bankFeatures, scorer: scorer, k: k, transform: transform, metadata: meta)
   }
@@ -153,19 +172,32 @@ public struct ImageBankPipeline: Sendable {
 
   /// Fits on `features` of `images` normal images and calibrates a
   /// threshold by cross-fitting over images.
+  ///
+  /// Each fold's bank is fitted on a row subset of `features` (read back
+  /// through `fitBank`), and its held-out images are scored a block at a
+  /// time, so a spooled fit never holds a fold's features at once.
   public static func calibrate(
-    _ features: FeatureMatrix, images: Int, scorer: ScorerKind, k: Int, coreset: Double?, calibration: ThresholdCalibration,
+    _ features: some FeatureRows, images: Int, scorer: ScorerKind, k: Int, coreset: Double?, calibration: ThresholdCalibration,
     pooling: PatchPooling?, transform: FeatureTransform = .none, coresetMethod: Coreset.Method = .greedy
   ) throws -> (threshold: Float, scores: [Float]) {
     let per = features.rows / max(images, 1)
+    let imagesPerBlock = max(1, 65_536 / max(per, 1))
     let scores = try calibration.outOfFoldScores(count: images) { held, kept in
       let keptRows = kept.flatMap { ($0 * per)..<(($0 + 1) * per) }
-      let heldRows = held.flatMap { ($0 * per)..<(($0 + 1) * per) }
       let kk = min(k, keptRows.count)
       let bank = try fitBank(
-        features.selecting(keptRows), scorer: scorer, k: kk, coreset: coreset, coresetMethod: coresetMethod, transform: transform,
-        metadata: [:])
-      return imageScores(try bank.score(features.selecting(heldRows)), images: held.count, pooling: pooling)
+        FeatureRowSubset(features, rows: keptRows), scorer: scorer, k: kk, coreset: coreset, coresetMethod: coresetMethod,
+        transform: transform, metadata: [:])
+      var heldScores: [Float] = []
+      heldScores.reserveCapacity(held.count)
+      var start = 0
+      while start < held.count {
+        let block = held[start..<min(held.count, start + imagesPerBlock)]
+        let rows = block.flatMap { ($0 * per)..<(($0 + 1) * per) }
+        heldScores += imageScores(try bank.score(features.selecting(rows)), images: block.count, pooling: pooling)
+        start += imagesPerBlock
+      }
+      return heldScores
     }
     guard let t = calibration.threshold(from: scores) else {
       throw DensityError.emptyBank(reason: "no held-out scores to calibrate a threshold")

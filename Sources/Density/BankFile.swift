@@ -34,7 +34,7 @@ public enum BankFile {
     if let t = bank.threshold { meta["threshold"] = "\(t)" } else { meta.removeValue(forKey: "threshold") }
     var writer = SafeTensorsWriter(metadata: meta)
     try bank.store.withValues { v in
-      try writer.add("features", floats: Array(v), shape: [bank.count, bank.dimension])
+      try writer.add("features", floats: v, shape: [bank.count, bank.dimension])
     }
     if let c = bank.center { try writer.add("center", floats: c, shape: [bank.dimension]) }
     if let g = bank.gaussian {

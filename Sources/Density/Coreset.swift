@@ -40,10 +40,17 @@ public enum Coreset {
     case .greedy:
       return select(features, count: m, seed: seed)
     case .random:
-      guard m < features.rows else { return Array(0..<features.rows) }
-      var rng = SplitMix64(seed: seed)
-      return Array(rng.permutation(features.rows).prefix(max(0, m))).sorted()
+      return randomRows(features.rows, choosing: m, seed: seed)
     }
+  }
+
+  /// `m` distinct rows of `n`, a seeded uniform sample in ascending order.
+  /// Needs only the row count, so a streamed fit can pick its bank before
+  /// reading any features back.
+  public static func randomRows(_ n: Int, choosing m: Int, seed: UInt64 = 0) -> [Int] {
+    guard m < n else { return Array(0..<n) }
+    var rng = SplitMix64(seed: seed)
+    return Array(rng.permutation(n).prefix(max(0, m))).sorted()
   }
 
   /// The rows of `features` through a seeded Gaussian random projection to

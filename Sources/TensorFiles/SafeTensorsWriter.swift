@@ -38,6 +38,12 @@ public struct SafeTensorsWriter: Sendable {
 
   /// Adds an F32 tensor.
   public mutating func add(_ name: String, floats: [Float], shape: [Int]) throws {
+    try floats.withUnsafeBufferPointer { try add(name, floats: $0, shape: shape) }
+  }
+
+  /// Adds an F32 tensor from a buffer (a bank's mapped or heap features)
+  /// without an intermediate array.
+  public mutating func add(_ name: String, floats: UnsafeBufferPointer<Float>, shape: [Int]) throws {
     var bytes = [UInt8](repeating: 0, count: floats.count * 4)
     bytes.withUnsafeMutableBytes { out in
       for (i, v) in floats.enumerated() { out.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
@@ -65,6 +71,14 @@ public struct SafeTensorsWriter: Sendable {
 
   /// The complete file as bytes.
   public func serialized() -> [UInt8] {
+    var out = prefix()
+    for e in entries { out += e.bytes }
+    return out
+  }
+
+  /// The 8-byte header length and the padded JSON header: everything
+  /// before the data section.
+  private func prefix() -> [UInt8] {
     var offset = 0
     var members: [(String, JSONValue)] = []
     for e in entries {
@@ -85,17 +99,16 @@ public struct SafeTensorsWriter: Sendable {
     members.sort { $0.0 < $1.0 }
     var header = Array(JSONValue.object(members).serialized.utf8)
     while (8 + header.count) % 8 != 0 { header.append(0x20) }
-    var out: [UInt8] = []
-    out.reserveCapacity(8 + header.count + offset)
     let n = UInt64(header.count)
-    for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
-    out += header
-    for e in entries { out += e.bytes }
-    return out
+    return (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) } + header
   }
 
-  /// Writes the file to `path` atomically (temp file, fsync, rename).
+  /// Writes the file to `path` atomically (temp file, fsync, rename),
+  /// tensor by tensor, without first joining the file in memory.
   public func write(to path: String) throws {
-    try AtomicFile.write(serialized(), to: path)
+    try AtomicFile.write(to: path) { w in
+      try w.write(prefix())
+      for e in entries { try w.write(e.bytes) }
+    }
   }
 }

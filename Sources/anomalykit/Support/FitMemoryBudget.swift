@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import Density
+
+/// Checks, before any image is read, that a fit's features fit the memory
+/// budget (`--max-fit-memory`) and that the feature spool fits on disk.
+///
+/// Features stream to a scratch file as they are computed (`FeatureSpool`),
+/// so images are never held and memory grows with what the fit keeps:
+///
+/// - random coreset (fraction f of R = images × locations rows of width D):
+///   the bank's M = f·R rows are read back; with the transformed copy and the
+///   cross-fitting fold banks, about `4·M·D·4` bytes;
+/// - no coreset (image banks) or k-center greedy: every row is read back
+///   (greedy also keeps a 128-d projection and two per-row arrays), about
+///   `4·R·D·4 (+ R·130·4)` bytes.
+///
+/// The factor 4 (bank, its transformed copy, a fold bank and its copy) was
+/// checked against measured peak RSS (Notebooks-export/reliability.md);
+/// the backbone and one batch of activations come on top.
+struct FitMemoryBudget {
+  /// The default budget: half the machine's physical memory.
+  static var defaultBytes: Int {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES))
+    let size = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, size > 0 else { return 8 << 30 }
+    return pages * size / 2
+  }
+
+  let sourceRows: Int
+  let columns: Int
+  let bankRows: Int
+  let readsEveryRow: Bool
+  let greedy: Bool
+
+  init(images: Int, rowsPerImage: Int, columns: Int, k: Int, coreset: Double?, method: Coreset.Method) {
+    let (r, overflow) = images.multipliedReportingOverflow(by: rowsPerImage)
+    sourceRows = overflow ? Int.max / 1024 : r
+    self.columns = columns
+    if let f = coreset, f > 0, f < 1 {
+      bankRows = max(k, Int((Double(sourceRows) * f).rounded()))
+      readsEveryRow = method == .greedy
+      greedy = method == .greedy
+    } else {
+      bankRows = sourceRows
+      readsEveryRow = true
+      greedy = false
+    }
+  }
+
+  /// Bytes of the features on disk.
+  var spoolBytes: Double { Double(sourceRows) * Double(columns) * 4 }
+
+  /// Estimated bytes of feature memory (see above).
+  var memoryBytes: Double {
+    let rows = Double(readsEveryRow ? sourceRows : bankRows)
+    var bytes = 4 * rows * Double(columns) * 4
+    if greedy { bytes += Double(sourceRows) * 130 * 4 }
+    return bytes
+  }
+
+  /// Throws when the estimate is over `budget` or the spool would not fit
+  /// in `scratchFolder`.
+  func check(budget: Int, scratchFolder: String) throws {
+    if memoryBytes > Double(budget) {
+      var advice = "raise --max-fit-memory"
+      if readsEveryRow && bankRows < sourceRows {
+        advice = "use --coreset-method random (it reads back only the rows it keeps) or " + advice
+      } else if bankRows == sourceRows && sourceRows > 1 {
+        advice = "fit on fewer images, use patches with a --coreset, or " + advice
+      }
+      throw CLIError(
+        "fit: \(sourceRows) feature rows of \(columns) dimensions need about \(ByteCount.format(Int(memoryBytes))) of memory, "
+          + "over the budget of \(ByteCount.format(budget)) (--max-fit-memory); \(advice)")
+    }
+    var fs = statvfs()
+    if statvfs(scratchFolder, &fs) == 0, fs.f_blocks > 0 {  // pseudo file systems report no blocks
+      let free = Double(fs.f_bavail) * Double(fs.f_frsize)
+      if spoolBytes > free {
+        throw CLIError(
+          "\(scratchFolder): not enough free space for the feature scratch file: \(ByteCount.format(Int(spoolBytes))) needed, "
+            + "\(ByteCount.format(Int(free))) free (choose another folder with --scratch-dir)")
+      }
+    }
+  }
+}
