@@ -45,28 +45,63 @@ public enum AtomicFile {
   }
 
   /// Checks that `path` can be a destination: its folder exists and is a
-  /// folder, and `path` itself is not a folder.
+  /// folder, and `path` itself is not a folder. A symbolic link is followed
+  /// to its target (the link stays a link); a link loop or a link to a
+  /// missing file is an error.
+  /// The folder is probed by creating (and removing) a temporary file in
+  /// it, the only test that also holds for root, read-only mounts and
+  /// pseudo file systems.
   public static func checkDestination(_ path: String) throws {
-    let folder = parentFolder(of: path)
+    let target = try resolvedDestination(path)
+    let folder = parentFolder(of: target)
+    var template = Array("\(folder)/.\(baseName(of: target)).tmp-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress.unsafelyUnwrapped) }
+    if fd < 0 {
+      throw TensorFileError.writeFailed(path: path, reason: "cannot create files in '\(folder)': \(String(cString: strerror(errno)))")
+    }
+    close(fd)
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress.unsafelyUnwrapped) }
+  }
+
+  /// The file that writing `path` replaces: `path` itself, or the target of
+  /// the symbolic link at `path`.
+  public static func resolvedDestination(_ path: String) throws -> String {
     var info = stat()
+    var target = path
+    if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+      if let resolved = realpath(path, nil) {
+        target = String(cString: resolved)
+        free(resolved)
+      } else if errno == ENOENT, let link = linkTarget(path) {
+        // A link to a file not written yet: create the file it names, as
+        // `cp` and shell redirection do.
+        target = link.hasPrefix("/") ? link : parentFolder(of: path) + "/" + link
+      } else {
+        let reason = errno == ELOOP ? "is a symbolic link loop" : "is a symbolic link that cannot be followed (\(String(cString: strerror(errno))))"
+        throw TensorFileError.writeFailed(path: path, reason: reason + "; expected a file path")
+      }
+    }
+    let folder = parentFolder(of: target)
     if stat(folder, &info) != 0 {
-      throw TensorFileError.writeFailed(path: path, reason: "folder '\(folder)' does not exist")
+      let reason = errno == ENOENT ? "does not exist" : "cannot be used: \(String(cString: strerror(errno)))"
+      throw TensorFileError.writeFailed(path: path, reason: "folder '\(folder)' \(reason)")
     }
     if (info.st_mode & S_IFMT) != S_IFDIR {
       throw TensorFileError.writeFailed(path: path, reason: "'\(folder)' is not a folder")
     }
-    if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+    if stat(target, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
       throw TensorFileError.writeFailed(path: path, reason: "is a directory, expected a file path")
     }
+    return target
   }
 
   /// Writes `path` atomically with the bytes `body` produces.
   ///
   /// - Parameter mode: permission bits of the new file (default 0o644).
   public static func write(to path: String, mode: mode_t = 0o644, _ body: (inout Writer) throws -> Void) throws {
-    try checkDestination(path)
-    let folder = parentFolder(of: path)
-    var template = Array("\(folder)/.\(baseName(of: path)).tmp-XXXXXX".utf8CString)
+    let target = try resolvedDestination(path)
+    let folder = parentFolder(of: target)
+    var template = Array("\(folder)/.\(baseName(of: target)).tmp-XXXXXX".utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress.unsafelyUnwrapped) }
     if fd < 0 {
       throw TensorFileError.writeFailed(path: path, reason: "cannot create a temporary file in '\(folder)': \(String(cString: strerror(errno)))")
@@ -86,7 +121,7 @@ public enum AtomicFile {
     }
     committed = true
     close(fd)
-    if rename(tempPath, path) != 0 {
+    if rename(tempPath, target) != 0 {
       let reason = String(cString: strerror(errno))
       unlink(tempPath)
       throw TensorFileError.writeFailed(path: path, reason: "rename failed: \(reason)")
@@ -103,7 +138,16 @@ public enum AtomicFile {
     try write(to: path) { try $0.write(bytes) }
   }
 
-  static func parentFolder(of path: String) -> String {
+  /// The contents of the symbolic link at `path`.
+  static func linkTarget(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = readlink(path, &buffer, buffer.count - 1)
+    guard n > 0 else { return nil }
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// The folder `path` is in (`.` for a bare name).
+  public static func parentFolder(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }
     let folder = String(path[..<slash])
     return folder.isEmpty ? "/" : folder

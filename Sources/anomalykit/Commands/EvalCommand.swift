@@ -5,7 +5,7 @@ import Foundation
 import TensorFiles
 
 /// `anomalykit eval --bank BANK --normal DIR... --anomalous DIR... [--json]`.
-struct EvalCommand: ParsableCommand {
+struct EvalCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval", abstract: "Measure a bank on labelled normal and anomalous images.",
     discussion: """
@@ -36,6 +36,8 @@ struct EvalCommand: ParsableCommand {
 
   @OptionGroup var image: ImageOptions
 
+  @OptionGroup var limits: LimitOptions
+
   func validate() throws {
     guard (normalNPY != nil) != !normal.isEmpty else { throw ValidationError("give --normal or --normal-npy (one of them)") }
     guard (anomalousNPY != nil) != !anomalous.isEmpty else { throw ValidationError("give --anomalous or --anomalous-npy (one of them)") }
@@ -48,11 +50,13 @@ struct EvalCommand: ParsableCommand {
     var normalScores: [ImageScore] = []
     var anomalousScores: [ImageScore] = []
     if let n = normalNPY, let a = anomalousNPY {
+      if let out = scoresOut { try OutputPath.check(out, inputs: [n, a, bank]) }
       normalScores = try loaded.scoreRows(of: n)
       anomalousScores = try loaded.scoreRows(of: a)
     } else if let pipeline = loaded.pipeline {
       let normalPaths = try InputFiles.images(normal, maxFiles: image.maxFiles)
       let anomalousPaths = try InputFiles.images(anomalous, maxFiles: image.maxFiles)
+      if let out = scoresOut { try OutputPath.check(out, inputs: normalPaths + anomalousPaths + [bank]) }
       let progress = Progress("eval", total: normalPaths.count + anomalousPaths.count)
       normalScores = try pipeline.score(normalPaths, bank: loaded.bank) { done, _ in progress.update(done) }
       anomalousScores = try pipeline.score(anomalousPaths, bank: loaded.bank) { done, _ in progress.update(normalPaths.count + done) }

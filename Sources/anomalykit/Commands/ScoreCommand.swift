@@ -7,7 +7,7 @@ import TensorFiles
 
 /// `anomalykit score --bank BANK IMAGES_OR_DIRS... [--json|--csv] [--heatmaps DIR]`, or
 /// `anomalykit score --detector DETECTOR (TEXTS... | --text-file F | IMAGES_OR_DIRS...) [--json|--csv]`.
-struct ScoreCommand: ParsableCommand {
+struct ScoreCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "score", abstract: "Score images against a reference bank, or texts / images against a cold-start detector.",
     discussion: """
@@ -50,6 +50,8 @@ struct ScoreCommand: ParsableCommand {
   @OptionGroup var image: ImageOptions
   @OptionGroup var text: TextOptions
 
+  @OptionGroup var limits: LimitOptions
+
   func validate() throws {
     guard !(json && csv) else { throw ValidationError("--json and --csv are exclusive") }
     guard (bank == nil) != (detector == nil) else { throw ValidationError("give exactly one of --bank or --detector") }
@@ -74,6 +76,7 @@ struct ScoreCommand: ParsableCommand {
       results = try loaded.scoreRows(of: npy)
     } else if let pipeline = loaded.pipeline {
       let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
+      if let mapsOut { try OutputPath.check(mapsOut, inputs: paths + [bank]) }
       if let dir = heatmaps {
         guard pipeline.recipe.isPatchBank else {
           throw CLIError("\(bank): --heatmaps needs a patch bank (fit with --patches); image banks have one score per image")

@@ -47,6 +47,7 @@ enum HeatmapWriter {
   static func write(_ grids: [Grid], folder: String, range: ClosedRange<Float>, limits: ImageLimits) throws -> Int {
     var used: [String: Int] = [:]
     var count = 0
+    let inputs = OutputPath.InputSet(grids.map(\.path))
     for g in grids {
       let image = try ImageDecoder.decode(path: g.path, limits: limits)
       let dense = Heatmap.upsample(g.values, gridHeight: g.height, gridWidth: g.width, width: image.width, height: image.height)
@@ -55,6 +56,8 @@ enum HeatmapWriter {
       let n = used[stem, default: 0]
       used[stem] = n + 1
       let name = n == 0 ? "\(stem).heatmap.png" : "\(stem)-\(n).heatmap.png"
+      // A folder of earlier heatmaps may itself be scored: never write over an input.
+      try OutputPath.check(folder + "/" + name, inputs: inputs)
       try ImageEncoder.writePNG(overlay, to: folder + "/" + name)
       count += 1
     }

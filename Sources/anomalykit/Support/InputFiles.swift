@@ -49,9 +49,32 @@ enum InputFiles {
   }
 
   /// All regular files under `folder`, sorted, hidden entries excluded.
+  ///
+  /// Symbolic links are followed, but each folder (by device and inode) is
+  /// walked once: a link back to an enclosing folder (a loop) or a second
+  /// link to a folder already walked is skipped with a warning, instead of
+  /// recursing until the path is too long or listing the same images twice.
   private static func walk(_ folder: String) throws -> [String] {
+    var walked = Set<FolderID>()
+    return try walk(folder, walked: &walked)
+  }
+
+  private struct FolderID: Hashable {
+    let device: UInt64
+    let inode: UInt64
+  }
+
+  private static func walk(_ folder: String, walked: inout Set<FolderID>) throws -> [String] {
     let fm = FileManager.default
     let base = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
+    var info = stat()
+    if stat(base, &info) == 0 {
+      let id = FolderID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+      guard walked.insert(id).inserted else {
+        warn("warning: skipped \(base): a link to a folder already walked (a symbolic link loop or a duplicate)")
+        return []
+      }
+    }
     var out: [String] = []
     let entries: [String]
     do {
@@ -62,9 +85,12 @@ enum InputFiles {
     for name in entries.sorted() where !name.hasPrefix(".") {
       let path = base + "/" + name
       var isDirectory: ObjCBool = false
-      guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+      guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        if lstat(path, &info) == 0 { warn("warning: skipped \(path): a symbolic link that does not resolve (a loop or a missing target)") }
+        continue
+      }
       if isDirectory.boolValue {
-        out += try walk(path)
+        out += try walk(path, walked: &walked)
       } else {
         out.append(path)
       }
