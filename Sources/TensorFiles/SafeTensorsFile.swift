@@ -27,7 +27,7 @@ public struct TensorInfo: Sendable, Equatable {
 /// fails throws a `TensorFileError` naming the file and the tensor.
 public final class SafeTensorsFile: Sendable {
   /// Default cap on the JSON header, as in the reference `safetensors` crate.
-  public static let defaultMaxHeaderBytes = 100_000_000
+  public static let defaultMaxHeaderBytes = ReadLimits.defaultMaxHeaderBytes
 
   public let path: String
   public let tensors: [String: TensorInfo]
@@ -37,11 +37,13 @@ public final class SafeTensorsFile: Sendable {
   private let file: MappedFile
   private let dataStart: Int
 
-  public convenience init(path: String, maxHeaderBytes: Int = SafeTensorsFile.defaultMaxHeaderBytes) throws {
+  /// - Parameter maxHeaderBytes: defaults to `ReadLimits.current` (the
+  ///   command line's `--max-header-bytes`).
+  public convenience init(path: String, maxHeaderBytes: Int = ReadLimits.current.maxHeaderBytes) throws {
     try self.init(mapped: MappedFile(path: path), maxHeaderBytes: maxHeaderBytes)
   }
 
-  public init(mapped file: MappedFile, maxHeaderBytes: Int = SafeTensorsFile.defaultMaxHeaderBytes) throws {
+  public init(mapped file: MappedFile, maxHeaderBytes: Int = ReadLimits.current.maxHeaderBytes) throws {
     let path = file.path
     self.path = path
     self.file = file

@@ -42,7 +42,7 @@ public enum TensorFileError: Error, CustomStringConvertible, Equatable, Sendable
     case .tooShort(let p, let size):
       return "\(p): not a safetensors file: \(size) bytes, expected at least 8 (header length) + 2 (\"{}\")"
     case .headerTooLarge(let p, let length, let limit):
-      return "\(p): safetensors header claims \(length) bytes, above the limit of \(limit) bytes"
+      return "\(p): safetensors header claims \(length) bytes, above the limit of \(limit) bytes (raise it with --max-header-bytes if the file is trusted)"
     case .headerPastEndOfFile(let p, let length, let size):
       return "\(p): safetensors header claims \(length) bytes but the file has only \(size) bytes after the 8-byte length"
     case .invalidHeader(let p, let reason):

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorFiles
 
 /// The `anomalykit` command-line tool.
 ///
@@ -35,7 +36,8 @@ struct AnomalyKitCommand: ParsableCommand {
     }
     do {
       var runnable = command
-      try runnable.run()
+      let limits = (command as? any ReadLimitedCommand)?.limits.readLimits ?? ReadLimits()
+      try ReadLimits.$current.withValue(limits) { try runnable.run() }
     } catch let error as ValidationError {
       FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
       Foundation.exit(CLIExit.usage)

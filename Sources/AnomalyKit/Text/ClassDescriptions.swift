@@ -84,8 +84,13 @@ public struct ClassDescriptions: Sendable, Equatable {
         guard !text.allSatisfy(\.isWhitespace) else {
           throw TextInputError.invalidDescriptions(path: path, reason: "class '\(name)' has an empty description")
         }
+        let origin = list.count == 1 ? "\(path) [\(name)]" : "\(path) [\(name)][\(i)]"
+        let limit = ReadLimits.current.maxTextBytes
+        guard text.utf8.count <= limit else {
+          throw TextInputError.textTooLong(origin: origin, bytes: text.utf8.count, limit: limit)
+        }
         names.append(name)
-        texts.append(TextRecord(text: text, origin: list.count == 1 ? "\(path) [\(name)]" : "\(path) [\(name)][\(i)]"))
+        texts.append(TextRecord(text: text, origin: origin))
       }
     }
     return ClassDescriptions(classNames: names, texts: texts)

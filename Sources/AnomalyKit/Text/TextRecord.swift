@@ -1,4 +1,5 @@
 import FeatureExtraction
+import TensorFiles
 import Foundation
 
 /// One text to embed, with where it came from (for messages).
@@ -20,6 +21,7 @@ public enum TextInputError: Error, CustomStringConvertible, Equatable, Sendable 
   case empty(path: String, what: String)
   case invalidDescriptions(path: String, reason: String)
   case missingDatasetFile(directory: String, file: String)
+  case textTooLong(origin: String, bytes: Int, limit: Int)
 
   public var description: String {
     switch self {
@@ -28,6 +30,8 @@ public enum TextInputError: Error, CustomStringConvertible, Equatable, Sendable 
       return "\(p):\(line): text is not valid UTF-8 (bad byte sequence at byte \(offset) of the line); re-encode the file as UTF-8"
     case .empty(let p, let what): return "\(p): \(what)"
     case .invalidDescriptions(let p, let reason): return "\(p): invalid descriptions: \(reason)"
+    case .textTooLong(let origin, let bytes, let limit):
+      return "\(origin): text is \(bytes) bytes, over the limit of \(limit) (expected one text per line; raise it with --max-text-bytes)"
     case .missingDatasetFile(let dir, let file):
       return "\(dir): not a cold-start dataset: missing \(file) (expected train/seq.in, test/seq.in, id-oos/valid/seq.in, id-oos/test/seq.in and descriptions.json)"
     }
@@ -57,9 +61,13 @@ public enum TextLines {
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // UTF-8 byte-order mark
     var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
     if lines.last?.isEmpty == true { lines.removeLast() }  // the final newline ends a line, it does not start one
+    let limit = ReadLimits.current.maxTextBytes
     for var line in lines {
       lineNumber += 1
       if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+      guard line.count <= limit else {
+        throw TextInputError.textTooLong(origin: "\(path):\(lineNumber)", bytes: line.count, limit: limit)
+      }
       let text: String
       do {
         text = try WordPieceTokenizer.decodeUTF8(line)

@@ -9,7 +9,7 @@ extension ColdStartRule: ExpressibleByArgument {}
 /// `anomalykit adapt`: build a cold-start detector from descriptions of the
 /// normal classes, and adapt it to unlabelled (possibly contaminated)
 /// observations as they arrive.
-struct AdaptCommand: ParsableCommand {
+struct AdaptCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "adapt", abstract: "Build or update a cold-start detector (zero-shot descriptions + ColdFusion adaptation).",
     discussion: """
@@ -49,6 +49,8 @@ struct AdaptCommand: ParsableCommand {
 
   @OptionGroup var text: TextOptions
   @OptionGroup var image: ImageOptions
+
+  @OptionGroup var limits: LimitOptions
 
   func validate() throws {
     let sources = [descriptions, imagenetClasses, detector].compactMap { $0 }

@@ -6,7 +6,7 @@ import Foundation
 
 /// `anomalykit add --bank BANK IMAGES_OR_DIRS...`: grow a bank with new
 /// normals, without a refit, atomically in place.
-struct AddCommand: ParsableCommand {
+struct AddCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "add", abstract: "Add new normal images to a bank (atomic, in place).",
     discussion: """
@@ -26,6 +26,8 @@ struct AddCommand: ParsableCommand {
   var fromNPY: String?
 
   @OptionGroup var image: ImageOptions
+
+  @OptionGroup var limits: LimitOptions
 
   func validate() throws {
     guard fromNPY != nil || !inputs.isEmpty else { throw ValidationError("give images or folders, or --from-npy") }

@@ -5,7 +5,7 @@ import TensorFiles
 
 /// `anomalykit classify IMAGES...`: top-5 ImageNet classes, the sanity check
 /// for a pretrained backbone.
-struct ClassifyCommand: ParsableCommand {
+struct ClassifyCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "classify", abstract: "Print the top ImageNet classes of each image.")
 
@@ -19,6 +19,8 @@ struct ClassifyCommand: ParsableCommand {
   var json = false
 
   @OptionGroup var image: ImageOptions
+
+  @OptionGroup var limits: LimitOptions
 
   func validate() throws {
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }

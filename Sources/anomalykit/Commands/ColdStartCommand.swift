@@ -16,7 +16,7 @@ struct ColdStartCommand: ParsableCommand {
 extension ColdStartMethod: ExpressibleByArgument {}
 
 /// Runs the ColdFusion paper's protocol on a dataset folder.
-struct ColdStartEvalCommand: ParsableCommand {
+struct ColdStartEvalCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval", abstract: "Run the cold-start protocol (ColdFusion's) on a dataset folder.",
     discussion: """
@@ -64,6 +64,8 @@ struct ColdStartEvalCommand: ParsableCommand {
   var cache: String?
 
   @OptionGroup var text: TextOptions
+
+  @OptionGroup var limits: LimitOptions
 
   func validate() throws {
     guard seeds >= 1, seeds <= 1000 else { throw ValidationError("--seeds must be in 1…1000") }

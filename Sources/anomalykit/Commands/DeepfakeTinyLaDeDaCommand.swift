@@ -7,7 +7,7 @@ import TensorFiles
 
 /// `anomalykit deepfake tiny-ladeda --weights W.safetensors IMAGES_OR_DIRS...
 /// [--json | --csv] [--patch-logits] [--heatmaps DIR]`.
-struct DeepfakeTinyLaDeDaCommand: ParsableCommand {
+struct DeepfakeTinyLaDeDaCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "tiny-ladeda", abstract: "Score images with Tiny-LaDeDa, the LaDeDa authors' tiny patch-level deepfake detector.",
     discussion: """
@@ -56,6 +56,8 @@ struct DeepfakeTinyLaDeDaCommand: ParsableCommand {
 
   @Option(name: .customLong("harmonize-jpeg"), help: "Re-encode every image as JPEG at this quality (1-100) before scoring, so that JPEG photos and PNG renders are compared with one compression history (see fit --harmonize-jpeg).")
   var harmonizeJPEG: Int?
+
+  @OptionGroup var limits: LimitOptions
 
   func validate() throws {
     if let q = harmonizeJPEG, !(1...100).contains(q) { throw ValidationError("--harmonize-jpeg must be a JPEG quality in 1…100") }

@@ -5,7 +5,7 @@ import FeatureExtraction
 import Foundation
 
 /// `anomalykit demo`: the main job on the bundled example images.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "demo",
     abstract: "Fit a patch bank on the bundled normal images, score the test images, write heatmaps.",
@@ -21,6 +21,8 @@ struct DemoCommand: ParsableCommand {
 
   @Option(name: .long, help: "Where to write the bank and heatmaps (default: a fresh temporary folder).")
   var out: String?
+
+  @OptionGroup var limits: LimitOptions
 
   func run() throws {
     let root = try examples ?? WeightsLocator.demoFolder()

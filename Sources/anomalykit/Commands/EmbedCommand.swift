@@ -9,7 +9,7 @@ extension FeatureLayer: ExpressibleByArgument {
 }
 
 /// `anomalykit embed IMAGES_OR_DIRS... --out FEATURES.npy`.
-struct EmbedCommand: ParsableCommand {
+struct EmbedCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "embed",
     abstract: "Write one feature vector per image to .npy (N×D float32) or .safetensors.",
@@ -29,6 +29,8 @@ struct EmbedCommand: ParsableCommand {
   var layer: FeatureLayer = .pooled
 
   @OptionGroup var image: ImageOptions
+
+  @OptionGroup var limits: LimitOptions
 
   func validate() throws {
     guard out.hasSuffix(".npy") || out.hasSuffix(".safetensors") else {

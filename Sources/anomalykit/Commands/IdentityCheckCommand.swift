@@ -4,7 +4,7 @@ import OODFront
 import TensorFiles
 
 /// `anomalykit identity check --bank P.safetensors IMAGES_OR_DIRS... [--json|--csv]`.
-struct IdentityCheckCommand: ParsableCommand {
+struct IdentityCheckCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "check", abstract: "Check images claimed to show a person against that person's identity bank.",
     discussion: """
@@ -32,6 +32,8 @@ struct IdentityCheckCommand: ParsableCommand {
   var descriptorsOut: String?
 
   @OptionGroup var faces: FaceOptions
+
+  @OptionGroup var limits: LimitOptions
 
   func validate() throws {
     guard !(json && csv) else { throw ValidationError("--json and --csv are exclusive") }

@@ -4,7 +4,7 @@ import OODFront
 import TensorFiles
 
 /// `anomalykit identity fit --name P IMAGES_OR_DIRS... --out P.safetensors`.
-struct IdentityFitCommand: ParsableCommand {
+struct IdentityFitCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "fit", abstract: "Build an identity bank from authentic photos of one person.",
     discussion: """
@@ -27,6 +27,8 @@ struct IdentityFitCommand: ParsableCommand {
   var threshold: Float = IdentityBank.defaultThreshold
 
   @OptionGroup var faces: FaceOptions
+
+  @OptionGroup var limits: LimitOptions
 
   func validate() throws {
     guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--name must not be empty") }

@@ -3,7 +3,7 @@ import Foundation
 import TensorFiles
 
 /// `anomalykit info FILE [--json]`: what a safetensors file holds.
-struct InfoCommand: ParsableCommand {
+struct InfoCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
     commandName: "info", abstract: "Describe a safetensors file (weights, bank, detector or features).")
 
@@ -12,6 +12,8 @@ struct InfoCommand: ParsableCommand {
 
   @Flag(help: "Print JSON instead of a table.")
   var json = false
+
+  @OptionGroup var limits: LimitOptions
 
   func run() throws {
     let st = try SafeTensorsFile(path: file)
