@@ -27,15 +27,7 @@ public struct ClassDescriptions: Sendable, Equatable {
   ///   one, invalid UTF-8 or JSON, a duplicate class, or an empty
   ///   description (naming the class).
   public static func read(_ path: String) throws -> ClassDescriptions {
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw TextInputError.unreadable(path: path, reason: "no such file")
-    }
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw TextInputError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-    }
+    let data = try TextLines.contents(of: path)
     let firstByte = data.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
     if firstByte == UInt8(ascii: "{") { return try readJSON(data, path: path) }
     let (records, _) = try TextLines.read(path)
