@@ -7,9 +7,10 @@ import TensorFiles
 /// prototype; a class with several texts gets several prototypes.
 ///
 /// Two file forms:
-/// - **JSON** (a file whose first non-blank character is `{`): an object
-///   mapping class name → text, or class name → array of texts. Key order
-///   is kept.
+/// - **JSON** (a file named `*.json`, or whose first non-blank character is
+///   `{`): an object mapping class name → text, or class name → array of
+///   texts. Key order is kept. Anything else in a `.json` file (an array,
+///   invalid JSON) is an error, never read as lines of text.
 /// - **Plain text**: one description per line; the class name is the text.
 public struct ClassDescriptions: Sendable, Equatable {
   /// One entry per prototype, in file order.
@@ -29,7 +30,8 @@ public struct ClassDescriptions: Sendable, Equatable {
   public static func read(_ path: String) throws -> ClassDescriptions {
     let data = try TextLines.contents(of: path)
     let firstByte = data.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
-    if firstByte == UInt8(ascii: "{") { return try readJSON(data, path: path) }
+    let isJSONFile = (path as NSString).pathExtension.lowercased() == "json"
+    if firstByte == UInt8(ascii: "{") || (isJSONFile && firstByte != nil) { return try readJSON(data, path: path) }
     let (records, _) = try TextLines.read(path)
     guard !records.isEmpty else {
       throw TextInputError.empty(path: path, what: "no descriptions (the file is empty); give one description per normal class")
