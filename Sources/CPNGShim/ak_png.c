@@ -31,6 +31,9 @@ typedef struct {
   size_t offset;
   int truncated;
   char message[256];
+  /// The warnings libpng issued, "; "-separated (png_check_IHDR says what is
+  /// wrong with an IHDR only in warnings, then fails with "Invalid IHDR data").
+  char warnings[256];
   jmp_buf jump;
 } ak_png_source;
 
@@ -43,13 +46,24 @@ static void ak_png_error(png_structp png, png_const_charp text) {
   ak_png_source *src = (ak_png_source *)png_get_error_ptr(png);
   // After a short read the reader has already written the message; libpng's
   // follow-up text adds nothing.
-  if (!src->truncated) copy_message(text != NULL ? text : "libpng error", src->message, sizeof src->message);
+  if (!src->truncated) {
+    const char *what = text != NULL ? text : "libpng error";
+    if (strcmp(what, "Invalid IHDR data") == 0 && src->warnings[0] != '\0') {
+      snprintf(src->message, sizeof src->message, "%s (%s)", what, src->warnings);
+    } else {
+      copy_message(what, src->message, sizeof src->message);
+    }
+  }
   longjmp(src->jump, 1);
 }
 
+/// Warnings do not stop decoding; they are kept only to explain an error.
 static void ak_png_warning(png_structp png, png_const_charp text) {
-  (void)png;
-  (void)text;
+  ak_png_source *src = (ak_png_source *)png_get_error_ptr(png);
+  if (text == NULL) return;
+  size_t used = strlen(src->warnings);
+  if (used + 3 >= sizeof src->warnings) return;
+  snprintf(src->warnings + used, sizeof src->warnings - used, "%s%s", used > 0 ? "; " : "", text);
 }
 
 /// Where in the stream libpng was reading, for the truncation message.

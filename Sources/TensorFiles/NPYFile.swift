@@ -45,7 +45,7 @@ public enum NPYFile {
         headerLength = Int(raw[8]) | Int(raw[9]) << 8 | Int(raw[10]) << 16 | Int(raw[11]) << 24
         headerStart = 12
       default:
-        throw fail("unsupported format version \(major)")
+        throw fail("unsupported format version \(major) (expected 1, 2 or 3)")
       }
       guard headerLength <= 65_536, headerStart + headerLength <= raw.count else {
         throw fail("header length \(headerLength) runs past the end of the file")
@@ -54,6 +54,9 @@ public enum NPYFile {
         throw fail("header is not text")
       }
       let compact = header.filter { !$0.isWhitespace }
+      guard compact.hasPrefix("{"), compact.hasSuffix("}") else {
+        throw fail("header is not a Python dict literal (expected {'descr': ..., 'fortran_order': ..., 'shape': (...)})")
+      }
       let elementSize: Int
       if contains(compact, "'descr':'<f4'") {
         elementSize = 4

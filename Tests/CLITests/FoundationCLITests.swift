@@ -105,14 +105,13 @@ struct FoundationCLITests {
   func truncatedJPEG() throws {
     let dir = try CLIRunner.temporaryFolder()
     let source = dir + "/whole.jpg"
-    // Make a real JPEG with the toolkit's own decoder input: re-use a fixture if present.
-    let jpeg = CLIRunner.fixture("images/baseline.jpg")
-    guard FileManager.default.fileExists(atPath: jpeg) else { return }
+    let jpeg = CLIRunner.fixture("images/jpeg_baseline.jpg")
+    try #require(FileManager.default.fileExists(atPath: jpeg), "missing fixture \(jpeg)")
     let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: jpeg)))
     try CLIRunner.write(Array(bytes.prefix(bytes.count / 2)), to: source)
     let r = try CLIRunner.run(["classify", source])
     #expect(r.status == 1)
-    #expect(r.stderr.contains(source), "\(r.stderr)")
+    #expect(r.stderr.contains(source) && r.stderr.contains("truncated JPEG"), "\(r.stderr)")
   }
 
   static let badWeights: [BadInput] = [

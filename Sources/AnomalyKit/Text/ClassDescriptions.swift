@@ -7,9 +7,10 @@ import TensorFiles
 /// prototype; a class with several texts gets several prototypes.
 ///
 /// Two file forms:
-/// - **JSON** (a file whose first non-blank character is `{`): an object
-///   mapping class name → text, or class name → array of texts. Key order
-///   is kept.
+/// - **JSON** (a file named `*.json`, or whose first non-blank character is
+///   `{`): an object mapping class name → text, or class name → array of
+///   texts. Key order is kept. Anything else in a `.json` file (an array,
+///   invalid JSON) is an error, never read as lines of text.
 /// - **Plain text**: one description per line; the class name is the text.
 public struct ClassDescriptions: Sendable, Equatable {
   /// One entry per prototype, in file order.
@@ -27,17 +28,10 @@ public struct ClassDescriptions: Sendable, Equatable {
   ///   one, invalid UTF-8 or JSON, a duplicate class, or an empty
   ///   description (naming the class).
   public static func read(_ path: String) throws -> ClassDescriptions {
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw TextInputError.unreadable(path: path, reason: "no such file")
-    }
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw TextInputError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-    }
+    let data = try TextLines.contents(of: path)
     let firstByte = data.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
-    if firstByte == UInt8(ascii: "{") { return try readJSON(data, path: path) }
+    let isJSONFile = (path as NSString).pathExtension.lowercased() == "json"
+    if firstByte == UInt8(ascii: "{") || (isJSONFile && firstByte != nil) { return try readJSON(data, path: path) }
     let (records, _) = try TextLines.read(path)
     guard !records.isEmpty else {
       throw TextInputError.empty(path: path, what: "no descriptions (the file is empty); give one description per normal class")

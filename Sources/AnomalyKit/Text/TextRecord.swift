@@ -48,12 +48,7 @@ public enum TextLines {
   /// - Throws: `TextInputError.unreadable` / `.invalidUTF8` naming the file
   ///   and line.
   public static func read(_ path: String, keepBlank: Bool = false) throws -> (records: [TextRecord], blankLines: [Int]) {
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw TextInputError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-    }
+    let data = try contents(of: path)
     var records: [TextRecord] = []
     var blank: [Int] = []
     var lineNumber = 0
@@ -83,6 +78,25 @@ public enum TextLines {
       records.append(TextRecord(text: text, origin: "\(path):\(lineNumber)"))
     }
     return (records, blank)
+  }
+
+  /// The bytes of a text input file.
+  ///
+  /// - Throws: `TextInputError.unreadable` naming the file when it does not
+  ///   exist, is a folder, or cannot be read.
+  static func contents(of path: String) throws -> Data {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw TextInputError.unreadable(path: path, reason: "no such file")
+    }
+    guard !isDirectory.boolValue else {
+      throw TextInputError.unreadable(path: path, reason: "is a directory, expected a file")
+    }
+    do {
+      return try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw TextInputError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+    }
   }
 
   /// The non-blank lines of `path`; `warn` hears how many blank lines were

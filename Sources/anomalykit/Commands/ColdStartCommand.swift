@@ -148,7 +148,8 @@ extension ColdStartEvalCommand {
       guard FileManager.default.fileExists(atPath: path) else {
         throw CLIError("\(dataset): missing \(name) (--from-npy expects \(Self.npyFiles.joined(separator: ", ")))")
       }
-      return try readFeatureMatrix(path)
+      // The anomaly pool may be empty (no contamination).
+      return try readFeatureMatrix(path, allowEmpty: name == "anomaly-pool.npy")
     }
     return (parts, "read \(parts.map(\.rows).reduce(0, +)) feature rows")
   }

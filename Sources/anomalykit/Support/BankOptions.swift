@@ -49,13 +49,31 @@ extension LoadedBank {
 }
 
 /// Reads an N×D feature matrix from .npy (or the `features` tensor of a .safetensors).
-func readFeatureMatrix(_ path: String) throws -> FeatureMatrix {
+///
+/// - Parameter allowEmpty: accept zero rows (a (0, D) matrix); otherwise a
+///   file without rows is an error naming it.
+/// - Throws: besides the file's own errors, `DensityError.nonFinite` naming
+///   `path` for a NaN or Inf, and a `CLIError` naming `path` for zero
+///   columns or (unless `allowEmpty`) zero rows.
+func readFeatureMatrix(_ path: String, allowEmpty: Bool = false) throws -> FeatureMatrix {
+  let matrix: FeatureMatrix
   if path.hasSuffix(".safetensors") {
     let file = try SafeTensorsFile(path: path)
     let info = try file.info("features")
     guard info.shape.count == 2 else { throw CLIError("\(path): 'features' must be 2-D, found \(info.shape)") }
-    return FeatureMatrix(rows: info.shape[0], columns: info.shape[1], values: try file.floats("features"))
+    matrix = FeatureMatrix(rows: info.shape[0], columns: info.shape[1], values: try file.floats("features"))
+  } else {
+    let (rows, columns, values) = try NPYFile.read(path: path)
+    matrix = FeatureMatrix(rows: rows, columns: columns, values: values)
   }
-  let (rows, columns, values) = try NPYFile.read(path: path)
-  return FeatureMatrix(rows: rows, columns: columns, values: values)
+  guard matrix.columns > 0 else {
+    throw CLIError("\(path): features have zero columns; expected an N×D matrix with D ≥ 1")
+  }
+  guard matrix.rows > 0 || allowEmpty else {
+    throw CLIError("\(path): no feature rows (shape (0, \(matrix.columns))); expected an N×D matrix with N ≥ 1")
+  }
+  if let bad = matrix.firstNonFinite {
+    throw DensityError.nonFinite(source: path, row: bad / matrix.columns, column: bad % matrix.columns)
+  }
+  return matrix
 }
