@@ -152,7 +152,7 @@ public struct ImageBankPipeline: Sendable {
     } else {
       bankFeatures = try features.matrix()
     }
-    return try ReferenceBank(fitting: bankFeatures, scorer: scorer, k: k, transform: transform, metadata: meta)
+    return try ReferenceBank(fitting: consume bankFeatures, scorer: scorer, k: k, transform: transform, metadata: meta)
   }
 
   /// How this pipeline pools locations (nil for image banks).

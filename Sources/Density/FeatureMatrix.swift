@@ -26,14 +26,22 @@ public struct FeatureMatrix: Sendable, Equatable {
 
   /// Rows scaled to unit L2 norm (a zero row stays zero).
   public func normalizedRows() -> FeatureMatrix {
-    var out = values
-    for r in 0..<rows {
-      var s: Float = 0
-      for c in 0..<columns { s += out[r * columns + c] * out[r * columns + c] }
-      let inv: Float = s > 0 ? 1 / s.squareRoot() : 0
-      for c in 0..<columns { out[r * columns + c] *= inv }
+    var out = self
+    out.normalizeRows()
+    return out
+  }
+
+  /// Scales every row to unit L2 norm in place (a zero row stays zero).
+  public mutating func normalizeRows() {
+    let columns = self.columns
+    values.withUnsafeMutableBufferPointer { out in
+      for r in 0..<rows {
+        var s: Float = 0
+        for c in 0..<columns { s += out[r * columns + c] * out[r * columns + c] }
+        let inv: Float = s > 0 ? 1 / s.squareRoot() : 0
+        for c in 0..<columns { out[r * columns + c] *= inv }
+      }
     }
-    return FeatureMatrix(rows: rows, columns: columns, values: out)
   }
 
   /// The mean row.

@@ -14,10 +14,19 @@ public enum FeatureTransform: String, Sendable, CaseIterable, Codable {
   case sqrt
 
   public func apply(_ m: FeatureMatrix) -> FeatureMatrix {
+    var out = m
+    apply(to: &out)
+    return out
+  }
+
+  /// Transforms `m` in place (no copy when `m` is uniquely held).
+  public func apply(to m: inout FeatureMatrix) {
     switch self {
-    case .none: return m
+    case .none: return
     case .sqrt:
-      return FeatureMatrix(rows: m.rows, columns: m.columns, values: m.values.map { $0 < 0 ? -(-$0).squareRoot() : $0.squareRoot() })
+      m.values.withUnsafeMutableBufferPointer { v in
+        for i in v.indices { v[i] = v[i] < 0 ? -(-v[i]).squareRoot() : v[i].squareRoot() }
+      }
     }
   }
 }

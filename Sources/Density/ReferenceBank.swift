@@ -41,7 +41,7 @@ public struct ReferenceBank: Sendable {
   /// - Throws: `DensityError` for an empty bank, k larger than the bank, or
   ///   a non-finite feature.
   public init(
-    fitting features: FeatureMatrix, scorer: ScorerKind, k: Int = ReferenceBank.defaultK, transform: FeatureTransform = .none,
+    fitting features: consuming FeatureMatrix, scorer: ScorerKind, k: Int = ReferenceBank.defaultK, transform: FeatureTransform = .none,
     metadata: [String: String] = [:]
   ) throws {
     guard features.rows > 0 else { throw DensityError.emptyBank(reason: "no normal features to fit") }
@@ -50,15 +50,18 @@ public struct ReferenceBank: Sendable {
     }
     if scorer.usesNeighbors && k > features.rows { throw DensityError.kTooLarge(k: k, bankSize: features.rows) }
     guard k >= 1 else { throw DensityError.invalidArgument("k must be at least 1, got \(k)") }
-    let base = Self.baseSpace(features, scorer: scorer, transform: transform)
+    let base = Self.baseSpace(consume features, scorer: scorer, transform: transform)
     try self.init(scorer: scorer, k: k, transform: transform, store: FeatureStore(memory: base), threshold: nil, metadata: metadata)
   }
 
   /// Features as the bank stores them: transformed, then L2-normalised for
-  /// the normalising scorers.
-  static func baseSpace(_ features: FeatureMatrix, scorer: ScorerKind, transform: FeatureTransform) -> FeatureMatrix {
-    let t = transform.apply(features)
-    return scorer.normalizes ? t.normalizedRows() : t
+  /// the normalising scorers. Works in place on features handed over with
+  /// `consume`, so fitting holds one copy of the bank, not three.
+  static func baseSpace(_ features: consuming FeatureMatrix, scorer: ScorerKind, transform: FeatureTransform) -> FeatureMatrix {
+    var m = features
+    transform.apply(to: &m)
+    if scorer.normalizes { m.normalizeRows() }
+    return m
   }
 
   init(
