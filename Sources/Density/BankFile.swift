@@ -47,7 +47,13 @@ public enum BankFile {
 
   /// Loads a bank, keeping its features memory-mapped.
   public static func read(path: String) throws -> ReferenceBank {
-    let file = try SafeTensorsFile(path: path)
+    try read(SafeTensorsFile(path: path))
+  }
+
+  /// Loads a bank from an opened safetensors file (mapped, or bytes held in
+  /// memory); messages name `file.path`.
+  public static func read(_ file: SafeTensorsFile) throws -> ReferenceBank {
+    let path = file.path
     func fail(_ reason: String) -> DensityError { .invalidBank(path: path, reason: reason) }
     guard file.metadata["format"] == "bank" else {
       throw fail("metadata 'format' is '\(file.metadata["format"] ?? "(missing)")', expected 'bank' (is this a weights or detector file?)")

@@ -36,17 +36,23 @@ public struct ClassDescriptions: Sendable, Equatable {
     } catch {
       throw TextInputError.unreadable(path: path, reason: (error as NSError).localizedDescription)
     }
-    let firstByte = data.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
-    if firstByte == UInt8(ascii: "{") { return try readJSON(data, path: path) }
-    let (records, _) = try TextLines.read(path)
+    return try read(bytes: [UInt8](data), path: path)
+  }
+
+  /// `read(_:)` on the bytes of a descriptions file held in memory; `path`
+  /// is only used in origins and messages.
+  public static func read(bytes: [UInt8], path: String) throws -> ClassDescriptions {
+    let firstByte = bytes.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
+    if firstByte == UInt8(ascii: "{") { return try readJSON(bytes, path: path) }
+    let (records, _) = try TextLines.read(bytes: bytes, path: path)
     guard !records.isEmpty else {
       throw TextInputError.empty(path: path, what: "no descriptions (the file is empty); give one description per normal class")
     }
     return ClassDescriptions(classNames: records.map(\.text), texts: records)
   }
 
-  static func readJSON(_ data: Data, path: String) throws -> ClassDescriptions {
-    var bytes = [UInt8](data)
+  static func readJSON(_ bytes: [UInt8], path: String) throws -> ClassDescriptions {
+    var bytes = bytes
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
     let value: JSONValue
     do {
