@@ -87,8 +87,16 @@ public enum BankFile {
     guard let transform = FeatureTransform(rawValue: file.metadata["feature_transform"] ?? "none") else {
       throw fail("unknown feature_transform '\(file.metadata["feature_transform"] ?? "")'")
     }
-    return try ReferenceBank(
+    let bank = try ReferenceBank(
       scorer: scorer, k: k, transform: transform, store: store, threshold: threshold, metadata: file.metadata, gaussian: gaussian)
+    // A NaN or Inf feature would make every distance to it NaN or Inf and the
+    // kNN scores silently 0 or NaN. `fit` refuses such features; a file
+    // edited afterwards is caught here from the row norms, which loading
+    // computes anyway (a finite row too large to square is refused too).
+    if let row = bank.norms.firstIndex(where: { !$0.isFinite }) {
+      throw fail("'features' row \(row) is not finite (NaN, Inf, or too large to square); was the file edited?")
+    }
+    return bank
   }
 
   /// Refuses a bank whose provenance differs from the current run.
