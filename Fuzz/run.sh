@@ -112,6 +112,7 @@ seed() {  # seed TARGET DIR: real inputs for TARGET (never copied into the repos
   esac
   # Every input that ever crashed, hung or over-allocated stays a seed.
   [ -d "$regressions/$t" ] && copy "$d" "$regressions/$t"/*
+  [ -d "$fixtures/fuzz-seeds/$t" ] && copy "$d" "$fixtures/fuzz-seeds/$t"/*
   return 0
 }
 
