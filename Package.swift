@@ -73,6 +73,10 @@ let package = Package(
       dependencies: ["FeatureExtraction", "CKernels", "TensorFiles"]),
     .testTarget(name: "DensityTests", dependencies: ["Density", "TensorFiles"]),
     .testTarget(name: "OODFrontTests", dependencies: ["OODFront", "FeatureExtraction", "TensorFiles"]),
+    // Replays every input the fuzzers (Fuzz/) ever crashed on; CI runs no fuzzer.
+    .testTarget(
+      name: "FuzzRegressionTests",
+      dependencies: ["TensorFiles", "FeatureExtraction", "Density", "AnomalyKit", "OODFront"]),
     // Runs the built `anomalykit` binary end to end.
     .testTarget(name: "CLITests", dependencies: ["anomalykit", "TensorFiles", "OODFront", "FeatureExtraction"]),
   ],

@@ -47,7 +47,13 @@ public enum BankFile {
 
   /// Loads a bank, keeping its features memory-mapped.
   public static func read(path: String) throws -> ReferenceBank {
-    let file = try SafeTensorsFile(path: path)
+    try read(SafeTensorsFile(path: path))
+  }
+
+  /// Loads a bank from an opened safetensors file (mapped, or bytes held in
+  /// memory); messages name `file.path`.
+  public static func read(_ file: SafeTensorsFile) throws -> ReferenceBank {
+    let path = file.path
     func fail(_ reason: String) -> DensityError { .invalidBank(path: path, reason: reason) }
     guard file.metadata["format"] == "bank" else {
       throw fail("metadata 'format' is '\(file.metadata["format"] ?? "(missing)")', expected 'bank' (is this a weights or detector file?)")
@@ -81,8 +87,16 @@ public enum BankFile {
     guard let transform = FeatureTransform(rawValue: file.metadata["feature_transform"] ?? "none") else {
       throw fail("unknown feature_transform '\(file.metadata["feature_transform"] ?? "")'")
     }
-    return try ReferenceBank(
+    let bank = try ReferenceBank(
       scorer: scorer, k: k, transform: transform, store: store, threshold: threshold, metadata: file.metadata, gaussian: gaussian)
+    // A NaN or Inf feature would make every distance to it NaN or Inf and the
+    // kNN scores silently 0 or NaN. `fit` refuses such features; a file
+    // edited afterwards is caught here from the row norms, which loading
+    // computes anyway (a finite row too large to square is refused too).
+    if let row = bank.norms.firstIndex(where: { !$0.isFinite }) {
+      throw fail("'features' row \(row) is not finite (NaN, Inf, or too large to square); was the file edited?")
+    }
+    return bank
   }
 
   /// Refuses a bank whose provenance differs from the current run.

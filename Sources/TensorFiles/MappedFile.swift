@@ -4,13 +4,18 @@
   import Darwin
 #endif
 
-/// A read-only memory map of a whole file.
+/// A read-only memory map of a whole file, or a private in-memory copy of
+/// bytes standing in for one.
 ///
-/// The mapping is created once in `init` and released in `deinit`; nothing
-/// else owns the pointer. Readers borrow the bytes through `withBytes`.
+/// The mapping (or copy) is created once in `init` and released in `deinit`;
+/// nothing else owns the pointer. Readers borrow the bytes through `withBytes`.
+/// The in-memory form lets the file parsers (safetensors, and the bank and
+/// detector loaders on top of it) run on bytes that never touched the disk,
+/// which is what the fuzzers and their regression tests feed them.
 ///
-/// `@unchecked Sendable`: the mapping is `PROT_READ` and never written or
-/// remapped after `init`, so sharing it between threads is a read-only share.
+/// `@unchecked Sendable`: the mapping is `PROT_READ` (the copy is never
+/// written) and neither is remapped after `init`, so sharing it between
+/// threads is a read-only share.
 /// (If another process truncates the file while it is mapped, reads fault; this
 /// is the usual mmap contract and the reason banks are replaced by rename,
 /// never rewritten in place.)
@@ -18,10 +23,13 @@ public final class MappedFile: @unchecked Sendable {
   public let path: String
   public let count: Int
   private let base: UnsafeMutableRawPointer?
+  /// Whether `base` is a heap copy (freed) rather than a mapping (unmapped).
+  private let isCopy: Bool
 
   /// Maps `path` read-only. A zero-byte file maps to an empty buffer.
   public init(path: String) throws {
     self.path = path
+    isCopy = false
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       throw TensorFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
@@ -49,8 +57,33 @@ public final class MappedFile: @unchecked Sendable {
     base = mapped
   }
 
+  /// A copy of `bytes` that reads like a mapped file named `path` (the
+  /// name is only used in messages). Nothing is read from or written to disk.
+  public init(copying bytes: UnsafeRawBufferPointer, path: String) {
+    self.path = path
+    isCopy = true
+    count = bytes.count
+    base = Self.copy(bytes)
+  }
+
+  public init(copying bytes: [UInt8], path: String) {
+    self.path = path
+    isCopy = true
+    count = bytes.count
+    base = bytes.withUnsafeBytes { Self.copy($0) }
+  }
+
+  /// A heap copy of `bytes` (nil when empty, like an empty mapping).
+  private static func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer? {
+    guard let source = bytes.baseAddress, !bytes.isEmpty else { return nil }
+    let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
+    copy.copyMemory(from: source, byteCount: bytes.count)
+    return copy
+  }
+
   deinit {
-    if let base { munmap(base, count) }
+    guard let base else { return }
+    if isCopy { base.deallocate() } else { munmap(base, count) }
   }
 
   /// Calls `body` with the mapped bytes. The buffer must not escape `body`.

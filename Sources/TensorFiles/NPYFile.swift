@@ -28,69 +28,73 @@ public enum NPYFile {
   ///   read as 1×n — and the values as `Float`.
   public static func read(path: String) throws -> (rows: Int, columns: Int, values: [Float]) {
     let file = try MappedFile(path: path)
-    return try file.withBytes { raw in
-      func fail(_ reason: String) -> TensorFileError { .invalidNPY(path: path, reason: reason) }
-      guard raw.count >= 10, raw[0] == 0x93, Array(raw[1..<6]) == Array("NUMPY".utf8) else {
-        throw fail("missing the \\x93NUMPY magic")
-      }
-      let major = raw[6]
-      let headerLength: Int
-      let headerStart: Int
-      switch major {
-      case 1:
-        headerLength = Int(raw[8]) | Int(raw[9]) << 8
-        headerStart = 10
-      case 2, 3:
-        guard raw.count >= 12 else { throw fail("truncated header length") }
-        headerLength = Int(raw[8]) | Int(raw[9]) << 8 | Int(raw[10]) << 16 | Int(raw[11]) << 24
-        headerStart = 12
-      default:
-        throw fail("unsupported format version \(major) (expected 1, 2 or 3)")
-      }
-      guard headerLength <= 65_536, headerStart + headerLength <= raw.count else {
-        throw fail("header length \(headerLength) runs past the end of the file")
-      }
-      guard let header = String(validating: raw[headerStart..<(headerStart + headerLength)], as: UTF8.self) else {
-        throw fail("header is not text")
-      }
-      let compact = header.filter { !$0.isWhitespace }
-      guard compact.hasPrefix("{"), compact.hasSuffix("}") else {
-        throw fail("header is not a Python dict literal (expected {'descr': ..., 'fortran_order': ..., 'shape': (...)})")
-      }
-      let elementSize: Int
-      if contains(compact, "'descr':'<f4'") {
-        elementSize = 4
-      } else if contains(compact, "'descr':'<f8'") {
-        elementSize = 8
-      } else {
-        throw fail("dtype must be '<f4' or '<f8' (little-endian float32/float64)")
-      }
-      guard contains(compact, "'fortran_order':False") else { throw fail("only C order is supported") }
-      let key = Array("'shape':(")
-      let chars = Array(compact)
-      guard let open = (0...max(0, chars.count - key.count)).first(where: { chars[$0...].starts(with: key) }),
-        let close = chars[(open + key.count)...].firstIndex(of: ")")
-      else { throw fail("no shape in header") }
-      let dims = chars[(open + key.count)..<close].split(separator: ",").map { Int(String($0)) }
-      guard !dims.isEmpty, dims.count <= 2, dims.allSatisfy({ $0 != nil && $0! >= 0 }) else {
-        throw fail("shape must be 1-D or 2-D with non-negative sizes")
-      }
-      let shape = dims.compactMap { $0 }
-      let rows = shape.count == 2 ? shape[0] : 1
-      let columns = shape.count == 2 ? shape[1] : shape[0]
-      let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
-      let dataStart = headerStart + headerLength
-      guard !overflow, count <= (raw.count - dataStart) / elementSize, (raw.count - dataStart) == count * elementSize else {
-        throw fail("shape (\(rows), \(columns)) needs \(overflow ? Int.max : count * elementSize) data bytes, file has \(raw.count - dataStart)")
-      }
-      let values: [Float] = (0..<count).map { i in
-        if elementSize == 4 {
-          return Float(bitPattern: raw.loadUnaligned(fromByteOffset: dataStart + 4 * i, as: UInt32.self).littleEndian)
-        }
-        return Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: dataStart + 8 * i, as: UInt64.self).littleEndian))
-      }
-      return (rows, columns, values)
+    return try file.withBytes { try read(bytes: $0, path: path) }
+  }
+
+  /// `read(path:)` on the bytes of a `.npy` file held in memory; `path` is
+  /// only used in messages.
+  public static func read(bytes raw: UnsafeRawBufferPointer, path: String) throws -> (rows: Int, columns: Int, values: [Float]) {
+    func fail(_ reason: String) -> TensorFileError { .invalidNPY(path: path, reason: reason) }
+    guard raw.count >= 10, raw[0] == 0x93, Array(raw[1..<6]) == Array("NUMPY".utf8) else {
+      throw fail("missing the \\x93NUMPY magic")
     }
+    let major = raw[6]
+    let headerLength: Int
+    let headerStart: Int
+    switch major {
+    case 1:
+      headerLength = Int(raw[8]) | Int(raw[9]) << 8
+      headerStart = 10
+    case 2, 3:
+      guard raw.count >= 12 else { throw fail("truncated header length") }
+      headerLength = Int(raw[8]) | Int(raw[9]) << 8 | Int(raw[10]) << 16 | Int(raw[11]) << 24
+      headerStart = 12
+    default:
+      throw fail("unsupported format version \(major) (expected 1, 2 or 3)")
+    }
+    guard headerLength <= 65_536, headerStart + headerLength <= raw.count else {
+      throw fail("header length \(headerLength) runs past the end of the file")
+    }
+    guard let header = String(validating: raw[headerStart..<(headerStart + headerLength)], as: UTF8.self) else {
+      throw fail("header is not text")
+    }
+    let compact = header.filter { !$0.isWhitespace }
+    guard compact.hasPrefix("{"), compact.hasSuffix("}") else {
+      throw fail("header is not a Python dict literal (expected {'descr': ..., 'fortran_order': ..., 'shape': (...)})")
+    }
+    let elementSize: Int
+    if contains(compact, "'descr':'<f4'") {
+      elementSize = 4
+    } else if contains(compact, "'descr':'<f8'") {
+      elementSize = 8
+    } else {
+      throw fail("dtype must be '<f4' or '<f8' (little-endian float32/float64)")
+    }
+    guard contains(compact, "'fortran_order':False") else { throw fail("only C order is supported") }
+    let key = Array("'shape':(")
+    let chars = Array(compact)
+    guard let open = (0...max(0, chars.count - key.count)).first(where: { chars[$0...].starts(with: key) }),
+      let close = chars[(open + key.count)...].firstIndex(of: ")")
+    else { throw fail("no shape in header") }
+    let dims = chars[(open + key.count)..<close].split(separator: ",").map { Int(String($0)) }
+    guard !dims.isEmpty, dims.count <= 2, dims.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+      throw fail("shape must be 1-D or 2-D with non-negative sizes")
+    }
+    let shape = dims.compactMap { $0 }
+    let rows = shape.count == 2 ? shape[0] : 1
+    let columns = shape.count == 2 ? shape[1] : shape[0]
+    let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
+    let dataStart = headerStart + headerLength
+    guard !overflow, count <= (raw.count - dataStart) / elementSize, (raw.count - dataStart) == count * elementSize else {
+      throw fail("shape (\(rows), \(columns)) needs \(overflow ? Int.max : count * elementSize) data bytes, file has \(raw.count - dataStart)")
+    }
+    let values: [Float] = (0..<count).map { i in
+      if elementSize == 4 {
+        return Float(bitPattern: raw.loadUnaligned(fromByteOffset: dataStart + 4 * i, as: UInt32.self).littleEndian)
+      }
+      return Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: dataStart + 8 * i, as: UInt64.self).littleEndian))
+    }
+    return (rows, columns, values)
   }
 
   private static func contains(_ text: String, _ needle: String) -> Bool {

@@ -28,19 +28,24 @@ public struct ClassDescriptions: Sendable, Equatable {
   ///   one, invalid UTF-8 or JSON, a duplicate class, or an empty
   ///   description (naming the class).
   public static func read(_ path: String) throws -> ClassDescriptions {
-    let data = try TextLines.contents(of: path)
-    let firstByte = data.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
+    return try read(bytes: [UInt8](try TextLines.contents(of: path)), path: path)
+  }
+
+  /// `read(_:)` on the bytes of a descriptions file held in memory; `path`
+  /// is only used in origins and messages (and its `.json` extension).
+  public static func read(bytes: [UInt8], path: String) throws -> ClassDescriptions {
+    let firstByte = bytes.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
     let isJSONFile = (path as NSString).pathExtension.lowercased() == "json"
-    if firstByte == UInt8(ascii: "{") || (isJSONFile && firstByte != nil) { return try readJSON(data, path: path) }
-    let (records, _) = try TextLines.read(path)
+    if firstByte == UInt8(ascii: "{") || (isJSONFile && firstByte != nil) { return try readJSON(bytes, path: path) }
+    let (records, _) = try TextLines.read(bytes: bytes, path: path)
     guard !records.isEmpty else {
       throw TextInputError.empty(path: path, what: "no descriptions (the file is empty); give one description per normal class")
     }
     return ClassDescriptions(classNames: records.map(\.text), texts: records)
   }
 
-  static func readJSON(_ data: Data, path: String) throws -> ClassDescriptions {
-    var bytes = [UInt8](data)
+  static func readJSON(_ bytes: [UInt8], path: String) throws -> ClassDescriptions {
+    var bytes = bytes
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
     let value: JSONValue
     do {

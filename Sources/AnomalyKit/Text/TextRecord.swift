@@ -48,11 +48,16 @@ public enum TextLines {
   /// - Throws: `TextInputError.unreadable` / `.invalidUTF8` naming the file
   ///   and line.
   public static func read(_ path: String, keepBlank: Bool = false) throws -> (records: [TextRecord], blankLines: [Int]) {
-    let data = try contents(of: path)
+    return try read(bytes: [UInt8](try contents(of: path)), path: path, keepBlank: keepBlank)
+  }
+
+  /// `read(_:keepBlank:)` on the bytes of a text file held in memory;
+  /// `path` is only used in origins and messages.
+  public static func read(bytes: [UInt8], path: String, keepBlank: Bool = false) throws -> (records: [TextRecord], blankLines: [Int]) {
     var records: [TextRecord] = []
     var blank: [Int] = []
     var lineNumber = 0
-    var bytes = [UInt8](data)
+    var bytes = bytes
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // UTF-8 byte-order mark
     var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
     if lines.last?.isEmpty == true { lines.removeLast() }  // the final newline ends a line, it does not start one

@@ -51,7 +51,13 @@ public enum DetectorFile {
   }
 
   public static func read(path: String) throws -> ColdStartDetector {
-    let file = try SafeTensorsFile(path: path)
+    try read(SafeTensorsFile(path: path))
+  }
+
+  /// Loads a detector from an opened safetensors file (mapped, or bytes held
+  /// in memory); messages name `file.path`.
+  public static func read(_ file: SafeTensorsFile) throws -> ColdStartDetector {
+    let path = file.path
     let meta = file.metadata
     guard meta["format"] == "detector" else {
       throw DensityError.invalidDetector(

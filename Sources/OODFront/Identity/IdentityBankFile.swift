@@ -30,7 +30,13 @@ public enum IdentityBankFile {
   }
 
   public static func read(path: String) throws -> IdentityBank {
-    let file = try SafeTensorsFile(path: path)
+    try read(SafeTensorsFile(path: path))
+  }
+
+  /// Loads an identity bank from an opened safetensors file (mapped, or
+  /// bytes held in memory); messages name `file.path`.
+  public static func read(_ file: SafeTensorsFile) throws -> IdentityBank {
+    let path = file.path
     let meta = file.metadata
     guard meta["format"] == "identity" else {
       throw IdentityError.invalidBank(
