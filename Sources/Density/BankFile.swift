@@ -70,7 +70,9 @@ public enum BankFile {
       throw fail("'features' must be a non-empty F32 [N, D] tensor, found \(info.dtype.rawValue) \(info.shape)")
     }
     let store = FeatureStore(file: file, info: info)
-    if scorer.usesNeighbors && k > store.rows { throw DensityError.kTooLarge(k: k, bankSize: store.rows) }
+    if scorer.usesNeighbors && k > store.rows {
+      throw fail("metadata 'k' is \(k), larger than the bank's \(store.rows) features (expected 1…\(store.rows))")
+    }
     var gaussian: GaussianDensity?
     if scorer == .gaussian {
       let d = store.columns

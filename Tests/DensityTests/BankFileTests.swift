@@ -223,6 +223,8 @@ import Testing
     }
     // k larger than the stored bank.
     let big = try make("bigk.safetensors", metadata: good.merging(["k": "5"]) { $1 })
-    #expect(throws: DensityError.kTooLarge(k: 5, bankSize: 3)) { try BankFile.read(path: big) }
+    #expect(throws: DensityError.invalidBank(path: big, reason: "metadata 'k' is 5, larger than the bank's 3 features (expected 1…3)")) {
+      try BankFile.read(path: big)
+    }
   }
 }
