@@ -17,7 +17,9 @@ Runs, each at 2,000 and 20,000 images:
 
 Usage (from the repository root, after `swift build -c release`):
   python3 Notebooks-export/scripts/bench_fit_memory.py [--sizes 2000 20000] [--binary .build/release/anomalykit]
-Writes Notebooks-export/results/fit-memory.json.
+Writes Notebooks-export/results/fit-memory.json. The 100,000-image scale run:
+  python3 Notebooks-export/scripts/bench_fit_memory.py --sizes 100000 --banks pooled --input-size 64 \
+      --out Notebooks-export/results/fit-memory-100k.json
 """
 import argparse, json, os, platform, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -52,6 +54,8 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
     ap.add_argument("--binary", default=str(ROOT / ".build/release/anomalykit"))
     ap.add_argument("--out", default=str(ROOT / "Notebooks-export/results/fit-memory.json"))
+    ap.add_argument("--banks", nargs="+", default=["pooled", "patches"])
+    ap.add_argument("--input-size", type=int, default=None, help="network input side (default: the weights' 224)")
     a = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory(dir="/tmp") as base:
@@ -61,6 +65,12 @@ def main():
                 ("pooled", ["--resize", "stretch"], 1, 1280, 1.0),
                 ("patches", ["--resize", "stretch", "--patches", "--coreset", "0.01", "--coreset-method", "random", "--holdout", "0"], 784, 152, 0.01),
             ]:
+                if name not in a.banks:
+                    continue
+                if a.input_size:
+                    extra = extra + ["--input-size", str(a.input_size)]
+                    side = a.input_size // 8
+                    rows_per_image = 1 if name == "pooled" else side * side
                 bank = Path(base) / f"{name}-{n}.safetensors"
                 r = run(a.binary, ["fit", str(folder), "--out", str(bank)] + extra)
                 r.update({"bank": name, "images": n, "args": extra, "feature_rows": n * rows_per_image, "dimension": dim,

@@ -46,21 +46,26 @@ public enum AtomicFile {
 
   /// Checks that `path` can be a destination: its folder exists and is a
   /// folder, and `path` itself is not a folder. A symbolic link is followed
-  /// to its target (the link stays a link); a link loop or a link to a
-  /// missing file is an error.
+  /// to its target (the link stays a link); a link loop is an error.
+  ///
   /// The folder is probed by creating (and removing) a temporary file in
   /// it, the only test that also holds for root, read-only mounts and
   /// pseudo file systems.
   public static func checkDestination(_ path: String) throws {
-    let target = try resolvedDestination(path)
+    let (fd, tempPath) = try temporaryFile(beside: try resolvedDestination(path), for: path)
+    close(fd)
+    unlink(tempPath)
+  }
+
+  /// Creates `.NAME.tmp-XXXXXX` in the folder of `target`; errors name `path`.
+  private static func temporaryFile(beside target: String, for path: String) throws -> (fd: Int32, path: String) {
     let folder = parentFolder(of: target)
     var template = Array("\(folder)/.\(baseName(of: target)).tmp-XXXXXX".utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress.unsafelyUnwrapped) }
     if fd < 0 {
       throw TensorFileError.writeFailed(path: path, reason: "cannot create files in '\(folder)': \(String(cString: strerror(errno)))")
     }
-    close(fd)
-    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress.unsafelyUnwrapped) }
+    return (fd, template.withUnsafeBufferPointer { String(cString: $0.baseAddress.unsafelyUnwrapped) })
   }
 
   /// The file that writing `path` replaces: `path` itself, or the target of
@@ -101,12 +106,7 @@ public enum AtomicFile {
   public static func write(to path: String, mode: mode_t = 0o644, _ body: (inout Writer) throws -> Void) throws {
     let target = try resolvedDestination(path)
     let folder = parentFolder(of: target)
-    var template = Array("\(folder)/.\(baseName(of: target)).tmp-XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress.unsafelyUnwrapped) }
-    if fd < 0 {
-      throw TensorFileError.writeFailed(path: path, reason: "cannot create a temporary file in '\(folder)': \(String(cString: strerror(errno)))")
-    }
-    let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress.unsafelyUnwrapped) }
+    let (fd, tempPath) = try temporaryFile(beside: target, for: path)
     var committed = false
     defer {
       if !committed {

@@ -18,9 +18,11 @@ import Density
 ///   (greedy also keeps a 128-d projection and two per-row arrays), about
 ///   `4·R·D·4 (+ R·130·4)` bytes.
 ///
-/// The factor 4 (bank, its transformed copy, a fold bank and its copy) was
-/// checked against measured peak RSS (Notebooks-export/reliability.md);
-/// the backbone and one batch of activations come on top.
+/// The factor 4 is a safe upper bound: the bank, a cross-fitting fold's bank
+/// and the write buffer measured 2.7 × the bank's bytes of peak RSS per
+/// image bank row, and 1.8 × for a random-coreset patch bank
+/// (Notebooks-export/reliability.md). The backbone and one batch of
+/// activations (about 130 MB) come on top.
 struct FitMemoryBudget {
   /// The default budget: half the machine's physical memory.
   static var defaultBytes: Int {
