@@ -55,12 +55,7 @@ public enum BankFile {
   public static func read(_ file: SafeTensorsFile) throws -> ReferenceBank {
     let path = file.path
     func fail(_ reason: String) -> DensityError { .invalidBank(path: path, reason: reason) }
-    guard file.metadata["format"] == "bank" else {
-      throw fail("metadata 'format' is '\(file.metadata["format"] ?? "(missing)")', expected 'bank' (is this a weights or detector file?)")
-    }
-    guard file.metadata["format_version"] == formatVersion else {
-      throw fail("format_version '\(file.metadata["format_version"] ?? "(missing)")' is not supported (this toolkit reads version \(formatVersion))")
-    }
+    if let problem = file.formatProblem(format: "bank", version: formatVersion, otherKinds: "weights or detector") { throw fail(problem) }
     guard let scorerName = file.metadata["scorer"], let scorer = ScorerKind(rawValue: scorerName) else {
       throw fail("unknown scorer '\(file.metadata["scorer"] ?? "(missing)")'")
     }

@@ -59,13 +59,8 @@ public enum DetectorFile {
   public static func read(_ file: SafeTensorsFile) throws -> ColdStartDetector {
     let path = file.path
     let meta = file.metadata
-    guard meta["format"] == "detector" else {
-      throw DensityError.invalidDetector(
-        path: path, reason: "metadata 'format' is '\(meta["format"] ?? "(missing)")', expected 'detector' (is this a bank or weights file?)")
-    }
-    guard meta["format_version"] == formatVersion else {
-      throw DensityError.invalidDetector(
-        path: path, reason: "format_version '\(meta["format_version"] ?? "(missing)")' is not supported (this toolkit reads version \(formatVersion))")
+    if let problem = file.formatProblem(format: "detector", version: formatVersion, otherKinds: "bank or weights") {
+      throw DensityError.invalidDetector(path: path, reason: problem)
     }
     guard let metricName = meta["metric"], let metric = PrototypeMetric(rawValue: metricName) else {
       throw DensityError.invalidDetector(path: path, reason: "unknown metric '\(meta["metric"] ?? "(missing)")'")

@@ -38,13 +38,8 @@ public enum IdentityBankFile {
   public static func read(_ file: SafeTensorsFile) throws -> IdentityBank {
     let path = file.path
     let meta = file.metadata
-    guard meta["format"] == "identity" else {
-      throw IdentityError.invalidBank(
-        path: path, reason: "metadata 'format' is '\(meta["format"] ?? "(missing)")', expected 'identity' (is this a reference bank, detector or weights file?)")
-    }
-    guard meta["format_version"] == formatVersion else {
-      throw IdentityError.invalidBank(
-        path: path, reason: "format_version '\(meta["format_version"] ?? "(missing)")' is not supported (this toolkit reads version \(formatVersion))")
+    if let problem = file.formatProblem(format: "identity", version: formatVersion, otherKinds: "reference bank, detector or weights") {
+      throw IdentityError.invalidBank(path: path, reason: problem)
     }
     guard let name = meta["name"], !name.isEmpty else { throw IdentityError.invalidBank(path: path, reason: "no 'name'") }
     guard let t = meta["threshold"].flatMap(Float.init), t.isFinite, (-1...1).contains(t) else {
