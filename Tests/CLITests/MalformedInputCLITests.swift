@@ -371,6 +371,13 @@ struct MalformedInputCLITests {
     Case("npy: wrong dimension for the bank", file: "wide.npy", says: "features have dimension 4, the bank expects 3", {
       .file(MalformedFiles.npy(rows: 2, columns: 4))
     }, command: evalNPY),
+    Case("npy: cold-start file of another width", file: "coldstart-npy", says: "test-anomaly.npy: features have 4 columns, expected 3", {
+      .folder([
+        "prototypes.npy": MalformedFiles.npy(rows: 2, columns: 3), "stream-normal.npy": MalformedFiles.npy(rows: 4, columns: 3),
+        "anomaly-pool.npy": MalformedFiles.npy(rows: 2, columns: 3), "test-normal.npy": MalformedFiles.npy(rows: 2, columns: 3),
+        "test-anomaly.npy": MalformedFiles.npy(rows: 2, columns: 4),
+      ])
+    }, command: { bad, _ in ["coldstart", "eval", bad, "--from-npy"] }),
   ]
 
   static let descriptionCases: [Case] = [

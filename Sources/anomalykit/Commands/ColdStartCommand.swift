@@ -151,6 +151,10 @@ extension ColdStartEvalCommand {
       // The anomaly pool may be empty (no contamination).
       return try readFeatureMatrix(path, allowEmpty: name == "anomaly-pool.npy")
     }
+    for (name, part) in zip(Self.npyFiles, parts) where part.rows > 0 && part.columns != parts[0].columns {
+      throw CLIError(
+        "\(dataset)/\(name): features have \(part.columns) columns, expected \(parts[0].columns) (the width of prototypes.npy)")
+    }
     return (parts, "read \(parts.map(\.rows).reduce(0, +)) feature rows")
   }
 }
