@@ -130,10 +130,11 @@ public struct ImageBankPipeline: Sendable {
   ///
   /// `features` may be on disk (`FeatureSpool`): a random coreset reads back
   /// only the rows it keeps, so memory grows with the bank, not with the
-  /// features seen; k-center greedy needs every row in memory.
+  /// features seen; k-center greedy needs every row in memory. `seed` picks
+  /// the random rows, or greedy's first centre and projection.
   public static func fitBank(
     _ features: some FeatureRows, scorer: ScorerKind, k: Int, coreset: Double?, coresetMethod: Coreset.Method = .greedy,
-    transform: FeatureTransform = .none, metadata: [String: String]
+    transform: FeatureTransform = .none, metadata: [String: String], seed: UInt64 = 0
   ) throws -> ReferenceBank {
     var meta = metadata
     let bankFeatures: FeatureMatrix
@@ -141,14 +142,15 @@ public struct ImageBankPipeline: Sendable {
       let m = max(k, Int((Double(features.rows) * fraction).rounded()))
       switch coresetMethod {
       case .random:
-        bankFeatures = try features.selecting(Coreset.randomRows(features.rows, choosing: m))
+        bankFeatures = try features.selecting(Coreset.randomRows(features.rows, choosing: m, seed: seed))
       case .greedy:
         let all = try features.matrix()
-        bankFeatures = all.selecting(Coreset.select(all, count: m, method: .greedy))
+        bankFeatures = all.selecting(Coreset.select(all, count: m, method: .greedy, seed: seed))
       }
       meta["coreset_fraction"] = "\(fraction)"
       meta["coreset_method"] = coresetMethod.rawValue
       meta["coreset_source_rows"] = String(features.rows)
+      if seed != 0 { meta["coreset_seed"] = String(seed) }
     } else {
       bankFeatures = try features.matrix()
     }
@@ -175,10 +177,12 @@ public struct ImageBankPipeline: Sendable {
   ///
   /// Each fold's bank is fitted on a row subset of `features` (read back
   /// through `fitBank`), and its held-out images are scored a block at a
-  /// time, so a spooled fit never holds a fold's features at once.
+  /// time, so a spooled fit with a random coreset never holds a fold's
+  /// features at once. `seed` is the coreset's (the folds take theirs from
+  /// `calibration`).
   public static func calibrate(
     _ features: some FeatureRows, images: Int, scorer: ScorerKind, k: Int, coreset: Double?, calibration: ThresholdCalibration,
-    pooling: PatchPooling?, transform: FeatureTransform = .none, coresetMethod: Coreset.Method = .greedy
+    pooling: PatchPooling?, transform: FeatureTransform = .none, coresetMethod: Coreset.Method = .greedy, seed: UInt64 = 0
   ) throws -> (threshold: Float, scores: [Float]) {
     let per = features.rows / max(images, 1)
     let imagesPerBlock = max(1, 65_536 / max(per, 1))
@@ -187,7 +191,7 @@ public struct ImageBankPipeline: Sendable {
       let kk = min(k, keptRows.count)
       let bank = try fitBank(
         FeatureRowSubset(features, rows: keptRows), scorer: scorer, k: kk, coreset: coreset, coresetMethod: coresetMethod,
-        transform: transform, metadata: [:])
+        transform: transform, metadata: [:], seed: seed)
       var heldScores: [Float] = []
       heldScores.reserveCapacity(held.count)
       var start = 0

@@ -142,4 +142,22 @@ struct BankCLITests {
     #expect(r.status == 1)
     #expect(r.stderr.contains(out) && r.stderr.contains("does not exist"), "\(r.stderr)")
   }
+
+  @Test("--seed picks the coreset: the same seed gives the same bank, another seed another, recorded in the bank")
+  func coresetSeed() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    func fit(_ seed: Int, _ name: String) throws -> Data {
+      let out = dir + "/" + name
+      let r = try CLIRunner.run([
+        "fit", "--patches", "--coreset-method", "random", "--holdout", "0", Self.demo + "/normal", "--seed", String(seed), "--out", out,
+      ])
+      #expect(r.status == 0, "\(r.stderr)")
+      return try Data(contentsOf: URL(fileURLWithPath: out))
+    }
+    let a = try fit(0, "a.safetensors")
+    #expect(try fit(0, "b.safetensors") == a)
+    #expect(try fit(3, "c.safetensors") != a)
+    let info = try CLIRunner.run(["info", dir + "/c.safetensors"])
+    #expect(info.stdout.contains("coreset_seed = 3"), "\(info.stdout)")
+  }
 }

@@ -178,7 +178,7 @@ struct FitCommand: ReadLimitedCommand {
     let transform = self.transform ?? (fromNPY != nil ? .none : preset?.transform ?? .sqrt)
     var bank = try ImageBankPipeline.fitBank(
       features, scorer: scorer, k: k, coreset: coresetFraction, coresetMethod: coresetMethod, transform: transform,
-      metadata: metadata)
+      metadata: metadata, seed: seed)
     if holdout > 0 {
       let calibration = ThresholdCalibration(holdout: holdout, fpr: fpr, seed: seed)
       if images < 2 * calibration.folds {
@@ -187,7 +187,7 @@ struct FitCommand: ReadLimitedCommand {
       if images >= 2 {
         let (threshold, scores) = try ImageBankPipeline.calibrate(
           features, images: images, scorer: scorer, k: k, coreset: coresetFraction, calibration: calibration,
-          pooling: pipeline?.pooling, transform: transform, coresetMethod: coresetMethod)
+          pooling: pipeline?.pooling, transform: transform, coresetMethod: coresetMethod, seed: seed)
         bank.setThreshold(threshold, calibration: calibration, scores: scores.count)
       } else {
         warn("warning: a single normal image cannot calibrate a threshold; verdicts will be null")
