@@ -210,7 +210,13 @@ public struct ImageBankPipeline: Sendable {
   }
 
   /// Scores images against `bank`.
-  public func score(_ paths: [String], bank: ReferenceBank, progress: ((Int, Int) -> Void)? = nil) throws -> [ImageScore] {
+  ///
+  /// - Parameter keepMaps: keep each image's per-location scores (patch
+  ///   banks) for heatmaps; without them a run's memory does not grow with
+  ///   images × locations.
+  public func score(
+    _ paths: [String], bank: ReferenceBank, keepMaps: Bool = true, progress: ((Int, Int) -> Void)? = nil
+  ) throws -> [ImageScore] {
     var results: [ImageScore] = []
     let (gh, gw) = grid
     var start = 0
@@ -227,7 +233,7 @@ public struct ImageBankPipeline: Sendable {
         results.append(
           ImageScore(
             path: path, score: scores[i], anomalous: bank.isAnomalous(scores[i]),
-            map: recipe.isPatchBank ? Array(rowScores[(i * per)..<((i + 1) * per)]) : nil, gridHeight: gh, gridWidth: gw))
+            map: recipe.isPatchBank && keepMaps ? Array(rowScores[(i * per)..<((i + 1) * per)]) : nil, gridHeight: gh, gridWidth: gw))
       }
       progress?(end, paths.count)
       start = end

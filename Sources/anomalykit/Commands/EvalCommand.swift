@@ -58,8 +58,10 @@ struct EvalCommand: ReadLimitedCommand {
       let anomalousPaths = try InputFiles.images(anomalous, maxFiles: image.maxFiles)
       if let out = scoresOut { try OutputPath.check(out, inputs: normalPaths + anomalousPaths + [bank]) }
       let progress = Progress("eval", total: normalPaths.count + anomalousPaths.count)
-      normalScores = try pipeline.score(normalPaths, bank: loaded.bank) { done, _ in progress.update(done) }
-      anomalousScores = try pipeline.score(anomalousPaths, bank: loaded.bank) { done, _ in progress.update(normalPaths.count + done) }
+      normalScores = try pipeline.score(normalPaths, bank: loaded.bank, keepMaps: false) { done, _ in progress.update(done) }
+      anomalousScores = try pipeline.score(anomalousPaths, bank: loaded.bank, keepMaps: false) { done, _ in
+        progress.update(normalPaths.count + done)
+      }
     }
     let scores = normalScores.map(\.score) + anomalousScores.map(\.score)
     let labels = [Bool](repeating: false, count: normalScores.count) + [Bool](repeating: true, count: anomalousScores.count)

@@ -84,7 +84,7 @@ struct ScoreCommand: ReadLimitedCommand {
         try HeatmapWriter.prepare(folder: dir)
       }
       let progress = Progress("score", total: paths.count)
-      results = try pipeline.score(paths, bank: loaded.bank) { done, _ in progress.update(done) }
+      results = try pipeline.score(paths, bank: loaded.bank, keepMaps: heatmaps != nil || mapsOut != nil) { done, _ in progress.update(done) }
       if let mapsOut {
         guard let first = results.first, first.map != nil else {
           throw CLIError("\(bank): --maps-out needs a patch bank (fit with --patches)")
