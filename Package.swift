@@ -12,6 +12,7 @@
 //   Density                 banks, kNN, scorers, thresholds, metrics, ColdFusion
 //   AnomalyKit              pipelines: images → features → bank / scores / heatmaps
 //   OODFront                deepfakes and identities as anomalies
+//   Service                 the HTTP scoring service (Hummingbird 2): routes, limits, online adaptation
 //   anomalykit              the command-line tool
 import PackageDescription
 
@@ -27,7 +28,9 @@ let package = Package(
     .library(name: "TensorFiles", targets: ["TensorFiles"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // MARK: - System libraries
@@ -52,11 +55,18 @@ let package = Package(
       name: "OODFront",
       dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles", "ParallelCompute", "CKernels"]),
 
+    .target(
+      name: "Service",
+      dependencies: [
+        "AnomalyKit", "Density", "FeatureExtraction", "TensorFiles", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+
     // MARK: - Command-line tool
     .executableTarget(
       name: "anomalykit",
       dependencies: [
-        "AnomalyKit", "FeatureExtraction", "Density", "OODFront", "TensorFiles",
+        "AnomalyKit", "FeatureExtraction", "Density", "OODFront", "TensorFiles", "Service",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -17,7 +17,7 @@ struct AnomalyKitCommand: ParsableCommand {
     subcommands: [
       DemoCommand.self, FitCommand.self, ScoreCommand.self, AddCommand.self, EvalCommand.self,
       InfoCommand.self, EmbedCommand.self, ClassifyCommand.self, AdaptCommand.self, ColdStartCommand.self,
-      DeepfakeCommand.self, IdentityCommand.self,
+      DeepfakeCommand.self, IdentityCommand.self, ServeCommand.self,
     ])
 
   static func main() {
