@@ -27,6 +27,11 @@ public struct AnomalyService: Sendable {
   let configuration: ServiceConfiguration
   let store: DetectorStore?
   let jobs: JobQueue
+  /// Embeds the texts of concurrent requests together (text detectors):
+  /// one row per text.
+  let texts: RequestBatcher<String, [Float]>?
+  /// Scores the images of concurrent requests together (banks).
+  let images: RequestBatcher<String, ImageScore>?
   /// Where uploaded images are staged for the file-based pipeline.
   let uploads: String
 
@@ -35,9 +40,24 @@ public struct AnomalyService: Sendable {
     self.detector = detector
     self.configuration = configuration
     store = detector.map { DetectorStore($0, persistEvery: configuration.persistEvery) }
-    jobs = JobQueue(
-      limit: configuration.maxConcurrentJobs, maxQueued: configuration.maxQueuedJobs,
-      timeout: .milliseconds(Int(configuration.requestTimeoutSeconds * 1000)))
+    let wait = Duration.milliseconds(Int(configuration.requestTimeoutSeconds * 1000))
+    jobs = JobQueue(limit: configuration.maxConcurrentJobs, maxQueued: configuration.maxQueuedJobs, timeout: wait)
+    if case .text(let embedder)? = detector?.encoder {
+      texts = RequestBatcher(jobs: jobs, maxBatch: 256, maxQueued: configuration.maxQueuedJobs, timeout: wait) { batch in
+        let rows = embedder.embed(batch.enumerated().map { TextRecord(text: $0.element, origin: "text \($0.offset)") })
+        return (0..<rows.rows).map { Array(rows[row: $0]) }
+      }
+    } else {
+      texts = nil
+    }
+    if let bank {
+      // Maps are kept for heatmaps; a batch holds at most 32 images' worth.
+      images = RequestBatcher(jobs: jobs, maxBatch: bank.pipeline.extractor.batchSize, maxQueued: configuration.maxQueuedJobs, timeout: wait) { paths in
+        try bank.pipeline.score(paths, bank: bank.bank, keepMaps: bank.pipeline.recipe.isPatchBank)
+      }
+    } else {
+      images = nil
+    }
     uploads = FileManager.default.temporaryDirectory.appendingPathComponent("anomalykit-serve-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
   }
@@ -105,22 +125,24 @@ public struct AnomalyService: Sendable {
   func scoreImage(_ request: Request, context: BasicRequestContext) async throws -> Response {
     let bytes = try await imageBytes(request)
     let wantsHeatmap = request.uri.queryParameters.get("heatmap").map { $0 == "true" || $0 == "1" } ?? false
-    if let bank {
-      let result = try await onUpload(bytes, request: request) { file throws -> (ImageScore, [UInt8]?) in
-        let score = try bank.pipeline.score([file], bank: bank.bank, keepMaps: wantsHeatmap)[0]
-        guard wantsHeatmap, let map = score.map else { return (score, nil) }
+    if let bank, let images {
+      let file = try stage(bytes, request: request)
+      defer { try? FileManager.default.removeItem(atPath: file) }
+      let score = try await Self.naming(file) { try await images.run([file])[0] }
+      let png = try await onUpload(file) { file throws -> [UInt8]? in
+        guard wantsHeatmap, let map = score.map else { return nil }
         let image = try ImageDecoder.decode(path: file, limits: bank.pipeline.extractor.limits)
         let dense = Heatmap.upsample(map, gridHeight: score.gridHeight, gridWidth: score.gridWidth, width: image.width, height: image.height)
         let low = Metrics.quantile(map, 0.5) ?? 0
         let top = max(bank.bank.threshold.map { 1.5 * $0 } ?? (map.max() ?? 1), low + 1e-6)
-        return (score, try ImageEncoder.pngBytes(Heatmap.overlay(image, map: dense, range: low...top)))
+        return try ImageEncoder.pngBytes(Heatmap.overlay(image, map: dense, range: low...top))
       }
       var members: [(String, JSONValue)] = [
-        ("score", .number(Double(result.0.score))), ("anomalous", result.0.anomalous.map { .bool($0) } ?? .null),
+        ("score", .number(Double(score.score))), ("anomalous", score.anomalous.map { .bool($0) } ?? .null),
         ("threshold", bank.bank.threshold.map { .number(Double($0)) } ?? .null),
       ]
       if wantsHeatmap {
-        guard let png = result.1 else { throw ServiceInputError("heatmap=true needs a patch bank (fit with --patches); this bank has one score per image") }
+        guard let png else { throw ServiceInputError("heatmap=true needs a patch bank (fit with --patches); this bank has one score per image") }
         members.append(("heatmap_png_base64", .string(Data(png).base64EncodedString())))
       }
       return ServiceResponse.json(.object(members))
@@ -128,17 +150,18 @@ public struct AnomalyService: Sendable {
     guard let detector, let store, case .image(let pipeline) = detector.encoder else {
       throw HTTPError(.notFound, message: "no image model: start the service with --bank BANK or an image --detector")
     }
-    let rows = try await onUpload(bytes, request: request) { try pipeline.features([$0]) }
+    let file = try stage(bytes, request: request)
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let rows = try await onUpload(file) { try pipeline.features([$0]) }
     return try await detectorScores(rows, labels: nil, store: store)
   }
 
   func scoreText(_ request: Request, context: BasicRequestContext) async throws -> Response {
-    guard let detector, let store, case .text(let embedder) = detector.encoder else {
+    guard let store, let batcher = self.texts else {
       throw HTTPError(.notFound, message: "no text model: start the service with a text --detector")
     }
     let texts = try await Self.texts(request, maxBytes: configuration.maxBodyBytes, maxTextBytes: configuration.maxTextBytes)
-    let rows = try await jobs.run { embedder.embed(texts.enumerated().map { TextRecord(text: $0.element, origin: "text \($0.offset)") }) }
-    return try await detectorScores(rows, labels: texts, store: store)
+    return try await detectorScores(try await Self.embed(texts, with: batcher), labels: texts, store: store)
   }
 
   func observe(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -148,12 +171,15 @@ public struct AnomalyService: Sendable {
     let rows: FeatureMatrix
     let count: Int
     switch detector.encoder {
-    case .text(let embedder):
+    case .text:
       let texts = try await Self.texts(request, maxBytes: configuration.maxBodyBytes, maxTextBytes: configuration.maxTextBytes)
-      rows = try await jobs.run { embedder.embed(texts.enumerated().map { TextRecord(text: $0.element, origin: "observation \($0.offset)") }) }
+      guard let batcher = self.texts else { throw HTTPError(.internalServerError, message: "text detector without a text encoder") }
+      rows = try await Self.embed(texts, with: batcher)
       count = texts.count
     case .image(let pipeline):
-      rows = try await onUpload(try await imageBytes(request), request: request) { try pipeline.features([$0]) }
+      let file = try stage(try await imageBytes(request), request: request)
+      defer { try? FileManager.default.removeItem(atPath: file) }
+      rows = try await onUpload(file) { try pipeline.features([$0]) }
       count = 1
     }
     let (total, persisted) = try await store.adapt(rows, source: "POST /v1/observations")
@@ -213,18 +239,26 @@ public struct AnomalyService: Sendable {
     return path
   }
 
-  /// Runs `body` on a staged upload as a job; errors name "the uploaded
-  /// image" instead of the private staging path.
-  func onUpload<T: Sendable>(_ bytes: [UInt8], request: Request, _ body: @escaping @Sendable (String) throws -> T) async throws -> T {
-    let file = try stage(bytes, request: request)
-    defer { try? FileManager.default.removeItem(atPath: file) }
+  /// Runs `body` on a staged upload as a job.
+  func onUpload<T: Sendable>(_ file: String, _ body: @escaping @Sendable (String) throws -> T) async throws -> T {
+    try await Self.naming(file) { try await jobs.run { try body(file) } }
+  }
+
+  /// Errors name "the uploaded image" instead of the private staging path.
+  static func naming<T>(_ file: String, _ body: () async throws -> T) async throws -> T {
     do {
-      return try await jobs.run { try body(file) }
+      return try await body()
     } catch let error as HTTPError {
       throw error
     } catch {
       throw ServiceInputError(String(describing: error).replacingOccurrences(of: file, with: "the uploaded image"))
     }
+  }
+
+  /// The rows of `texts`, embedded in a batch with concurrent requests.
+  static func embed(_ texts: [String], with batcher: RequestBatcher<String, [Float]>) async throws -> FeatureMatrix {
+    let rows = try await batcher.run(texts)
+    return FeatureMatrix(rows: rows.count, columns: rows.first?.count ?? 0, values: rows.flatMap { $0 })
   }
 
   /// `{"text": "…"}` or `{"texts": ["…", …]}`.

@@ -17,6 +17,8 @@ actor JobQueue {
   private var running = 0
   private var nextID: UInt64 = 0
   private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, Error>)] = []
+  /// Each waiter's timeout, cancelled when the waiter gets its slot.
+  private var timers: [UInt64: Task<Void, Never>] = [:]
 
   init(limit: Int, maxQueued: Int, timeout: Duration) {
     self.limit = max(1, limit)
@@ -46,8 +48,8 @@ actor JobQueue {
     let timeout = self.timeout
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
       waiters.append((id, continuation))
-      Task {
-        try? await Task.sleep(for: timeout)
+      timers[id] = Task {
+        guard (try? await Task.sleep(for: timeout)) != nil else { return }
         self.expire(id)
       }
     }
@@ -58,13 +60,16 @@ actor JobQueue {
     if waiters.isEmpty {
       running -= 1
     } else {
-      waiters.removeFirst().continuation.resume()
+      let waiter = waiters.removeFirst()
+      timers.removeValue(forKey: waiter.id)?.cancel()
+      waiter.continuation.resume()
     }
   }
 
   private func expire(_ id: UInt64) {
     guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
     let waiter = waiters.remove(at: i)
+    timers.removeValue(forKey: id)
     waiter.continuation.resume(
       throwing: HTTPError(.serviceUnavailable, message: "busy: waited \(timeout) for a scoring slot; retry later"))
   }

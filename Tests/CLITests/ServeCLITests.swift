@@ -120,6 +120,26 @@ struct ServeCLITests {
     #expect(observed.status == 200, "\(String(decoding: observed.raw, as: UTF8.self))")
     #expect(observed.json["observations"] as? Int == 3 && observed.json["persisted"] as? Bool == false, "\(observed.json)")
 
+    // Concurrent requests are batched; a corrupt upload among them fails
+    // alone, and each request gets its own score.
+    let ok = try Data(contentsOf: URL(fileURLWithPath: Self.demo + "/test/ok_0.png"))
+    let bodies = [defect, ok, Data("not an image".utf8), defect, ok, defect]
+    let base = server.base
+    let answers = try await withThrowingTaskGroup(of: (Int, Int, Double?).self) { group in
+      for (i, body) in bodies.enumerated() {
+        group.addTask {
+          let r = try await Self.request(base, "/v1/score/image", method: "POST", body: body, contentType: "image/png")
+          return (i, r.status, r.json["score"] as? Double)
+        }
+      }
+      var out: [(Int, Int, Double?)] = []
+      for try await answer in group { out.append(answer) }
+      return out.sorted { $0.0 < $1.0 }
+    }
+    #expect(answers.map(\.1) == [200, 200, 400, 200, 200, 200], "\(answers)")
+    #expect(answers[0].2 == scored.json["score"] as? Double && answers[3].2 == answers[0].2, "\(answers)")
+    #expect(answers[1].2 != nil && answers[1].2 == answers[4].2, "\(answers)")
+
     // Limits and bad input: JSON errors with the right status.
     let huge = try await Self.request(
       server.base, "/v1/score/image", method: "POST", body: Data(count: 50 << 20), contentType: "image/png")
