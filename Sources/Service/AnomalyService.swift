@@ -21,6 +21,11 @@ import TensorFiles
 ///
 /// SIGTERM or SIGINT stop accepting connections, let in-flight requests
 /// finish (Hummingbird's graceful shutdown), then persist the detector.
+///
+/// Limits (`ServiceConfiguration`): bodies over `maxBodyBytes` get 413;
+/// requests queue for one scoring job at a time (batched), and get 503 past
+/// `maxQueuedJobs` waiting or `requestTimeoutSeconds` of waiting; a
+/// connection idle for `requestTimeoutSeconds` is closed.
 public struct AnomalyService: Sendable {
   let bank: BankModel?
   let detector: DetectorModel?
@@ -70,6 +75,9 @@ public struct AnomalyService: Sendable {
     let host = configuration.host
     let app = Application(
       router: router(),
+      // A connection idle (a stalled upload, a forgotten keep-alive) for the
+      // request timeout is closed, so slow clients cannot pin connections.
+      server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000)))),
       configuration: .init(address: .hostname(host, port: configuration.port), serverName: "anomalykit"),
       onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
       logger: {
