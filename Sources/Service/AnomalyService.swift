@@ -134,16 +134,15 @@ public struct AnomalyService: Sendable {
     let bytes = try await imageBytes(request)
     let wantsHeatmap = request.uri.queryParameters.get("heatmap").map { $0 == "true" || $0 == "1" } ?? false
     if let bank, let images {
-      let file = try stage(bytes, request: request)
-      defer { try? FileManager.default.removeItem(atPath: file) }
-      let score = try await Self.naming(file) { try await images.run([file])[0] }
-      let png = try await onUpload(file) { file throws -> [UInt8]? in
-        guard wantsHeatmap, let map = score.map else { return nil }
-        let image = try ImageDecoder.decode(path: file, limits: bank.pipeline.extractor.limits)
-        let dense = Heatmap.upsample(map, gridHeight: score.gridHeight, gridWidth: score.gridWidth, width: image.width, height: image.height)
-        let low = Metrics.quantile(map, 0.5) ?? 0
-        let top = max(bank.bank.threshold.map { 1.5 * $0 } ?? (map.max() ?? 1), low + 1e-6)
-        return try ImageEncoder.pngBytes(Heatmap.overlay(image, map: dense, range: low...top))
+      let (score, png) = try await withUpload(bytes) { file in
+        let score = try await images.run([file])[0]
+        let png = try await jobs.run { () throws -> [UInt8]? in
+          guard wantsHeatmap, let map = score.map else { return nil }
+          let image = try ImageDecoder.decode(path: file, limits: bank.pipeline.extractor.limits)
+          let dense = Heatmap.upsample(map, gridHeight: score.gridHeight, gridWidth: score.gridWidth, width: image.width, height: image.height)
+          return try ImageEncoder.pngBytes(Heatmap.overlay(image, map: dense, range: HeatmapScale.range(map, threshold: bank.bank.threshold)))
+        }
+        return (score, png)
       }
       var members: [(String, JSONValue)] = [
         ("score", .number(Double(score.score))), ("anomalous", score.anomalous.map { .bool($0) } ?? .null),
@@ -158,10 +157,7 @@ public struct AnomalyService: Sendable {
     guard let detector, let store, case .image(let pipeline) = detector.encoder else {
       throw HTTPError(.notFound, message: "no image model: start the service with --bank BANK or an image --detector")
     }
-    let file = try stage(bytes, request: request)
-    defer { try? FileManager.default.removeItem(atPath: file) }
-    let rows = try await onUpload(file) { try pipeline.features([$0]) }
-    return try await detectorScores(rows, labels: nil, store: store)
+    return try await detectorScores(try await imageRows(bytes, pipeline), labels: nil, store: store)
   }
 
   func scoreText(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -185,9 +181,7 @@ public struct AnomalyService: Sendable {
       rows = try await Self.embed(texts, with: batcher)
       count = texts.count
     case .image(let pipeline):
-      let file = try stage(try await imageBytes(request), request: request)
-      defer { try? FileManager.default.removeItem(atPath: file) }
-      rows = try await onUpload(file) { try pipeline.features([$0]) }
+      rows = try await imageRows(try await imageBytes(request), pipeline)
       count = 1
     }
     let (total, persisted) = try await store.adapt(rows, source: "POST /v1/observations")
@@ -239,28 +233,26 @@ public struct AnomalyService: Sendable {
     }
   }
 
-  /// Writes an upload to the service's private folder, so the file-based
-  /// pipeline (decoding limits, harmonisation, crop) applies unchanged.
-  func stage(_ bytes: [UInt8], request: Request) throws -> String {
-    let path = uploads + "/" + UUID().uuidString
-    try AtomicFile.write(bytes, to: path)
-    return path
-  }
-
-  /// Runs `body` on a staged upload as a job.
-  func onUpload<T: Sendable>(_ file: String, _ body: @escaping @Sendable (String) throws -> T) async throws -> T {
-    try await Self.naming(file) { try await jobs.run { try body(file) } }
-  }
-
-  /// Errors name "the uploaded image" instead of the private staging path.
-  static func naming<T>(_ file: String, _ body: () async throws -> T) async throws -> T {
+  /// Stages an upload in the service's private folder, so the file-based
+  /// pipeline (decoding limits, harmonisation, crop) applies unchanged, runs
+  /// `body` on it and removes it. Errors name "the uploaded image" instead
+  /// of the private staging path.
+  func withUpload<T>(_ bytes: [UInt8], _ body: (String) async throws -> T) async throws -> T {
+    let file = uploads + "/" + UUID().uuidString
+    try AtomicFile.write(bytes, to: file)
+    defer { try? FileManager.default.removeItem(atPath: file) }
     do {
-      return try await body()
+      return try await body(file)
     } catch let error as HTTPError {
       throw error
     } catch {
       throw ServiceInputError(String(describing: error).replacingOccurrences(of: file, with: "the uploaded image"))
     }
+  }
+
+  /// The pooled feature row of an uploaded image (image detectors).
+  func imageRows(_ bytes: [UInt8], _ pipeline: ImageBankPipeline) async throws -> FeatureMatrix {
+    try await withUpload(bytes) { file in try await jobs.run { try pipeline.features([file]) } }
   }
 
   /// The rows of `texts`, embedded in a batch with concurrent requests.

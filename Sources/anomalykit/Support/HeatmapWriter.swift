@@ -1,5 +1,4 @@
 import AnomalyKit
-import Density
 import FeatureExtraction
 import Foundation
 
@@ -24,11 +23,8 @@ enum HeatmapWriter {
 
   @discardableResult
   static func write(_ results: [ImageScore], folder: String, threshold: Float?, limits: ImageLimits) throws -> Int {
-    let all = results.flatMap { $0.map ?? [] }
-    let low = Metrics.quantile(all, 0.5) ?? 0
-    let top = max(threshold.map { 1.5 * $0 } ?? (Metrics.quantile(all, 0.995) ?? 1), low + 1e-6)
     let grids = results.compactMap { r in r.map.map { Grid(path: r.path, values: $0, height: r.gridHeight, width: r.gridWidth) } }
-    return try write(grids, folder: folder, range: low...top, limits: limits)
+    return try write(grids, folder: folder, range: HeatmapScale.range(results.flatMap { $0.map ?? [] }, threshold: threshold), limits: limits)
   }
 
   /// One image's per-location values (row-major `height × width`), which
