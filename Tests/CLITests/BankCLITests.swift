@@ -7,15 +7,9 @@ import Testing
 struct BankCLITests {
   static let demo = CLIRunner.repositoryRoot + "/Examples/demo"
 
-  /// Writes a little-endian float32 .npy.
+  /// Writes a little-endian float32 .npy of `rows`.
   static func writeNPY(_ rows: [[Float]], to path: String) throws {
-    let columns = rows.first?.count ?? 0
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows.count), \(columns)), }"
-    header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
-    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
-    bytes += Array(header.utf8)
-    for row in rows { for v in row { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } } }
-    try CLIRunner.write(bytes, to: path)
+    try CLIRunner.write(MalformedFiles.npy(rows: rows.count, columns: rows.first?.count ?? 0, values: rows.flatMap { $0 }), to: path)
   }
 
   @Test("fit → score (json, csv) → add → eval on the demo images")

@@ -26,7 +26,8 @@ enum CLIRunner {
   static func fixture(_ relative: String) -> String { repositoryRoot + "/Tests/Fixtures/" + relative }
   static var weights: String { repositoryRoot + "/Weights/efficientnet-lite0.safetensors" }
 
-  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+  /// The binary with `arguments`, finding the bundled weights, not yet started.
+  static func process(_ arguments: [String], environment: [String: String] = [:]) -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
@@ -34,6 +35,11 @@ enum CLIRunner {
     env["ANOMALYKIT_WEIGHTS_DIR"] = repositoryRoot + "/Weights"
     for (k, v) in environment { env[k] = v }
     process.environment = env
+    return process
+  }
+
+  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    let process = process(arguments, environment: environment)
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

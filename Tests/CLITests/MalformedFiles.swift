@@ -137,7 +137,7 @@ enum MalformedFiles {
 
   /// Little-endian float32 bytes.
   static func float32(_ values: [Float]) -> [UInt8] {
-    values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt32($0))) } }
+    values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
   }
 
   /// A valid `rows × columns` float32 `.npy`.

@@ -12,18 +12,12 @@ struct PersistenceCLITests {
 
   /// An N×D float32 .npy of seeded values in [-1, 1).
   static func writeRandomNPY(rows: Int, columns: Int, seed: UInt64, to path: String) throws {
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
-    header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
-    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
-    bytes += Array(header.utf8)
-    bytes.reserveCapacity(bytes.count + rows * columns * 4)
     var state = seed &+ 0x9E37_79B9_7F4A_7C15
-    for _ in 0..<(rows * columns) {
+    let values = (0..<(rows * columns)).map { _ -> Float in
       state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      let v = Float(Int32(truncatingIfNeeded: state >> 32)) / Float(Int32.max)
-      withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 }
+      return Float(Int32(truncatingIfNeeded: state >> 32)) / Float(Int32.max)
     }
-    try CLIRunner.write(bytes, to: path)
+    try CLIRunner.write(MalformedFiles.npy(rows: rows, columns: columns, values: values), to: path)
   }
 
   static func temporaryFiles(in dir: String, for name: String) -> [String] {
@@ -46,12 +40,7 @@ struct PersistenceCLITests {
 
     var killedMidWrite = false
     for _ in 0..<5 where !killedMidWrite {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: CLIRunner.binary)
-      process.arguments = ["fit", "--from-npy", big, "--scorer", "knn", "--holdout", "0", "--out", bank]
-      var env = ProcessInfo.processInfo.environment
-      env["ANOMALYKIT_WEIGHTS_DIR"] = CLIRunner.repositoryRoot + "/Weights"
-      process.environment = env
+      let process = CLIRunner.process(["fit", "--from-npy", big, "--scorer", "knn", "--holdout", "0", "--out", bank])
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle.nullDevice
       try process.run()

@@ -20,12 +20,7 @@ struct ServeCLITests {
     let base: String
 
     init(_ arguments: [String]) throws {
-      process = Process()
-      process.executableURL = URL(fileURLWithPath: CLIRunner.binary)
-      process.arguments = ["serve", "--port", "0"] + arguments
-      var env = ProcessInfo.processInfo.environment
-      env["ANOMALYKIT_WEIGHTS_DIR"] = CLIRunner.repositoryRoot + "/Weights"
-      process.environment = env
+      process = CLIRunner.process(["serve", "--port", "0"] + arguments)
       let out = Pipe()
       process.standardOutput = out
       process.standardError = FileHandle.nullDevice
