@@ -5,10 +5,22 @@ JSON results the benchmark and evaluation scripts wrote.
     python3 Notebooks-export/scripts/make_reports.py
 
 Needs numpy and matplotlib. Every table names the command that produced it.
+
+cifar10.md and magnetic-tile.md are written whole. performance.md and the
+top-level README.md also hold hand-written text, so only their generated
+blocks are replaced: the text between
+
+    <!-- BEGIN make_reports: NAME -->  and  <!-- END make_reports: NAME -->
+
+A block may span lines or sit inside one line (a README table cell). Edit
+this script, not a block; a file whose markers are missing is an error, and
+nothing outside the markers is touched.
 """
 import glob
 import json
 import os
+import re
+import sys
 
 import matplotlib
 matplotlib.use("Agg")
@@ -16,6 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, ".."))
+README = os.path.abspath(os.path.join(ROOT, "..", "README.md"))
 RESULTS = os.path.join(ROOT, "results")
 FIGURES = os.path.join(ROOT, "figures")
 
@@ -26,9 +39,40 @@ def load(name):
 
 
 def write(name, text):
-    with open(os.path.join(ROOT, name) + ".tmp", "w") as f:
+    write_path(os.path.join(ROOT, name), text)
+
+
+def write_path(path, text):
+    with open(path + ".tmp", "w") as f:
         f.write(text)
-    os.replace(os.path.join(ROOT, name) + ".tmp", os.path.join(ROOT, name))
+    os.replace(path + ".tmp", path)
+
+
+def replace_blocks(path, blocks, create=False):
+    """Replaces the generated blocks of `path` ({NAME: text}), keeping everything outside the markers.
+
+    With create=True a missing file is created holding the blocks alone."""
+    if not os.path.exists(path):
+        if not create:
+            sys.exit("make_reports.py: %s does not exist" % path)
+        old = "\n\n".join("<!-- BEGIN make_reports: %s -->\n<!-- END make_reports: %s -->" % (n, n) for n in blocks) + "\n"
+    else:
+        old = open(path).read()
+    text = old
+    for name, body in blocks.items():
+        pattern = re.compile(r"(<!-- BEGIN make_reports: %s -->)(.*?)(<!-- END make_reports: %s -->)" % (
+            re.escape(name), re.escape(name)), re.S)
+        found = pattern.findall(text)
+        if len(found) != 1:
+            sys.exit("make_reports.py: %s has %d generated blocks named %r (needs exactly one pair of "
+                     "<!-- BEGIN/END make_reports: %s --> markers)" % (path, len(found), name, name))
+        inline = "\n" not in found[0][1]
+        if inline and "\n" in body:
+            sys.exit("make_reports.py: block %r of %s is inline but its text spans lines" % (name, path))
+        new_body = body if inline else "\n" + body.strip("\n") + "\n"
+        text = pattern.sub(lambda m: m.group(1) + new_body + m.group(3), text)
+    if text != old:
+        write_path(path, text)
 
 
 def performance():
@@ -86,7 +130,8 @@ def performance():
     t = load("speed-text.json")
     if t:
         lines += text_encoder_section(t)
-    write("performance.md", "\n".join(lines))
+    # The face, landmark and HTTP-service sections after the block are written by hand (each names its results file).
+    replace_blocks(os.path.join(ROOT, "performance.md"), {"performance": "\n".join(lines)}, create=True)
 
 
 def text_encoder_section(t):
@@ -105,8 +150,10 @@ def text_encoder_section(t):
         return ("**%.0f**" if bold else "%.0f") % v
 
     lines = ["## Text encoder: all-MiniLM-L6-v2, %s queries" % format(t["sentences"], ","), "",
-             "Command: `python3 Notebooks-export/scripts/bench_text.py --baseline-bench OLD/anomalykit-bench` "
-             "(after `swift build -c release`; `OLD` is a build of the commit before the encoder change).", "",
+             ("Command: `python3 Notebooks-export/scripts/bench_text.py --baseline-bench OLD/anomalykit-bench` "
+              "(after `swift build -c release`; `OLD` is a build of the commit before the encoder change)."
+              if "anomalykit_baseline" in t else
+              "Command: `python3 Notebooks-export/scripts/bench_text.py` (after `swift build -c release`)."), "",
              "| engine | sentences/s | GFLOP/s | GFLOP per CPU-second | vs sentence-transformers | of sgemm peak |",
              "|---|---|---|---|---|---|"]
     for name, r, bold in rows:
@@ -135,8 +182,9 @@ def text_encoder_section(t):
                   t["max_abs_delta_normalized_vs_sentence_transformers"]),
               "- The machine is shared with other jobs, so wall-clock rates vary from run to run (in %d of the %d "
               "rounds the sgemm run reached under 75%% of its best: another job held a core); GFLOP per CPU-second "
-              "(the process's CPU time; not reported by the old build) measures the work itself." % (
-                  sum(g < 0.75 * t["sgemm_2048_gflops"] for g in t["sgemm_2048_gflops_runs"]), t["rounds"]), "",
+              "(the process's CPU time%s) measures the work itself." % (
+                  sum(g < 0.75 * t["sgemm_2048_gflops"] for g in t["sgemm_2048_gflops_runs"]), t["rounds"],
+                  "; not reported by the old build" if "anomalykit_baseline" in t else ""), "",
               "![Text encoder throughput](figures/speed-text.png)", "",
               "*Queries per second for all-MiniLM-L6-v2 on the same machine in one session; the dashed line is "
               "the sgemm-peak bound. Higher is better.*", ""]
@@ -270,8 +318,63 @@ def magnetic_tile():
     write("magnetic-tile.md", "\n".join(lines))
 
 
+def readme():
+    """The README's figures that come from results files (each names its file)."""
+    blocks = {}
+    t = load("speed-text.json")
+    if t:
+        blocks["text-speed"] = ("%.0f queries/s on %d threads, %.2f× sentence-transformers in the same run "
+                                "(`Notebooks-export/results/speed-text.json`)" % (
+                                    t["anomalykit"]["sentences_per_second"], t["threads"],
+                                    t["anomalykit"]["sentences_per_second"] / t["sentence_transformers"]["sentences_per_second"]))
+    sq, no = load("cifar10-lite0-sqrt.json"), load("cifar10-lite0-none.json")
+    mt = {x: load("magnetic-tile-input224-stages35-coreset0.01-knn-%s.json" % x) for x in ("sqrt", "none")}
+    if sq and no and mt["sqrt"] and mt["none"]:
+        blocks["sqrt-transform"] = sqrt_transform_prose(sq, no, mt["sqrt"], mt["none"])
+    missing = {"text-speed", "sqrt-transform"} - set(blocks)
+    if missing:
+        sys.exit("make_reports.py: no results for README block(s) %s" % ", ".join(sorted(missing)))
+    replace_blocks(README, blocks)
+
+
+def sqrt_transform_prose(sq, no, mt_sqrt, mt_none):
+    """The "why" of the default `--transform sqrt`: sqrt vs none per CIFAR-10 scorer and on Magnetic Tile patches."""
+    names = {"knn": "kNN", "cosine-knn": "cosine kNN", "gaussian": "Gaussian", "angular-center": "angular center",
+             "mean-shifted": "mean-shifted"}
+    d = {s: 100 * (sq["scorers"][s]["mean_auroc"] - no["scorers"][s]["mean_auroc"])
+         for s in sq["scorers"] if s in no["scorers"]}
+    up = sorted((s for s in d if d[s] > 0), key=lambda s: -d[s])
+    down = sorted((s for s in d if d[s] <= 0), key=lambda s: d[s])
+
+    def listing(keys):
+        items = ["%s (%s%.1f)" % (names.get(s, s), "+" if d[s] > 0 else "−", abs(d[s])) for s in keys]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+    text = ("Pooled ReLU6 features are bursty. On one-class CIFAR-10 (mean AUROC points, "
+            "`Notebooks-export/results/cifar10-lite0-sqrt.json` vs `cifar10-lite0-none.json`) the square root ")
+    if up:
+        text += "raises " + listing(up)
+    if down:
+        text += (" but " if up else "") + "lowers " + listing(down)
+    if down:
+        text += ", so pass `--transform none` with %s" % ("that scorer" if len(down) == 1 else "those scorers")
+    image = 100 * (mt_sqrt["image_auroc"] - mt_none["image_auroc"])
+    pixel = 100 * (mt_sqrt["pixel_auroc"] - mt_none["pixel_auroc"])
+
+    def change(x):
+        return ("adds %.1f" if x > 0 else "costs %.1f") % abs(x)
+
+    text += (". On Magnetic Tile patches (stages 3 + 5, greedy 1%%, kNN) it %s image-AUROC points and %s "
+             "pixel-AUROC points (`Notebooks-export/results/magnetic-tile-input224-stages35-coreset0.01-knn-sqrt.json` vs "
+             "`…-knn-none.json`)" % (change(image), change(pixel)))
+    if pixel < 0:
+        text += ", so for localisation-first work pass `--transform none`"
+    return text + "."
+
+
 if __name__ == "__main__":
     os.makedirs(FIGURES, exist_ok=True)
     performance()
     cifar10()
     magnetic_tile()
+    readme()
