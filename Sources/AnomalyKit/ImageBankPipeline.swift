@@ -180,17 +180,26 @@ public struct ImageBankPipeline: Sendable {
   /// time, so a spooled fit with a random coreset never holds a fold's
   /// features at once. `seed` is the coreset's (the folds take theirs from
   /// `calibration`).
+  ///
+  /// Every fold's bank scores with the same `k` as the final bank: a sum
+  /// of k squared distances grows with k, so a threshold set on k = 1
+  /// scores would flag nearly every k = 2 score. When a fold keeps fewer
+  /// than k rows, no threshold on the final bank's scale can be had from
+  /// cross-fitting, and this throws `DensityError.cannotCalibrate` saying
+  /// how many images would do.
   public static func calibrate(
     _ features: some FeatureRows, images: Int, scorer: ScorerKind, k: Int, coreset: Double?, calibration: ThresholdCalibration,
     pooling: PatchPooling?, transform: FeatureTransform = .none, coresetMethod: Coreset.Method = .greedy, seed: UInt64 = 0
   ) throws -> (threshold: Float, scores: [Float]) {
     let per = features.rows / max(images, 1)
+    if scorer.usesNeighbors {
+      try checkFoldsHoldNeighbors(images: images, rowsPerImage: per, k: k, folds: calibration.folds)
+    }
     let imagesPerBlock = max(1, 65_536 / max(per, 1))
     let scores = try calibration.outOfFoldScores(count: images) { held, kept in
       let keptRows = kept.flatMap { ($0 * per)..<(($0 + 1) * per) }
-      let kk = min(k, keptRows.count)
       let bank = try fitBank(
-        FeatureRowSubset(features, rows: keptRows), scorer: scorer, k: kk, coreset: coreset, coresetMethod: coresetMethod,
+        FeatureRowSubset(features, rows: keptRows), scorer: scorer, k: k, coreset: coreset, coresetMethod: coresetMethod,
         transform: transform, metadata: [:], seed: seed)
       var heldScores: [Float] = []
       heldScores.reserveCapacity(held.count)
@@ -207,6 +216,21 @@ public struct ImageBankPipeline: Sendable {
       throw DensityError.emptyBank(reason: "no held-out scores to calibrate a threshold")
     }
     return (t, scores)
+  }
+
+  /// Throws unless every cross-fitting fold leaves at least `k` rows to
+  /// fit on. `ThresholdCalibration` deals `images` round-robin into
+  /// `folds`, so the largest fold holds ⌈images / folds⌉ of them.
+  static func checkFoldsHoldNeighbors(images: Int, rowsPerImage per: Int, k: Int, folds: Int) throws {
+    func smallestKept(_ n: Int) -> Int { (n - (n + folds - 1) / folds) * per }
+    guard smallestKept(images) < k else { return }
+    var needed = images + 1
+    while smallestKept(needed) < k { needed += 1 }
+    let unit = per == 1 ? "normal image(s)" : "feature(s) (\(per) per image)"
+    throw DensityError.cannotCalibrate(
+      reason: "with \(images) normal image(s) in \(folds) cross-fitting folds, a fold's bank keeps only \(smallestKept(images)) \(unit), "
+        + "fewer than k = \(k); a threshold set with a smaller k would sit on another scale than the bank's scores. "
+        + "Give at least \(needed) normal images, a smaller --k, or --holdout 0 for a bank without a threshold")
   }
 
   /// Scores images against `bank`.

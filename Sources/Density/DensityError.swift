@@ -9,6 +9,8 @@ public enum DensityError: Error, CustomStringConvertible, Equatable, Sendable {
   case invalidDetector(path: String, reason: String)
   case numerical(reason: String)
   case invalidArgument(String)
+  /// A threshold cannot be calibrated as asked; `reason` says why and what to change.
+  case cannotCalibrate(reason: String)
 
   public var description: String {
     switch self {
@@ -24,6 +26,7 @@ public enum DensityError: Error, CustomStringConvertible, Equatable, Sendable {
     case .invalidDetector(let path, let reason): return "\(path): invalid detector: \(reason)"
     case .numerical(let reason): return "numerical failure: \(reason)"
     case .invalidArgument(let message): return message
+    case .cannotCalibrate(let reason): return "cannot calibrate a threshold: \(reason)"
     }
   }
 }

@@ -8,9 +8,10 @@ public enum FeatureTransform: String, Sendable, CaseIterable, Codable {
   /// Pooled CNN features are non-negative and bursty: a few channels take
   /// huge values on some images. The square root evens them out before
   /// distances are taken. Measured on one-class CIFAR-10 with
-  /// EfficientNet-Lite0 pooled features it adds 1.3–2.9 AUROC points to
-  /// every scorer (cosine kNN 89.5 → 90.9, kNN 84.2 → 87.0, Gaussian
-  /// 88.5 → 89.8); see Notebooks-export/cifar10.md.
+  /// EfficientNet-Lite0 pooled features it helps the distance scorers
+  /// (cosine kNN 89.5 → 90.9, kNN 84.2 → 87.0, Gaussian 88.5 → 89.8) but
+  /// lowers the angular ones (mean-shifted −2.1, angular center −0.7
+  /// points); see Notebooks-export/cifar10.md.
   case sqrt
 
   public func apply(_ m: FeatureMatrix) -> FeatureMatrix {

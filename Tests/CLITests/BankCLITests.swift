@@ -21,7 +21,19 @@ struct BankCLITests {
     let score = try CLIRunner.run(["score", "--bank", bank, Self.demo + "/test", "--json"])
     #expect(score.status == 0, "\(score.stderr)")
     #expect(score.stdout.hasPrefix("[{\"path\":"), "\(score.stdout)")
-    #expect(score.stdout.contains("\"anomalous\":true") && score.stdout.contains("defect_0.png"))
+    let scored = try Self.scores(score.stdout)
+    // Every defect crop, defect_0 among them, is flagged and scores above
+    // every unseen normal crop. (With 10 normals the 1%-FPR threshold is
+    // about their largest held-out score, so some unseen normals are
+    // flagged too: that is not asserted either way.)
+    let defects = scored.filter { ($0.key as NSString).lastPathComponent.hasPrefix("defect") }
+    let normals = scored.filter { ($0.key as NSString).lastPathComponent.hasPrefix("ok") }
+    #expect(defects.count == 4 && normals.count == 4, "\(scored.keys)")
+    #expect(scored[Self.demo + "/test/defect_0.png"]?.anomalous == true, "\(scored)")
+    for (path, entry) in defects { #expect(entry.anomalous == true, "\(path): \(entry)") }
+    let lowestDefect = defects.values.map(\.score).min() ?? 0
+    let highestNormal = normals.values.map(\.score).max() ?? .infinity
+    #expect(lowestDefect > highestNormal, "defects \(defects) vs normals \(normals)")
     let csv = try CLIRunner.run(["score", "--bank", bank, Self.demo + "/test/ok_0.png", "--csv"])
     #expect(csv.stdout.hasPrefix("path,score,anomalous\n"))
     let eval = try CLIRunner.run(["eval", "--bank", bank, "--normal", Self.demo + "/test/ok_0.png", Self.demo + "/test/ok_2.png", "--anomalous", Self.demo + "/test/defect_0.png", "--json"])
@@ -35,9 +47,50 @@ struct BankCLITests {
     let after = try CLIRunner.run(["info", bank, "--json"])
     #expect(after.stdout.contains("\"count\":\"11\""), "\(after.stdout)")
     #expect(try Data(contentsOf: URL(fileURLWithPath: bank)) != before)
-    // The added image is now in the bank: its cosine-kNN score drops to (nearly) its neighbour's distance.
+    // The added image is now in the bank: its cosine-kNN score drops to
+    // its other neighbour's distance (k = 2: the self-distance 0 plus one).
     let rescored = try CLIRunner.run(["score", "--bank", bank, Self.demo + "/test/ok_0.png", "--json"])
-    #expect(rescored.status == 0)
+    #expect(rescored.status == 0, "\(rescored.stderr)")
+    let beforeAdd = try #require(scored[Self.demo + "/test/ok_0.png"]?.score)
+    let afterAdd = try #require(try Self.scores(rescored.stdout)[Self.demo + "/test/ok_0.png"]?.score)
+    #expect(afterAdd < 0.75 * beforeAdd, "score of the added image went from \(beforeAdd) to \(afterAdd)")
+  }
+
+  /// `score --json` output by path.
+  static func scores(_ json: String) throws -> [String: (score: Double, anomalous: Bool?)] {
+    let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]], "\(json)")
+    var byPath: [String: (score: Double, anomalous: Bool?)] = [:]
+    for row in rows {
+      let path = try #require(row["path"] as? String)
+      byPath[path] = (try #require(row["score"] as? Double), row["anomalous"] as? Bool)
+    }
+    return byPath
+  }
+
+  @Test("a fit too small to cross-fit with the bank's k writes no threshold, and never flags its own normals")
+  func smallFitCalibratesWithTheScoringK() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    // Two images with the default k = 2: each calibration fold keeps one
+    // image, so a threshold would have to come from k = 1 scores, about
+    // half the size of the bank's k = 2 scores.
+    let two = [Self.demo + "/normal/brick_00.png", Self.demo + "/normal/brick_01.png"]
+    let bank = dir + "/two.safetensors"
+    let fit = try CLIRunner.run(["fit"] + two + ["--resize", "stretch", "--out", bank])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    #expect(fit.stderr.contains("cannot calibrate a threshold") && fit.stderr.contains("k = 2"), "\(fit.stderr)")
+    #expect(fit.stderr.contains("Give at least 3 normal images"), "\(fit.stderr)")
+    let score = try CLIRunner.run(["score", "--bank", bank] + two + [Self.demo + "/test/ok_0.png", "--json"])
+    #expect(score.status == 0, "\(score.stderr)")
+    for (path, entry) in try Self.scores(score.stdout) { #expect(entry.anomalous == nil, "\(path): \(entry)") }
+
+    // Three images leave two per fold, enough for k = 2: a threshold is
+    // set, and the training images score below it.
+    let three = two + [Self.demo + "/normal/brick_02.png"]
+    let bank3 = dir + "/three.safetensors"
+    let fit3 = try CLIRunner.run(["fit"] + three + ["--resize", "stretch", "--out", bank3])
+    #expect(fit3.status == 0 && !fit3.stderr.contains("cannot calibrate"), "\(fit3.stderr)")
+    let score3 = try CLIRunner.run(["score", "--bank", bank3] + three + ["--json"])
+    for (path, entry) in try Self.scores(score3.stdout) { #expect(entry.anomalous == false, "\(path): \(entry)") }
   }
 
   @Test("a patch bank writes one heatmap per image and per-location maps")
