@@ -20,6 +20,7 @@ struct DetectorScoring {
     let labels: [String]
     switch encoder {
     case .text:
+      try Self.refusePathsAsTexts(inputs, detector: path)
       var records = inputs.enumerated().map { TextRecord(text: $0.element, origin: "argument \($0.offset + 1)") }
       if let textFile {
         records += try TextLines.read(textFile, warn: { warn("warning: " + $0) })
@@ -57,6 +58,19 @@ struct DetectorScoring {
         print(String(format: "%12.6g", nearest.distances[i]) + "  " + verdict + "  " + labels[i] + "  [" + detector.classNames[nearest.indices[i]] + "]")
       }
     }
+  }
+
+  /// A text detector embeds its arguments as sentences, so `score
+  /// --detector TEXT cat.png folder/` would print scores of the strings
+  /// "cat.png" and "folder/". When every argument names an existing file or
+  /// folder, that is almost surely not what was meant: refuse, and point to
+  /// `--text-file`.
+  static func refusePathsAsTexts(_ inputs: [String], detector: String) throws {
+    guard !inputs.isEmpty, inputs.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else { return }
+    let shown = inputs.prefix(3).joined(separator: ", ") + (inputs.count > 3 ? ", …" : "")
+    throw CLIError(
+      "\(detector): a text detector scores texts, but every argument is an existing file or folder (\(shown)); "
+        + "to score the lines of a text file use --text-file FILE; an image detector (adapt --imagenet-classes) scores images")
   }
 
   private func csvField(_ s: String) -> String {
