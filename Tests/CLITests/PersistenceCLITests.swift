@@ -133,8 +133,12 @@ struct PersistenceCLITests {
     let fit = try CLIRunner.run(["fit", "--patches", Self.demo + "/normal", "--holdout", "0", "--out", patchBank])
     #expect(fit.status == 0, "\(fit.stderr)")
     let heatmapInput = try Data(contentsOf: URL(fileURLWithPath: images + "/a.heatmap.png"))
+    // The check comes before any work: scoring would stop at this broken
+    // image, so its error would show if the images were scored first.
+    try CLIRunner.write(Array("not an image".utf8), to: images + "/z.png")
     let score = try CLIRunner.run(["score", "--bank", patchBank, images, "--heatmaps", images])
     #expect(score.status == 1, "\(score.stderr)")
+    #expect(!score.stderr.contains("z.png"), "\(score.stderr)")
     #expect(score.stderr.contains(images + "/a.heatmap.png") && score.stderr.contains("would overwrite the input"), "\(score.stderr)")
     #expect(try Data(contentsOf: URL(fileURLWithPath: images + "/a.heatmap.png")) == heatmapInput)
   }

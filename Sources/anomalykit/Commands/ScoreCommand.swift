@@ -81,7 +81,7 @@ struct ScoreCommand: ReadLimitedCommand {
         guard pipeline.recipe.isPatchBank else {
           throw CLIError("\(bank): --heatmaps needs a patch bank (fit with --patches); image banks have one score per image")
         }
-        try HeatmapWriter.prepare(folder: dir)
+        try HeatmapWriter.prepare(folder: dir, images: paths)
       }
       let progress = Progress("score", total: paths.count)
       results = try pipeline.score(paths, bank: loaded.bank, keepMaps: heatmaps != nil || mapsOut != nil) { done, _ in progress.update(done) }
@@ -92,7 +92,7 @@ struct ScoreCommand: ReadLimitedCommand {
         try NPYFile.write(rows: results.count, columns: first.gridHeight * first.gridWidth, values: results.flatMap { $0.map ?? [] }, to: mapsOut)
       }
       if let dir = heatmaps {
-        let written = try HeatmapWriter.write(results, folder: dir, threshold: loaded.bank.threshold, limits: ImageLimits(maxPixels: image.maxPixels))
+        let written = try HeatmapWriter.write(results, folder: dir, threshold: loaded.bank.threshold, limits: image.limits)
         warn("wrote \(written) heatmaps to \(dir)")
       }
     }

@@ -8,6 +8,27 @@ import Foundation
 /// typical normal patch); red is 1.5 × the bank's threshold, or, without a
 /// threshold, the run's 99.5th-percentile location score.
 enum HeatmapWriter {
+  /// Creates `folder` if needed and, before any image is scored, checks
+  /// that the heatmap of each of `images` can be written there without
+  /// replacing an input (a folder of earlier heatmaps may itself be scored).
+  static func prepare(folder: String, images: [String]) throws {
+    try prepare(folder: folder)
+    let inputs = OutputPath.InputSet(images)
+    for name in Set(fileNames(images)) { try OutputPath.check(folder + "/" + name, inputs: inputs) }
+  }
+
+  /// `<image name>.heatmap.png` for each of `paths`, in order; a second
+  /// image of the same name gets `-1`, `-2`, ….
+  static func fileNames(_ paths: [String]) -> [String] {
+    var used: [String: Int] = [:]
+    return paths.map { path in
+      let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+      let n = used[stem, default: 0]
+      used[stem] = n + 1
+      return n == 0 ? "\(stem).heatmap.png" : "\(stem)-\(n).heatmap.png"
+    }
+  }
+
   static func prepare(folder: String) throws {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
@@ -41,18 +62,14 @@ enum HeatmapWriter {
   /// a second image of the same name gets `-1`, `-2`, ….
   @discardableResult
   static func write(_ grids: [Grid], folder: String, range: ClosedRange<Float>, limits: ImageLimits) throws -> Int {
-    var used: [String: Int] = [:]
     var count = 0
     let inputs = OutputPath.InputSet(grids.map(\.path))
-    for g in grids {
+    for (g, name) in zip(grids, fileNames(grids.map(\.path))) {
       let image = try ImageDecoder.decode(path: g.path, limits: limits)
       let dense = Heatmap.upsample(g.values, gridHeight: g.height, gridWidth: g.width, width: image.width, height: image.height)
       let overlay = Heatmap.overlay(image, map: dense, range: range)
-      let stem = ((g.path as NSString).lastPathComponent as NSString).deletingPathExtension
-      let n = used[stem, default: 0]
-      used[stem] = n + 1
-      let name = n == 0 ? "\(stem).heatmap.png" : "\(stem)-\(n).heatmap.png"
-      // A folder of earlier heatmaps may itself be scored: never write over an input.
+      // Checked before scoring too (`prepare(folder:images:)`); checked
+      // again here in case an input appeared there since.
       try OutputPath.check(folder + "/" + name, inputs: inputs)
       try ImageEncoder.writePNG(overlay, to: folder + "/" + name)
       count += 1
