@@ -4,7 +4,8 @@ import TensorFiles
 ///
 /// The format is chosen from the file's signature, not its extension. The
 /// pixel budget in `limits` is checked against the header before any pixel
-/// buffer is allocated.
+/// buffer is allocated. An EXIF orientation is applied unless
+/// `limits.orientation` is `.asStored`.
 public enum ImageDecoder {
   public static func decode(path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
     let file: MappedFile
@@ -20,13 +21,16 @@ public enum ImageDecoder {
   /// Decodes an image held in memory; `path` is only used in messages.
   public static func decode(bytes: UnsafeRawBufferPointer, path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
     if bytes.isEmpty { throw ImageError.empty(path: path) }
+    let stored: RGBImage
     if bytes.starts(with: PNGCodec.signature) {
-      return try PNGCodec.decode(bytes, path: path, limits: limits)
+      stored = try PNGCodec.decode(bytes, path: path, limits: limits)
+    } else if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF {
+      stored = try JPEGCodec.decode(bytes, path: path, limits: limits)
+    } else {
+      throw ImageError.unknownFormat(path: path)
     }
-    if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF {
-      return try JPEGCodec.decode(bytes, path: path, limits: limits)
-    }
-    throw ImageError.unknownFormat(path: path)
+    guard limits.orientation == .applyEXIF, let orientation = EXIFOrientation.read(bytes) else { return stored }
+    return EXIFOrientation.apply(orientation, to: stored)
   }
 
   public static func decode(bytes: [UInt8], path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {

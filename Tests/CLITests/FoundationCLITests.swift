@@ -32,6 +32,26 @@ struct FoundationCLITests {
     #expect(paths == photos.joined(separator: "\n") + "\n")
   }
 
+  @Test("a photo's EXIF orientation is applied unless --keep-stored-orientation")
+  func exifOrientation() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    // The same stored pixels, tagged upright (1) and rotated 90° clockwise (6).
+    let photos = [1, 6].map { CLIRunner.fixture("orientation/jpeg_orientation_\($0).jpg") }
+    func rows(_ extra: [String]) throws -> (Data, Data) {
+      let out = dir + "/f.npy"
+      let r = try CLIRunner.run(["embed"] + photos + ["--resize", "stretch", "--out", out] + extra)
+      #expect(r.status == 0, "\(r.stderr)")
+      let data = try Data(contentsOf: URL(fileURLWithPath: out))
+      let row = 1280 * 4
+      return (data.subdata(in: 128..<(128 + row)), data.subdata(in: (128 + row)..<(128 + 2 * row)))
+    }
+    let applied = try rows([])
+    #expect(applied.0 != applied.1, "the rotated photo should not embed as the upright one")
+    let stored = try rows(["--keep-stored-orientation"])
+    #expect(stored.0 == stored.1, "as stored, both files hold the same pixels")
+    #expect(stored.0 == applied.0, "orientation 1 is the stored pixels")
+  }
+
   @Test("embed --layer stage3 writes 40·28·28 values per image to .safetensors")
   func embedStageSafetensors() throws {
     let dir = try CLIRunner.temporaryFolder()

@@ -82,7 +82,7 @@ struct AdaptCommand: ReadLimitedCommand {
       let pipeline = try ImageBankPipeline(
         model: try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize),
         recipe: BankRecipe(features: .pooled, resize: image.resize, flipAverage: image.flipAverage),
-        limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
+        limits: image.limits, batchSize: image.batchSize)
       encoder = .image(pipeline)
       let classes = try ImageNetClasses.resolve(imagenetClasses ?? "", names: pipeline.model.classNames)
       let rows = pipeline.model.classifierRows(classes)

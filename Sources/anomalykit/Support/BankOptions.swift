@@ -30,7 +30,7 @@ struct LoadedBank {
     // The bank's input size wins: features must be extracted as at fit time.
     let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: Int(bank.metadata["input_size"] ?? ""))
     let p = try ImageBankPipeline(
-      model: model, recipe: recipe, limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize)
+      model: model, recipe: recipe, limits: image.limits, batchSize: image.batchSize)
     let expected = ["backbone": model.architecture, "weights_sha256": model.weightsSHA256]
     try BankFile.checkCompatible(bank, path: path, expected: expected, dimension: p.featureDimension)
     pipeline = p

@@ -45,7 +45,7 @@ enum DetectorEncoder {
       let recipe = BankRecipe(features: .pooled, resize: ResizePolicy(rawValue: meta["resize"] ?? "") ?? .crop, flipAverage: meta["tta"] == "hflip")
       let inputSize = meta["input_size"].flatMap(Int.init)
       let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: inputSize)
-      encoder = .image(try ImageBankPipeline(model: model, recipe: recipe, limits: ImageLimits(maxPixels: image.maxPixels), batchSize: image.batchSize))
+      encoder = .image(try ImageBankPipeline(model: model, recipe: recipe, limits: image.limits, batchSize: image.batchSize))
     default:
       throw CLIError("\(path): detector has no known 'modality' (text or image) in its metadata")
     }

@@ -24,6 +24,14 @@ struct ImageOptions: ParsableArguments {
   @Option(name: .long, help: "Refuse images with more pixels than this, before decoding.")
   var maxPixels: Int = ImageLimits.defaultMaxPixels
 
+  @Flag(name: .customLong("keep-stored-orientation"), help: "Read pixels as stored, ignoring a photo's EXIF orientation (as Pillow's Image.open does; for parity work). By default the orientation is applied, as viewers do.")
+  var keepStoredOrientation = false
+
+  /// The decoding limits and orientation these options ask for.
+  var limits: ImageLimits {
+    ImageLimits(maxPixels: maxPixels, orientation: keepStoredOrientation ? .asStored : .applyEXIF)
+  }
+
   @Option(name: .long, help: "Images per forward pass.")
   var batchSize: Int = 32
 
@@ -43,7 +51,7 @@ struct ImageOptions: ParsableArguments {
 
   func extractor() throws -> ImageFeatureExtractor {
     let model = try EfficientNetLite(path: try weightsPath(), inputSize: inputSize)
-    var extractor = ImageFeatureExtractor(model: model, policy: resize, limits: ImageLimits(maxPixels: maxPixels), batchSize: batchSize)
+    var extractor = ImageFeatureExtractor(model: model, policy: resize, limits: limits, batchSize: batchSize)
     extractor.flipAverage = flipAverage
     return extractor
   }
