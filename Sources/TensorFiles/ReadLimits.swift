@@ -15,13 +15,21 @@ public struct ReadLimits: Sendable, Equatable {
   /// The encoder reads at most 256 tokens (about 1–2 KB of English), so a
   /// longer text is almost always a file that is not one text per line.
   public static let defaultMaxTextBytes = 100_000
+  /// Cap on a text stream (standard input or a pipe), which cannot be sized
+  /// before it is read: 1 GiB, ten million 100-byte lines.
+  public static let defaultMaxStreamBytes = 1 << 30
 
   public var maxHeaderBytes: Int
   public var maxTextBytes: Int
+  public var maxStreamBytes: Int
 
-  public init(maxHeaderBytes: Int = ReadLimits.defaultMaxHeaderBytes, maxTextBytes: Int = ReadLimits.defaultMaxTextBytes) {
+  public init(
+    maxHeaderBytes: Int = ReadLimits.defaultMaxHeaderBytes, maxTextBytes: Int = ReadLimits.defaultMaxTextBytes,
+    maxStreamBytes: Int = ReadLimits.defaultMaxStreamBytes
+  ) {
     self.maxHeaderBytes = maxHeaderBytes
     self.maxTextBytes = maxTextBytes
+    self.maxStreamBytes = maxStreamBytes
   }
 
   /// The limits in force for readers in this task (or thread, outside tasks).

@@ -38,13 +38,40 @@ enum CLIRunner {
     return process
   }
 
-  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-    let process = process(arguments, environment: environment)
+  /// Runs the binary with `arguments`; `stdin`, when given, is written to
+  /// its standard input and then closed.
+  static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+    try run(process(arguments, environment: environment), stdin: stdin)
+  }
+
+  /// Runs `command` under bash (for pipes and process substitution), with
+  /// `anomalykit` on the PATH and the bundled weights found.
+  static func runShell(_ command: String) throws -> Result {
+    let process = process([])
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = ["-c", command]
+    let folder = (binary as NSString).deletingLastPathComponent
+    var environment = process.environment ?? [:]
+    environment["PATH"] = folder + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+    process.environment = environment
+    return try run(process, stdin: nil)
+  }
+
+  static func run(_ process: Process, stdin: String?) throws -> Result {
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let input = Pipe()
+    process.standardInput = input
     try process.run()
+    // Feed standard input from another thread so a child that writes a lot
+    // before reading cannot deadlock against us.
+    let feeder = Thread {
+      if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+      try? input.fileHandleForWriting.close()
+    }
+    feeder.start()
     // Read before waiting so a full pipe cannot deadlock the child.
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()

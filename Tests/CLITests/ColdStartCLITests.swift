@@ -111,6 +111,50 @@ struct ColdStartCLITests {
     #expect(unknown.status == 1 && unknown.stderr.contains("unknown class 'unicorn'"), "\(unknown.stderr)")
   }
 
+  @Test("texts come from standard input ('-'), pipes and process substitution as from files")
+  func textStreams() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let descriptions = dir + "/d.json"
+    try Self.descriptions.write(toFile: descriptions, atomically: true, encoding: .utf8)
+    let viaFile = dir + "/file.safetensors"
+    let observations = dir + "/obs.txt"
+    try (Self.normals + Self.anomalies).joined(separator: "\n").write(toFile: observations, atomically: true, encoding: .utf8)
+    let fromFile = try CLIRunner.run(["adapt", "--descriptions", descriptions, "--observations", observations, "--out", viaFile])
+    #expect(fromFile.status == 0, "\(fromFile.stderr)")
+
+    // --observations - and --descriptions <(cat …) give the same detector bytes as the files.
+    let viaStdin = dir + "/stdin.safetensors"
+    let stdin = try CLIRunner.run(
+      ["adapt", "--descriptions", descriptions, "--observations", "-", "--out", viaStdin],
+      stdin: (Self.normals + Self.anomalies).joined(separator: "\n"))
+    #expect(stdin.status == 0, "\(stdin.stderr)")
+    let viaPipe = dir + "/pipe.safetensors"
+    let pipe = try CLIRunner.runShell(
+      "anomalykit adapt --descriptions <(cat '\(descriptions)') --observations <(grep -v '^$' '\(observations)') --out '\(viaPipe)'")
+    #expect(pipe.status == 0, "\(pipe.stderr)")
+    let reference = try SafeTensorsFile(path: viaFile)
+    for other in [viaStdin, viaPipe] {
+      let file = try SafeTensorsFile(path: other)
+      #expect(try file.floats("observations") == (try reference.floats("observations")), "\(other)")
+      #expect(try file.floats("prototypes.adapted") == (try reference.floats("prototypes.adapted")), "\(other)")
+    }
+
+    // score --text-file - reads the queries from standard input, and names it in messages.
+    let scored = try CLIRunner.run(["score", "--detector", viaFile, "--text-file", "-", "--json"], stdin: "activate my card\n\nwhat is the weather\n")
+    #expect(scored.status == 0, "\(scored.stderr)")
+    #expect(scored.stdout.contains("\"text\":\"activate my card\"") && scored.stdout.contains("\"text\":\"what is the weather\""))
+    #expect(scored.stderr.contains("(standard input): skipped 1 blank line"), "\(scored.stderr)")
+
+    // A stream obeys the text limits while it is read.
+    let long = try CLIRunner.run(
+      ["score", "--detector", viaFile, "--text-file", "-", "--max-text-bytes", "1K"], stdin: String(repeating: "card ", count: 1000))
+    #expect(long.status == 1 && long.stderr.contains("(standard input):1: text is"), "\(long.stderr)")
+    let big = try CLIRunner.run(
+      ["score", "--detector", viaFile, "--text-file", "-", "--max-stream-bytes", "1K"],
+      stdin: String(repeating: "activate my card\n", count: 200))
+    #expect(big.status == 1 && big.stderr.contains("--max-stream-bytes"), "\(big.stderr)")
+  }
+
   @Test("bad descriptions, bad text and foreign detectors get clear errors")
   func badInputs() throws {
     let dir = try CLIRunner.temporaryFolder()
@@ -168,6 +212,15 @@ struct ColdStartCLITests {
     #expect(notDetector.status == 1 && notDetector.stderr.contains("expected 'detector'"), "\(notDetector.stderr)")
     let notBank = try CLIRunner.run(["score", "--bank", out, CLIRunner.repositoryRoot + "/Examples/demo/test"])
     #expect(notBank.status == 1 && notBank.stderr.contains("expected 'bank'"), "\(notBank.stderr)")
+
+    // Paths given to a text detector are refused, pointing to --text-file,
+    // instead of being embedded as the strings "….png" and "…/".
+    let paths = try CLIRunner.run(["score", "--detector", out, CLIRunner.repositoryRoot + "/Examples/demo/test/ok_0.png", dir])
+    #expect(paths.status == 1 && paths.stdout.isEmpty, "\(paths.stdout)")
+    #expect(paths.stderr.contains("a text detector scores texts") && paths.stderr.contains("--text-file"), "\(paths.stderr)")
+    // One real text among the arguments is a text query, and is scored.
+    let mixed = try CLIRunner.run(["score", "--detector", out, dir, "activate my card"])
+    #expect(mixed.status == 0, "\(mixed.stderr)")
 
     // Both sources at once is a usage error.
     let both = try CLIRunner.run(["adapt", "--descriptions", dir + "/d.json", "--detector", out])

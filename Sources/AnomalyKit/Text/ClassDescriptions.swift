@@ -28,7 +28,7 @@ public struct ClassDescriptions: Sendable, Equatable {
   ///   one, invalid UTF-8 or JSON, a duplicate class, or an empty
   ///   description (naming the class).
   public static func read(_ path: String) throws -> ClassDescriptions {
-    return try read(bytes: [UInt8](try TextLines.contents(of: path)), path: path)
+    return try read(bytes: try TextLines.contents(of: path), path: TextLines.displayName(path))
   }
 
   /// `read(_:)` on the bytes of a descriptions file held in memory; `path`

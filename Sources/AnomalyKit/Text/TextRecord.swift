@@ -1,6 +1,14 @@
 import FeatureExtraction
-import TensorFiles
 import Foundation
+import TensorFiles
+
+#if canImport(Glibc)
+  import Glibc
+  private func readBytes(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { Glibc.read(fd, buffer, count) }
+#elseif canImport(Darwin)
+  import Darwin
+  private func readBytes(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { Darwin.read(fd, buffer, count) }
+#endif
 
 /// One text to embed, with where it came from (for messages).
 public struct TextRecord: Sendable, Equatable {
@@ -47,9 +55,15 @@ public enum TextLines {
   ///
   /// - Throws: `TextInputError.unreadable` / `.invalidUTF8` naming the file
   ///   and line.
+  ///
+  /// `path` may be `-` for standard input, or a pipe such as `<(grep …)`
+  /// or `/dev/stdin`: see `contents(of:)`.
   public static func read(_ path: String, keepBlank: Bool = false) throws -> (records: [TextRecord], blankLines: [Int]) {
-    return try read(bytes: [UInt8](try contents(of: path)), path: path, keepBlank: keepBlank)
+    return try read(bytes: try contents(of: path), path: displayName(path), keepBlank: keepBlank)
   }
+
+  /// How `path` is named in origins and messages: `-` is standard input.
+  public static func displayName(_ path: String) -> String { path == "-" ? "(standard input)" : path }
 
   /// `read(_:keepBlank:)` on the bytes of a text file held in memory;
   /// `path` is only used in origins and messages.
@@ -85,30 +99,80 @@ public enum TextLines {
     return (records, blank)
   }
 
-  /// The bytes of a text input file.
+  /// The bytes of a text input: a regular file, or a stream.
+  ///
+  /// `-` reads standard input; a pipe, FIFO or character device (process
+  /// substitution's `/dev/fd/63`, `/dev/stdin`) is read to its end as a
+  /// stream. A stream cannot be sized first, so its lines are checked
+  /// against `ReadLimits.maxTextBytes` as they arrive, and the whole stream
+  /// against `ReadLimits.maxStreamBytes`: a stream that is not one text per
+  /// line stops early with the same error a file gets.
   ///
   /// - Throws: `TextInputError.unreadable` naming the file when it does not
-  ///   exist, is a folder, or cannot be read.
-  static func contents(of path: String) throws -> Data {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw TextInputError.unreadable(path: path, reason: "no such file")
+  ///   exist, is a folder, or cannot be read; `.textTooLong` for a stream
+  ///   line over the limit.
+  static func contents(of path: String) throws -> [UInt8] {
+    if path == "-" { return try stream(fileDescriptor: 0, path: displayName(path)) }
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
+      throw TextInputError.unreadable(path: path, reason: reason)
     }
-    guard !isDirectory.boolValue else {
+    switch info.st_mode & S_IFMT {
+    case S_IFDIR:
       throw TextInputError.unreadable(path: path, reason: "is a directory, expected a file")
+    case S_IFREG:
+      do {
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+      } catch {
+        throw TextInputError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+      }
+    case S_IFIFO, S_IFCHR, S_IFSOCK:
+      let fd = open(path, O_RDONLY | O_CLOEXEC)
+      guard fd >= 0 else { throw TextInputError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+      defer { close(fd) }
+      return try stream(fileDescriptor: fd, path: path)
+    default:
+      throw TextInputError.unreadable(path: path, reason: "not a file, pipe or standard input")
     }
-    do {
-      return try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw TextInputError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+  }
+
+  /// Reads `fd` to its end, enforcing the text limits as bytes arrive.
+  static func stream(fileDescriptor fd: Int32, path: String) throws -> [UInt8] {
+    let limits = ReadLimits.current
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var lineStart = 0
+    var lineNumber = 1
+    while true {
+      let n = chunk.withUnsafeMutableBytes { readBytes(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw TextInputError.unreadable(path: path, reason: String(cString: strerror(errno)))
+      }
+      if n == 0 { break }
+      let start = bytes.count
+      bytes += chunk[0..<n]
+      for i in start..<bytes.count where bytes[i] == UInt8(ascii: "\n") {
+        lineStart = i + 1
+        lineNumber += 1
+      }
+      if bytes.count - lineStart > limits.maxTextBytes + 1 {  // + 1: a line's `\r`
+        throw TextInputError.textTooLong(origin: "\(path):\(lineNumber)", bytes: bytes.count - lineStart, limit: limits.maxTextBytes)
+      }
+      if bytes.count > limits.maxStreamBytes {
+        throw TextInputError.unreadable(
+          path: path, reason: "the stream is over \(limits.maxStreamBytes) bytes; save it to a file, or raise --max-stream-bytes")
+      }
     }
+    return bytes
   }
 
   /// The non-blank lines of `path`; `warn` hears how many blank lines were
   /// skipped.
   public static func read(_ path: String, warn: (String) -> Void) throws -> [TextRecord] {
     let (records, blank) = try read(path)
-    if let first = blank.first { warn("\(path): skipped \(blank.count) blank line(s) (first: line \(first))") }
+    if let first = blank.first { warn("\(displayName(path)): skipped \(blank.count) blank line(s) (first: line \(first))") }
     return records
   }
 }

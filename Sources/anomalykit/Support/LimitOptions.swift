@@ -11,10 +11,14 @@ struct LimitOptions: ParsableArguments {
   @Option(name: .customLong("max-text-bytes"), help: "Refuse a text (one line of a text file, or one description) longer than this (default 100K).")
   var maxTextBytes: ByteCount?
 
+  @Option(name: .customLong("max-stream-bytes"), help: "Refuse a text stream ('-' for standard input, or a pipe) longer than this (default 1G).")
+  var maxStreamBytes: ByteCount?
+
   var readLimits: ReadLimits {
     ReadLimits(
       maxHeaderBytes: maxHeaderBytes?.bytes ?? ReadLimits.defaultMaxHeaderBytes,
-      maxTextBytes: maxTextBytes?.bytes ?? ReadLimits.defaultMaxTextBytes)
+      maxTextBytes: maxTextBytes?.bytes ?? ReadLimits.defaultMaxTextBytes,
+      maxStreamBytes: maxStreamBytes?.bytes ?? ReadLimits.defaultMaxStreamBytes)
   }
 }
 
