@@ -20,7 +20,12 @@ struct IdentityBankTests {
     let (s2, n2) = bank.truth([-1, 3])  // nearest is the 90° reference
     #expect(n2 == 1)
     #expect(abs(s2 - 3 / Float(10).squareRoot()) < 1e-6)
-    #expect(n1 == 0 || n1 == 1)
+    #expect(n1 == 0)  // an exact tie goes to the first reference
+    let (s4, n4) = bank.truth([3, -1])  // nearest is the 0° reference, not the first by accident of a tie
+    #expect(n4 == 0)
+    #expect(abs(s4 - 3 / Float(10).squareRoot()) < 1e-6)
+    let reversed = try IdentityBank(name: "P", descriptors: [[0, 0.5], [2, 0]], sources: ["b.png", "a.png"])
+    #expect(reversed.truth([3, -1]).nearest == 1)
     let (s3, _) = bank.truth([-1, -1e-3])  // opposite the first, nearly orthogonal to the second
     #expect(s3 < 0)
     #expect(bank.supportsClaim(0.95) && !bank.supportsClaim(0.5))

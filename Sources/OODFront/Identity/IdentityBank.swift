@@ -90,7 +90,7 @@ public struct IdentityBank: Sendable {
   }
 
   /// The truth score of one raw descriptor and the index of its nearest
-  /// reference.
+  /// reference (the first of equals on an exact tie).
   public func truth(_ descriptor: [Float]) -> (score: Float, nearest: Int) {
     precondition(descriptor.count == dimension, "descriptor width \(descriptor.count) ≠ bank width \(dimension)")
     let q = Self.normalized(descriptor)
