@@ -146,7 +146,7 @@ def main():
                 out, err = run([a.bin, "coldstart", "eval", d, "--from-npy", "--metric", "cosine",
                                 "--contamination", repr(cont), "--seeds", str(a.seeds), "--json", "--curves", cpath])
                 secs = time.time() - ts
-                res = json.loads(out)
+                res = json.loads(out)["datasets"][0]
                 cv = read_curves(cpath)
             per_class[c] = {m: {**method_keys(res["methods"][m]), "std": res["methods"][m].get("std")} for m in METHODS}
             per_class[c]["seconds"] = round(secs, 2)

@@ -36,7 +36,7 @@ def run(args):
     p = subprocess.run([BINARY, "coldstart", "eval", DATA] + args, capture_output=True, text=True)
     if p.returncode != 0:
         raise SystemExit(p.stderr)
-    return json.loads(p.stdout), time.time() - start, p.stderr.strip().splitlines()[-1]
+    return json.loads(p.stdout)["datasets"][0], time.time() - start, p.stderr.strip().splitlines()[-1]
 
 
 def main():
@@ -47,19 +47,19 @@ def main():
     cache = os.path.join(tmp, "embeddings.safetensors")
     out = {"dataset": DATA, "runs": {}}
     if not a.skip_cold:
-        cold, seconds, log = run(["--seeds", "5", "--json", "--cache", cache])
+        cold, seconds, log = run(["--seeds", "5", "--metric", "l2", "--json", "--cache", cache])
         out["cold_run"] = {"command": "anomalykit coldstart eval banking77-oos --seeds 5 --json", "wall_seconds": seconds, "log": log}
         print("cold run: %.1f s (%s)" % (seconds, log))
     for contamination in ["0.025", "0.05", "0.075"]:
         curves = os.path.join(tmp, "curves-%s.csv" % contamination)
-        r, seconds, log = run(["--seeds", "5", "--contamination", contamination, "--json", "--cache", cache, "--curves", curves])
+        r, seconds, log = run(["--seeds", "5", "--metric", "l2", "--contamination", contamination, "--json", "--cache", cache, "--curves", curves])
         r["wall_seconds"] = seconds
         out["runs"]["l2/c=%s/seeds0-4" % contamination] = r
         if contamination == "0.05":
             c = np.genfromtxt(curves, delimiter=",", names=True)
-            out["mean_curves_c0.05"] = {m: [round(float(v), 5) for v in c[m][::10]] for m in c.dtype.names if m != "step"}
+            out["mean_curves_c0.05"] = {m: [round(float(v), 5) for v in c[m][::10]] for m in c.dtype.names if m not in ("step", "dataset")}
         print(contamination, {m: round(100 * v["auc@10"], 2) for m, v in r["methods"].items()}, "%.1f s" % seconds)
-    r, seconds, _ = run(["--seeds", "20", "--json", "--cache", cache])
+    r, seconds, _ = run(["--seeds", "20", "--metric", "l2", "--json", "--cache", cache])
     out["runs"]["l2/c=0.05/seeds0-19"] = r
     r, seconds, _ = run(["--seeds", "5", "--metric", "cosine", "--json", "--cache", cache])
     out["runs"]["cosine/c=0.05/seeds0-4"] = r

@@ -41,7 +41,7 @@ public enum TextInputError: Error, CustomStringConvertible, Equatable, Sendable 
     case .textTooLong(let origin, let bytes, let limit):
       return "\(origin): text is \(bytes) bytes, over the limit of \(limit) (expected one text per line; raise it with --max-text-bytes)"
     case .missingDatasetFile(let dir, let file):
-      return "\(dir): not a cold-start dataset: missing \(file) (expected train/seq.in, test/seq.in, id-oos/valid/seq.in, id-oos/test/seq.in and descriptions.json)"
+      return "\(dir): not a cold-start dataset: missing \(file) (expected train/seq.in, test/seq.in, id-oos/valid/seq.in, id-oos/test/seq.in and the guidance file: descriptions.json, or the one --descriptions-file names)"
     }
   }
 }

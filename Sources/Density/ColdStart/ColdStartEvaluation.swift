@@ -29,6 +29,8 @@ public enum ColdStartMethod: String, CaseIterable, Sendable, Codable {
 public struct ColdStartEvaluation: Sendable {
   public let metric: PrototypeMetric
   public let trim: Double
+  /// κ of the predictive rule.
+  public let kappa: Float
   public let methods: [ColdStartMethod]
   let prototypes: FeatureMatrix
   let normals: FeatureMatrix
@@ -45,7 +47,7 @@ public struct ColdStartEvaluation: Sendable {
 
   public init(
     prototypes: FeatureMatrix, streamNormals: FeatureMatrix, anomalyPool: FeatureMatrix, testNormals: FeatureMatrix,
-    testAnomalies: FeatureMatrix, metric: PrototypeMetric, trim: Double = 0.9,
+    testAnomalies: FeatureMatrix, metric: PrototypeMetric, trim: Double = 0.9, kappa: Float = ColdFusionAdaptation.defaultKappa,
     methods: [ColdStartMethod] = ColdStartMethod.allCases
   ) throws {
     let d = prototypes.columns
@@ -58,10 +60,11 @@ public struct ColdStartEvaluation: Sendable {
       if let bad = m.firstNonFinite { throw DensityError.nonFinite(source: name, row: bad / d, column: bad % d) }
     }
     // Validates the prototypes and the trim.
-    _ = try ColdFusionAdaptation(prototypes: prototypes, metric: metric, trim: trim)
+    _ = try ColdFusionAdaptation(prototypes: prototypes, metric: metric, trim: trim, kappa: kappa)
     self.prototypes = prototypes
     self.metric = metric
     self.trim = trim
+    self.kappa = kappa
     self.methods = methods
     normals = streamNormals
     pool = anomalyPool
@@ -108,7 +111,7 @@ public struct ColdStartEvaluation: Sendable {
     let stream = try ColdStartStream(normalCount: normals.rows, poolCount: pool.rows, contamination: contamination, seed: seed)
     let d = dimension
     let n = testCount
-    var adaptation = try ColdFusionAdaptation(prototypes: prototypes, metric: metric, trim: contamination > 0 ? trim : 1)
+    var adaptation = try ColdFusionAdaptation(prototypes: prototypes, metric: metric, trim: contamination > 0 ? trim : 1, kappa: kappa)
     let k = adaptation.classCount
     var curves: [ColdStartMethod: [Double]] = [:]
     for m in methods { curves[m] = [] }

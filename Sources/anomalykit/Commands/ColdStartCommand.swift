@@ -15,29 +15,38 @@ struct ColdStartCommand: ParsableCommand {
 
 extension ColdStartMethod: ExpressibleByArgument {}
 
-/// Runs the ColdFusion paper's protocol on a dataset folder.
+/// Runs the ColdFusion paper's protocol on one or more dataset folders.
 struct ColdStartEvalCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
-    commandName: "eval", abstract: "Run the cold-start protocol (ColdFusion's) on a dataset folder.",
+    commandName: "eval", abstract: "Run the cold-start protocol (ColdFusion's) on one or more dataset folders.",
     discussion: """
-      DATASET_DIR holds train/seq.in, test/seq.in, id-oos/valid/seq.in, id-oos/test/seq.in and \
-      descriptions.json (the layout of the official banking77-oos split). The stream is every train \
-      query plus round(c·N) anomalies drawn from id-oos/valid, shuffled; after each step every method's \
-      AUROC is measured on test (normal) versus id-oos/test (anomalous). Prints AUC@10/25/50/100% (the \
-      mean AUROC over that share of the steps) and the final AUROC, as means over the seeds.
+      Each DATASET_DIR holds train/seq.in, test/seq.in, id-oos/valid/seq.in, id-oos/test/seq.in and the \
+      zero-shot guidance (descriptions.json by default; --descriptions-file names.json for class names \
+      alone): the layout of the official banking77-oos split. The stream is every train query plus \
+      round(c·N) anomalies drawn from id-oos/valid, shuffled; after each step every method's AUROC is \
+      measured on test (normal) versus id-oos/test (anomalous). Prints one row per dataset with each \
+      method's AUC@10% and AUC@100% (the mean AUROC over that share of the steps) and final AUROC, as \
+      means over the seeds; below them the mean over datasets with its 95% interval, and the worst \
+      dataset. The metric, trim and κ default to the text detector's defaults (ColdStartConfiguration.text).
       """)
 
-  @Argument(help: "Dataset folder (texts in the official layout; with --from-npy, .npy features).")
-  var dataset: String
+  @Argument(help: "Dataset folders (texts in the official layout; with --from-npy, .npy features).")
+  var datasets: [String] = []
 
   @Flag(name: .customLong("from-npy"), help: "DATASET_DIR holds features instead of texts: prototypes.npy, stream-normal.npy, anomaly-pool.npy, test-normal.npy, test-anomaly.npy (N×D float32/float64), e.g. image features from 'anomalykit embed' and classifier rows.")
   var fromNPY = false
 
+  @Option(name: .customLong("descriptions-file"), help: "The guidance file inside each dataset folder: descriptions.json (one example query per class; default) or names.json (class names alone).")
+  var descriptionsFile = "descriptions.json"
+
   @Option(help: "Anomalies added to the stream, as a fraction of the normal observations.")
   var contamination: Double = 0.05
 
-  @Option(help: "Fraction q of observations kept by trimming (closest to the descriptions).")
-  var trim: Double = 0.9
+  @Option(help: "Fraction q of observations kept by trimming (closest to the descriptions). Default: the text detector's, 0.9.")
+  var trim: Double?
+
+  @Option(help: "The description's prior weight κ of the predictive rule. Default: the text detector's, 1.5.")
+  var kappa: Float?
 
   @Option(help: "First seed of the stream order.")
   var seed: UInt64 = 0
@@ -45,22 +54,22 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
   @Option(help: "Number of seeds (seed … seed+N−1); means and standard deviations are reported.")
   var seeds: Int = 1
 
-  @Option(help: "zs, dn2, coldfusion or all.")
+  @Option(help: "zs, dn2, coldfusion, predictive, a comma-separated list, or all.")
   var method: String = "all"
 
-  @Option(help: "Distance: l2 (squared L2 on raw embeddings, the official code) or cosine.")
-  var metric: PrototypeMetric = .squaredL2
+  @Option(help: "Distance: l2 (squared L2 on raw embeddings, the official code) or cosine. Default: the text detector's, cosine.")
+  var metric: PrototypeMetric?
 
   @Flag(help: "Print JSON.")
   var json = false
 
-  @Option(help: "Draw the mean AUROC-versus-step curves to this PNG.")
+  @Option(help: "Draw the mean AUROC-versus-step curves to this PNG (one panel per dataset).")
   var plot: String?
 
-  @Option(name: .customLong("curves"), help: "Write the mean AUROC after every step, one column per method, as CSV.")
+  @Option(name: .customLong("curves"), help: "Write the mean AUROC after every step, one row per dataset and step, one column per method, as CSV.")
   var curvesOut: String?
 
-  @Option(help: "Embedding cache file: reused when it holds these texts embedded with these weights, written otherwise.")
+  @Option(help: "Embedding cache: a .safetensors file (one dataset) or a folder (one file per dataset and guidance file). Reused when it holds these texts embedded with these weights, written otherwise.")
   var cache: String?
 
   @OptionGroup var text: TextOptions
@@ -68,9 +77,14 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
   @OptionGroup var limits: LimitOptions
 
   func validate() throws {
+    guard !datasets.isEmpty else { throw ValidationError("give one or more dataset folders") }
     guard seeds >= 1, seeds <= 1000 else { throw ValidationError("--seeds must be in 1…1000") }
     guard contamination >= 0, contamination <= 1 else { throw ValidationError("--contamination must be in [0, 1]") }
-    guard trim > 0, trim <= 1 else { throw ValidationError("--trim must be in (0, 1]") }
+    if let trim, !(trim > 0 && trim <= 1) { throw ValidationError("--trim must be in (0, 1]") }
+    if let kappa, !(kappa > 0 && kappa.isFinite) { throw ValidationError("--kappa must be positive") }
+    if let cache, cache.hasSuffix(".safetensors"), datasets.count > 1 {
+      throw ValidationError("--cache FILE.safetensors holds one dataset; give a folder for \(datasets.count) datasets")
+    }
     _ = try methods()
   }
 
@@ -84,52 +98,64 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
     }
   }
 
+  /// The settings evaluated: the text detector's defaults, with the options given.
+  var settings: ColdStartConfiguration {
+    let base = ColdStartConfiguration.text
+    return ColdStartConfiguration(metric: metric ?? base.metric, rule: base.rule, trim: trim ?? base.trim, kappa: kappa ?? base.kappa)
+  }
+
   func run() throws {
     let methods = try methods()
     if let curvesOut { try OutputPath.check(curvesOut) }
     if let plot { try OutputPath.check(plot) }
-    let start = Date()
-    let (parts, summary) = try fromNPY ? npyParts() : textParts()
-    let embedSeconds = Date().timeIntervalSince(start)
-    let evaluation = try ColdStartEvaluation(
-      prototypes: parts[0], streamNormals: parts[1], anomalyPool: parts[2], testNormals: parts[3], testAnomalies: parts[4], metric: metric,
-      trim: trim, methods: methods)
-
+    let settings = self.settings
     let seedList = (0..<seeds).map { seed &+ UInt64($0) }
-    let protocolStart = Date()
-    let runs = try ColdStartRuns.run(evaluation, contamination: contamination, seeds: seedList)
-    let protocolSeconds = Date().timeIntervalSince(protocolStart)
-    warn(String(format: "%@ in %.1f s; %d seed(s) of the protocol in %.1f s", summary, embedSeconds, seeds, protocolSeconds))
-
-    if let curvesOut { try runs.writeMeanCurves(to: curvesOut, methods: methods) }
-    if let plot {
-      let chart = LinePlot(
-        series: methods.map { LinePlot.Series(label: $0.rawValue, values: runs.meanCurve($0)) }, xLabel: "stream step",
-        yLabel: "auroc", title: "\((dataset as NSString).lastPathComponent): contamination \(contamination), \(seeds) seed(s)")
-      try ImageEncoder.writePNG(chart.render(), to: plot)
+    let names = ColdStartReport.displayNames(datasets)
+    var results: [ColdStartReport.Dataset] = []
+    for (path, name) in zip(datasets, names) {
+      let start = Date()
+      let (parts, summary) = try fromNPY ? npyParts(path) : textParts(path, name: name)
+      let embedSeconds = Date().timeIntervalSince(start)
+      let evaluation = try ColdStartEvaluation(
+        prototypes: parts[0], streamNormals: parts[1], anomalyPool: parts[2], testNormals: parts[3], testAnomalies: parts[4],
+        metric: settings.metric, trim: settings.trim, kappa: settings.kappa, methods: methods)
+      let protocolStart = Date()
+      let runs = try ColdStartRuns.run(evaluation, contamination: contamination, seeds: seedList)
+      warn(String(format: "%@: %@ in %.1f s; %d seed(s) of the protocol in %.1f s", name, summary, embedSeconds, seeds, Date().timeIntervalSince(protocolStart)))
+      results.append(ColdStartReport.Dataset(name: name, path: path, prototypes: parts[0].rows, streamNormals: parts[1].rows, runs: runs))
     }
-    if json {
-      print(runs.json(methods: methods).serialized)
-    } else {
-      print("cold start: \(dataset)  (\(parts[0].rows) prototypes, stream \(parts[1].rows) normal + \(Int((contamination * Double(parts[1].rows)).rounded(.toNearestOrEven))) anomalies, contamination \(contamination), trim \(trim), metric \(metric.rawValue), seeds \(seedList.first ?? 0)…\(seedList.last ?? 0))")
-      print(runs.table(methods: methods))
-    }
+    let report = ColdStartReport(
+      datasets: results, methods: methods, settings: settings, contamination: contamination, seeds: seedList,
+      guidance: fromNPY ? "prototypes.npy" : descriptionsFile)
+    if let curvesOut { try report.writeMeanCurves(to: curvesOut) }
+    if let plot { try ImageEncoder.writePNG(report.plot(), to: plot) }
+    print(json ? report.json().serialized : report.table())
   }
 }
 
 extension ColdStartEvalCommand {
+  /// The cache file for `name`: `--cache` itself, or a file in the `--cache` folder.
+  func cacheFile(name: String) throws -> String? {
+    guard let cache else { return nil }
+    if cache.hasSuffix(".safetensors") { return cache }
+    try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+    let guidance = (descriptionsFile as NSString).deletingPathExtension
+    return cache + "/" + name.replacingOccurrences(of: "/", with: "_") + (guidance == "descriptions" ? "" : "." + guidance) + ".safetensors"
+  }
+
   /// Prototypes, stream normals, anomaly pool, test normals, test anomalies.
-  func textParts() throws -> ([FeatureMatrix], String) {
-    let data = try ColdStartDataset(directory: dataset, warn: { warn("warning: " + $0) })
+  func textParts(_ dataset: String, name: String) throws -> ([FeatureMatrix], String) {
+    let data = try ColdStartDataset(directory: dataset, descriptionsFile: descriptionsFile, warn: { warn("warning: " + $0) })
     let embedder = try text.embedder()
     let all = data.descriptions.texts + data.streamNormals + data.anomalyPool + data.testNormals + data.testAnomalies
     let weightsSHA = embedder.encoder.weightsSHA256
     let embedded: FeatureMatrix
-    if let cache, let cached = TextEmbeddingCache.load(cache, weightsSHA256: weightsSHA, texts: all) {
+    let cacheFile = try self.cacheFile(name: name)
+    if let cacheFile, let cached = TextEmbeddingCache.load(cacheFile, weightsSHA256: weightsSHA, texts: all) {
       embedded = cached
     } else {
       embedded = embedder.embedReporting(all, label: "embed")
-      if let cache { try TextEmbeddingCache.store(embedded, to: cache, weightsSHA256: weightsSHA, texts: all) }
+      if let cacheFile { try TextEmbeddingCache.store(embedded, to: cacheFile, weightsSHA256: weightsSHA, texts: all) }
     }
     var offset = 0
     let counts = [data.descriptions.texts.count, data.streamNormals.count, data.anomalyPool.count, data.testNormals.count, data.testAnomalies.count]
@@ -142,7 +168,7 @@ extension ColdStartEvalCommand {
 
   static let npyFiles = ["prototypes.npy", "stream-normal.npy", "anomaly-pool.npy", "test-normal.npy", "test-anomaly.npy"]
 
-  func npyParts() throws -> ([FeatureMatrix], String) {
+  func npyParts(_ dataset: String) throws -> ([FeatureMatrix], String) {
     let parts = try Self.npyFiles.map { name -> FeatureMatrix in
       let path = dataset + "/" + name
       guard FileManager.default.fileExists(atPath: path) else {
@@ -156,80 +182,5 @@ extension ColdStartEvalCommand {
         "\(dataset)/\(name): features have \(part.columns) columns, expected \(parts[0].columns) (the width of prototypes.npy)")
     }
     return (parts, "read \(parts.map(\.rows).reduce(0, +)) feature rows")
-  }
-}
-
-/// Protocol results over several seeds.
-struct ColdStartRuns {
-  let seeds: [UInt64]
-  /// Per seed, per method: the AUROC curve.
-  let curves: [[ColdStartMethod: [Double]]]
-
-  static func run(_ evaluation: ColdStartEvaluation, contamination: Double, seeds: [UInt64]) throws -> ColdStartRuns {
-    // Each worker writes only its own seeds' slots.
-    var results = [Result<[ColdStartMethod: [Double]], Error>?](repeating: nil, count: seeds.count)
-    results.withUnsafeMutableBufferPointer { buffer in
-      let out = SharedBuffer(buffer)
-      ParallelFor.chunks(count: seeds.count) { range in
-        for i in range { out[i] = Result { try evaluation.curves(contamination: contamination, seed: seeds[i]) } }
-      }
-    }
-    return ColdStartRuns(seeds: seeds, curves: try results.map { try ($0 ?? .failure(CLIError("a seed did not run"))).get() })
-  }
-
-  func summaries(_ m: ColdStartMethod) -> [StreamCurveSummary] {
-    curves.compactMap { $0[m] }.map(StreamCurveSummary.init(curve:))
-  }
-
-  /// Mean and population standard deviation (numpy's default) of each
-  /// summary value over the seeds: AUC@10/25/50/100 then final.
-  func statistics(_ m: ColdStartMethod) -> (mean: [Double], std: [Double]) {
-    let rows = summaries(m).map { $0.areas + [$0.final] }
-    guard let width = rows.first?.count else { return ([], []) }
-    let n = Double(rows.count)
-    let mean = (0..<width).map { j in rows.reduce(0) { $0 + $1[j] } / n }
-    let std = (0..<width).map { j in (rows.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) } / n).squareRoot() }
-    return (mean, std)
-  }
-
-  func json(methods: [ColdStartMethod]) -> JSONValue {
-    let keys = StreamCurveSummary.keys + ["final"]
-    var byMethod: [(String, JSONValue)] = []
-    for m in methods {
-      let (mean, std) = statistics(m)
-      var fields: [(String, JSONValue)] = zip(keys, mean).map { ($0, .number($1)) }
-      fields.append(("std", .object(zip(keys, std).map { ($0, .number($1)) })))
-      byMethod.append((m.rawValue, .object(fields)))
-    }
-    return .object([("seeds", .array(seeds.map { .number(Double($0)) })), ("methods", .object(byMethod))])
-  }
-
-  func table(methods: [ColdStartMethod]) -> String {
-    let header = ["method", "AUC@10%", "AUC@25%", "AUC@50%", "AUC@100%", "final"]
-    var lines = [header.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined()]
-    for m in methods {
-      let (mean, std) = statistics(m)
-      let cells = zip(mean, std).map { seeds.count > 1 ? String(format: "%.1f ± %.1f", 100 * $0, 100 * $1) : String(format: "%.1f", 100 * $0) }
-      lines.append(([m.rawValue] + cells).map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
-    }
-    return lines.joined(separator: "\n")
-  }
-
-  /// The AUROC after each step, averaged over the seeds.
-  func meanCurve(_ m: ColdStartMethod) -> [Double] {
-    let all = curves.compactMap { $0[m] }
-    guard let steps = all.first?.count else { return [] }
-    return (0..<steps).map { t in all.reduce(0) { $0 + $1[t] } / Double(all.count) }
-  }
-
-  /// `step,<method>…` rows: the AUROC after each step, averaged over seeds.
-  func writeMeanCurves(to path: String, methods: [ColdStartMethod]) throws {
-    var text = "step," + methods.map(\.rawValue).joined(separator: ",") + "\n"
-    let means = methods.map(meanCurve)
-    for t in 0..<(means.first?.count ?? 0) {
-      let cells = means.map { String(format: "%.6f", $0[t]) }
-      text += "\(t + 1)," + cells.joined(separator: ",") + "\n"
-    }
-    try AtomicFile.write(Array(text.utf8), to: path)
   }
 }
