@@ -74,11 +74,14 @@ struct ColdStartCLITests {
     try makeDataset(dir)
     let r = try CLIRunner.run(["coldstart", "eval", dir, "--contamination", "0.25", "--seeds", "2", "--json", "--curves", dir + "/curves.csv", "--plot", dir + "/curves.png"])
     #expect(r.status == 0, "\(r.stderr)")
-    guard case .object(let top)? = try? JSONValue.parse(r.stdout), let methods = top.first(where: { $0.0 == "methods" })?.1 else {
-      Issue.record("not JSON: \(r.stdout)")
+    guard case .object(let top)? = try? JSONValue.parse(r.stdout), let datasets = top.first(where: { $0.0 == "datasets" })?.1,
+      case .array(let entries) = datasets, entries.count == 1, let methods = entries[0]["methods"]
+    else {
+      Issue.record("not the expected JSON: \(r.stdout)")
       return
     }
-    #expect(top.first?.0 == "seeds")
+    #expect(top.first?.0 == "configuration")
+    #expect(entries[0]["seeds"] != nil)
     for m in ["zs", "dn2", "coldfusion", "predictive"] {
       let auc = methods[m]?["auc@10"]
       guard case .number(let v)? = auc else {
@@ -89,10 +92,96 @@ struct ColdStartCLITests {
       #expect(methods[m]?["std"]?["auc@100"] != nil)
     }
     let curves = try String(contentsOfFile: dir + "/curves.csv", encoding: .utf8)
-    #expect(curves.hasPrefix("step,zs,dn2,coldfusion,predictive\n1,"))
+    let name = (dir as NSString).lastPathComponent
+    #expect(curves.hasPrefix("dataset,step,zs,dn2,coldfusion,predictive\n\(name),1,"), "\(curves.prefix(80))")
     #expect(curves.split(separator: "\n").count == 1 + 12 + 3)  // header + 12 normals + round(0.25·12) anomalies
     let png = try Data(contentsOf: URL(fileURLWithPath: dir + "/curves.png"))
     #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 2000)
+  }
+
+  @Test("coldstart eval over several datasets prints a row each, the mean with its interval, and the worst")
+  func evalManyDatasets() throws {
+    let root = try CLIRunner.temporaryFolder()
+    let a = root + "/alpha"
+    let b = root + "/beta"
+    try makeDataset(a)
+    try makeDataset(b)
+    // beta's guidance is the class names alone, in names.json.
+    try "{\"activate card\": \"activate card\", \"exchange rate\": \"exchange rate\", \"lost card\": \"lost card\"}".write(
+      toFile: a + "/names.json", atomically: true, encoding: .utf8)
+    try FileManager.default.copyItem(atPath: a + "/names.json", toPath: b + "/names.json")
+    let r = try CLIRunner.run(["coldstart", "eval", a, b, "--descriptions-file", "names.json", "--contamination", "0.25", "--seeds", "2",
+      "--method", "zs,predictive", "--cache", root + "/cache", "--plot", root + "/panels.png"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let lines = r.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.first?.contains("2 dataset(s), guidance names.json") == true, "\(r.stdout)")
+    #expect(lines.contains { $0.hasPrefix("alpha ") } && lines.contains { $0.hasPrefix("beta ") }, "\(r.stdout)")
+    #expect(lines.contains { $0.hasPrefix("mean ± 95% CI") } && lines.contains { $0.hasPrefix("worst ") }, "\(r.stdout)")
+    #expect(FileManager.default.fileExists(atPath: root + "/cache/alpha.names.safetensors"))
+    let png = try Data(contentsOf: URL(fileURLWithPath: root + "/panels.png"))
+    #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+
+    // The same run as JSON: the summary's mean is the mean of the rows, and the worst is the smaller.
+    let j = try CLIRunner.run(["coldstart", "eval", a, b, "--descriptions-file", "names.json", "--contamination", "0.25", "--seeds", "2",
+      "--method", "zs,predictive", "--cache", root + "/cache", "--json"])
+    #expect(j.status == 0, "\(j.stderr)")
+    let doc = try JSONValue.parse(j.stdout)
+    guard case .array(let entries)? = doc["datasets"], entries.count == 2,
+      case .number(let v0)? = entries[0]["methods"]?["predictive"]?["auc@10"], case .number(let v1)? = entries[1]["methods"]?["predictive"]?["auc@10"],
+      case .number(let mean)? = doc["summary"]?["predictive"]?["auc@10"]?["mean"], case .number(let worst)? = doc["summary"]?["predictive"]?["auc@10"]?["worst"]
+    else {
+      Issue.record("unexpected JSON: \(j.stdout)")
+      return
+    }
+    #expect(abs(mean - (v0 + v1) / 2) < 1e-12 && worst == min(v0, v1))
+    // Both folders hold the same texts, so zero-shot agrees exactly.
+    #expect(entries[0]["methods"]?["zs"]?["auc@10"] == entries[1]["methods"]?["zs"]?["auc@10"])
+  }
+
+  @Test("dataset folders: a missing split or guidance file is named, empty names.json is an error, unknown classes a warning")
+  func datasetBadInputs() throws {
+    let root = try CLIRunner.temporaryFolder()
+    let d = root + "/d"
+    try makeDataset(d)
+    try FileManager.default.removeItem(atPath: d + "/id-oos/valid/seq.in")
+    let missing = try CLIRunner.run(["coldstart", "eval", d])
+    #expect(missing.status == 1 && missing.stderr.contains("\(d): not a cold-start dataset: missing id-oos/valid/seq.in"), "\(missing.stderr)")
+    try makeDataset(d)
+    let noNames = try CLIRunner.run(["coldstart", "eval", d, "--descriptions-file", "names.json"])
+    #expect(noNames.status == 1 && noNames.stderr.contains("missing names.json"), "\(noNames.stderr)")
+    try "{}".write(toFile: d + "/names.json", atomically: true, encoding: .utf8)
+    let emptyNames = try CLIRunner.run(["coldstart", "eval", d, "--descriptions-file", "names.json"])
+    #expect(emptyNames.status == 1 && emptyNames.stderr.contains("names.json: no descriptions"), "\(emptyNames.stderr)")
+    // train/label names the normal classes; guidance for a class it never uses is suspicious, not fatal.
+    try (Array(repeating: "activate_card", count: 6) + Array(repeating: "exchange_rate", count: 6)).joined(separator: "\n")
+      .write(toFile: d + "/train/label", atomically: true, encoding: .utf8)
+    let unknown = try CLIRunner.run(["coldstart", "eval", d, "--method", "zs"])
+    #expect(unknown.status == 0, "\(unknown.stderr)")
+    #expect(unknown.stderr.contains("descriptions.json: 1 class(es) never used in train/label: lost card"), "\(unknown.stderr)")
+  }
+
+  @Test("adapt --class-names builds a detector from the names alone, from a list or a names file")
+  func classNames() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let fromList = dir + "/list.safetensors"
+    let r = try CLIRunner.run(["adapt", "--class-names", "activate_card, exchange_rate,lost_card", "--out", fromList])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("3 prototypes") && r.stdout.contains("metric cosine"), "\(r.stdout)")
+    let file = try SafeTensorsFile(path: fromList)
+    #expect(file.metadata["classes"] == "[\"activate_card\",\"exchange_rate\",\"lost_card\"]", "\(file.metadata)")
+    #expect(file.metadata["guidance"] == "class names")
+    // A names file gives the same prototypes as the list (underscores read as spaces).
+    try "{\"activate_card\": \"activate card\", \"exchange_rate\": \"exchange rate\", \"lost_card\": \"lost card\"}".write(
+      toFile: dir + "/names.json", atomically: true, encoding: .utf8)
+    let fromFile = dir + "/file.safetensors"
+    #expect(try CLIRunner.run(["adapt", "--class-names", dir + "/names.json", "--out", fromFile]).status == 0)
+    #expect(try SafeTensorsFile(path: fromFile).floats("prototypes.original") == (try file.floats("prototypes.original")))
+    let score = try CLIRunner.run(["score", "--detector", fromList, "I lost my card", "--json"])
+    #expect(score.status == 0 && score.stdout.contains("\"class\":\"lost_card\""), "\(score.stdout)")
+    let empty = try CLIRunner.run(["adapt", "--class-names", " , ", "--out", dir + "/e.safetensors"])
+    #expect(empty.status == 1 && empty.stderr.contains("--class-names: no class names"), "\(empty.stderr)")
+    let both = try CLIRunner.run(["adapt", "--class-names", "a", "--descriptions", dir + "/names.json", "--out", dir + "/x.safetensors"])
+    #expect(both.status == 2)
   }
 
   @Test("an image detector from ImageNet classes adapts to a folder and scores images")

@@ -44,6 +44,23 @@ public struct ClassDescriptions: Sendable, Equatable {
     return ClassDescriptions(classNames: records.map(\.text), texts: records)
   }
 
+  /// Guidance from the class names alone: `spec` is a file (read as
+  /// `read(_:)` does: `names.json` maps class → name) when one exists, or
+  /// else a comma-separated list, each name's underscores read as spaces
+  /// for the encoder (`card_activation` embeds as "card activation") and
+  /// kept as the class name.
+  ///
+  /// - Throws: `TextInputError.empty` when the list names no class, or the
+  ///   file's errors.
+  public static func names(_ spec: String) throws -> ClassDescriptions {
+    if spec == "-" || FileManager.default.fileExists(atPath: spec) { return try read(spec) }
+    let names = spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard !names.isEmpty else { throw TextInputError.empty(path: "--class-names", what: "no class names (expected a,b,c or a file)") }
+    return ClassDescriptions(
+      classNames: names,
+      texts: names.enumerated().map { TextRecord(text: $0.element.replacingOccurrences(of: "_", with: " "), origin: "--class-names \($0.offset + 1)") })
+  }
+
   static func readJSON(_ bytes: [UInt8], path: String) throws -> ClassDescriptions {
     var bytes = bytes
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }

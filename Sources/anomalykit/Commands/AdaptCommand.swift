@@ -14,6 +14,7 @@ struct AdaptCommand: ReadLimitedCommand {
     commandName: "adapt", abstract: "Build or update a cold-start detector (zero-shot descriptions + ColdFusion adaptation).",
     discussion: """
       New text detector:  anomalykit adapt --descriptions D.json [--observations OBS.txt] --out DET.safetensors
+                          anomalykit adapt --class-names "card_activation,exchange_rate" [--observations OBS.txt] --out DET.safetensors
       New image detector: anomalykit adapt --imagenet-classes "espresso,cup" [--observations DIR] --out DET.safetensors
       Update in place:    anomalykit adapt --detector DET.safetensors --observations NEW.txt
 
@@ -38,14 +39,20 @@ struct AdaptCommand: ReadLimitedCommand {
   @Option(help: "Where to write the detector.")
   var out: String?
 
-  @Option(help: "Fraction q of observations kept by trimming (the rest are presumed anomalies). New detectors only.")
-  var trim: Double = 0.9
+  @Option(name: .customLong("class-names"), help: "Build a text detector from the normal class names alone: comma-separated (underscores read as spaces), or a file (names.json {class: name}, or one name per line).")
+  var classNames: String?
 
-  @Option(help: "Scoring rule: predictive (shrunk medians with predictive calibration; measured better) or coldfusion (the paper's medians). New detectors only.")
-  var rule: ColdStartRule = .predictive
+  @Option(help: "Fraction q of observations kept by trimming (the rest are presumed anomalies). Default 0.9 (chosen by leave-one-domain-out). New detectors only.")
+  var trim: Double?
 
-  @Option(help: "Distance: l2 (default for text, as the official code) or cosine (default for images). New detectors only.")
+  @Option(help: "Scoring rule: predictive (shrunk medians with predictive calibration) or coldfusion (the paper's medians). Default predictive (chosen by leave-one-domain-out). New detectors only.")
+  var rule: ColdStartRule?
+
+  @Option(help: "Distance: l2 (squared L2 on raw embeddings, the official code) or cosine. Default cosine for text (chosen by leave-one-domain-out) and images. New detectors only.")
   var metric: PrototypeMetric?
+
+  @Option(help: "The description's prior weight κ of the predictive rule, in observations (default 1.5). New detectors only.")
+  var kappa: Float?
 
   @OptionGroup var text: TextOptions
   @OptionGroup var image: ImageOptions
@@ -53,31 +60,50 @@ struct AdaptCommand: ReadLimitedCommand {
   @OptionGroup var limits: LimitOptions
 
   func validate() throws {
-    let sources = [descriptions, imagenetClasses, detector].compactMap { $0 }
+    let sources = [descriptions, classNames, imagenetClasses, detector].compactMap { $0 }
     guard sources.count == 1 else {
-      throw ValidationError("give exactly one of --descriptions (new text detector), --imagenet-classes (new image detector) or --detector (update)")
+      throw ValidationError(
+        "give exactly one of --descriptions or --class-names (new text detector), --imagenet-classes (new image detector) or --detector (update)")
     }
     guard detector != nil || out != nil else { throw ValidationError("a new detector needs --out") }
     guard detector == nil || !observations.isEmpty else { throw ValidationError("updating a detector needs --observations") }
-    guard trim > 0, trim <= 1 else { throw ValidationError("--trim must be in (0, 1]") }
+    if let trim, !(trim > 0 && trim <= 1) { throw ValidationError("--trim must be in (0, 1]") }
+    if let kappa, !(kappa > 0 && kappa.isFinite) { throw ValidationError("--kappa must be positive") }
+    if detector != nil && (trim != nil || rule != nil || metric != nil || kappa != nil) {
+      throw ValidationError("--trim, --rule, --metric and --kappa set up a new detector; an existing one keeps its own")
+    }
+  }
+
+  /// The configuration of a new detector: `base` with the options given.
+  func configuration(_ base: ColdStartConfiguration) -> ColdStartConfiguration {
+    ColdStartConfiguration(metric: metric ?? base.metric, rule: rule ?? base.rule, trim: trim ?? base.trim, kappa: kappa ?? base.kappa)
   }
 
   func run() throws {
     let target = out ?? detector ?? ""
-    try OutputPath.check(target, inputs: observations + [descriptions, imagenetClasses].compactMap { $0 })
+    try OutputPath.check(target, inputs: observations + [descriptions, classNames, imagenetClasses].compactMap { $0 })
     var current: ColdStartDetector
     let encoder: DetectorEncoder
     if let path = detector {
       current = try DetectorFile.read(path: path)
       encoder = try DetectorEncoder.forDetector(current, path: path, text: text, image: image)
-    } else if let path = descriptions {
-      let guidance = try ClassDescriptions.read(path)
+    } else if descriptions != nil || classNames != nil {
+      let guidance: ClassDescriptions
+      var meta: [String: String] = [:]
+      if let path = descriptions {
+        guidance = try ClassDescriptions.read(path)
+        meta["descriptions"] = (TextLines.displayName(path) as NSString).lastPathComponent
+      } else {
+        guidance = try ClassDescriptions.names(classNames ?? "")
+        meta["guidance"] = "class names"
+      }
       let embedder = try text.embedder()
       encoder = .text(embedder)
       let prototypes = embedder.embed(guidance.texts, warn: { warn("warning: " + $0) })
-      var meta = encoder.provenance
-      meta["descriptions"] = (path as NSString).lastPathComponent
-      current = try ColdStartDetector(classNames: guidance.classNames, prototypes: prototypes, metric: metric ?? .squaredL2, trim: trim, rule: rule, metadata: meta)
+      meta.merge(encoder.provenance) { mine, _ in mine }
+      let c = configuration(.text)
+      current = try ColdStartDetector(
+        classNames: guidance.classNames, prototypes: prototypes, metric: c.metric, trim: c.trim, rule: c.rule, kappa: c.kappa, metadata: meta)
     } else {
       let pipeline = try ImageBankPipeline(
         model: try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize),
@@ -86,10 +112,11 @@ struct AdaptCommand: ReadLimitedCommand {
       encoder = .image(pipeline)
       let classes = try ImageNetClasses.resolve(imagenetClasses ?? "", names: pipeline.model.classNames)
       let rows = pipeline.model.classifierRows(classes)
+      let c = configuration(.image)
       current = try ColdStartDetector(
         classNames: classes.map { pipeline.model.classNames[$0] },
-        prototypes: FeatureMatrix(rows: classes.count, columns: pipeline.model.featureDimension, values: rows), metric: metric ?? .cosine,
-        trim: trim, rule: rule, metadata: encoder.provenance)
+        prototypes: FeatureMatrix(rows: classes.count, columns: pipeline.model.featureDimension, values: rows), metric: c.metric,
+        trim: c.trim, rule: c.rule, kappa: c.kappa, metadata: encoder.provenance)
     }
     if !observations.isEmpty {
       let (rows, _) = try encoder.embed(observations, maxFiles: image.maxFiles)
