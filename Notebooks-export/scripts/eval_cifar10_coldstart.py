@@ -40,7 +40,7 @@ DATA = os.path.abspath(os.path.join(REPO, "..", "shared", "data", "images", "cif
 if not os.path.isdir(DATA):
     DATA = "/work/shared/data/images/cifar10"
 MAP = os.path.join(REPO, "Notebooks-export", "results", "cifar10-imagenet-map.json")
-METHODS = ["zs", "dn2", "coldfusion", "predictive"]
+METHODS = ["zs", "dn2", "coldfusion", "predictive", "fused"]
 KEYS = ["auc@10", "auc@25", "auc@50", "auc@100", "final"]
 
 
@@ -95,6 +95,7 @@ def main():
     ap.add_argument("--contaminations", type=float, nargs="+", default=[0.05, 0.025, 0.10, 0.0],
                     help="0 is a diagnostic: a clean stream isolates what adaptation itself does")
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--kappa", type=float, default=None, help="the predictive rule's kappa (default: the image detector's)")
     ap.add_argument("--out", default=os.path.join(REPO, "Notebooks-export", "results", "coldstart-cifar10.json"))
     ap.add_argument("--figure", default=os.path.join(REPO, "Notebooks-export", "figures", "coldstart-cifar10.png"))
     a = ap.parse_args()
@@ -143,8 +144,9 @@ def main():
                 np.save(os.path.join(d, "test-anomaly.npy"), np.concatenate([test[o] for o in classes if o != c]))
                 cpath = os.path.join(d, "curves.csv")
                 ts = time.time()
-                out, err = run([a.bin, "coldstart", "eval", d, "--from-npy", "--metric", "cosine",
-                                "--contamination", repr(cont), "--seeds", str(a.seeds), "--json", "--curves", cpath])
+                out, err = run([a.bin, "coldstart", "eval", d, "--from-npy", "--defaults", "image", "--metric", "cosine",
+                                "--contamination", repr(cont), "--seeds", str(a.seeds), "--json", "--curves", cpath]
+                               + ([] if a.kappa is None else ["--kappa", repr(a.kappa)]))
                 secs = time.time() - ts
                 res = json.loads(out)["datasets"][0]
                 cv = read_curves(cpath)

@@ -93,7 +93,7 @@ struct ColdStartCLITests {
     }
     let curves = try String(contentsOfFile: dir + "/curves.csv", encoding: .utf8)
     let name = (dir as NSString).lastPathComponent
-    #expect(curves.hasPrefix("dataset,step,zs,dn2,coldfusion,predictive\n\(name),1,"), "\(curves.prefix(80))")
+    #expect(curves.hasPrefix("dataset,step,zs,dn2,coldfusion,predictive,fused\n\(name),1,"), "\(curves.prefix(80))")
     #expect(curves.split(separator: "\n").count == 1 + 12 + 3)  // header + 12 normals + round(0.25·12) anomalies
     let png = try Data(contentsOf: URL(fileURLWithPath: dir + "/curves.png"))
     #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 2000)
@@ -191,7 +191,7 @@ struct ColdStartCLITests {
     let demo = CLIRunner.repositoryRoot + "/Examples/demo"
     let adapt = try CLIRunner.run(["adapt", "--imagenet-classes", "stone wall,825", "--observations", demo + "/normal", "--out", detector, "--resize", "stretch"])
     #expect(adapt.status == 0, "\(adapt.stderr)")
-    #expect(adapt.stdout.contains("image detector, 2 prototypes, 10 observations, rule predictive, metric cosine"), "\(adapt.stdout)")
+    #expect(adapt.stdout.contains("image detector, 2 prototypes, 10 observations, rule fused, metric cosine"), "\(adapt.stdout)")
     let score = try CLIRunner.run(["score", "--detector", detector, demo + "/test", "--csv"])
     #expect(score.status == 0, "\(score.stderr)")
     #expect(score.stdout.hasPrefix("path,score,anomalous,class\n"))

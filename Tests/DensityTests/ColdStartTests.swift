@@ -80,6 +80,25 @@ import Testing
     #expect(adaptation.isKept.indices.filter { adaptation.isKept[$0] } == kept)
   }
 
+  /// Each rule's detector, adapted to the whole stream, scores the test
+  /// set as the from-scratch reference's last step does: the detector's
+  /// scoring is a different code path from the evaluation's.
+  @Test(arguments: PrototypeMetric.allCases)
+  func detectorScoresMatchTheReferenceAfterTheStream(_ metric: PrototypeMetric) throws {
+    let data = try Data()
+    let order = try data.file.integers("\(metric.rawValue).order").map(Int.init)
+    let test = data.testNormals.appending(data.testAnomalies)
+    let labels = Array(repeating: false, count: data.testNormals.rows) + Array(repeating: true, count: data.testAnomalies.rows)
+    for rule in ColdStartRule.allCases {
+      var detector = try ColdStartDetector(
+        classNames: (0..<data.prototypes.rows).map { "c\($0)" }, prototypes: data.prototypes, metric: metric, trim: Self.trim, rule: rule)
+      for candidate in order { detector = try detector.adapting(data.row(candidate)) }
+      let auroc = try #require(Metrics.auroc(scores: try detector.scores(test), labels: labels))
+      let expected = try #require(try data.file.doubles("\(metric.rawValue).\(rule.rawValue)").last)
+      #expect(abs(auroc - expected) <= 1e-9, "\(metric) \(rule): \(auroc) vs \(expected)")
+    }
+  }
+
   /// One batch or one observation at a time: the same detector, bit for bit.
   @Test func incrementalEqualsBatch() throws {
     let data = try Data()

@@ -4,6 +4,9 @@ public enum ColdStartRule: String, Sendable, CaseIterable {
   case predictive
   /// `min_k d(x, z̃_k)`: the paper's ColdFusion medians.
   case coldFusion = "coldfusion"
+  /// Zero-shot and predictive scores, each standardised on the kept
+  /// observations, summed (`ScoreFusion`); zero-shot until 20 are kept.
+  case fused
 }
 
 /// A cold-start anomaly detector: named normal classes, their zero-shot
@@ -11,8 +14,9 @@ public enum ColdStartRule: String, Sendable, CaseIterable {
 /// `ColdFusionAdaptation` for the math).
 ///
 /// ```
-/// score(x) = min_k f_k d(x, p_k)         rule predictive (default)
+/// score(x) = min_k f_k d(x, p_k)         rule predictive (the text default)
 ///          = min_k d(x, z̃_k)             rule coldfusion
+///          = z(S_zs(x)) + z(S_pred(x))    rule fused (the image default; `ScoreFusion`)
 /// ```
 ///
 /// Both equal the zero-shot score `min_k d(x, z_k)` (up to a constant
@@ -95,10 +99,26 @@ public struct ColdStartDetector: Sendable {
     case .coldFusion:
       return PrototypeScoring.nearest(x, prototypes: adaptation.adapted, norms: adaptation.adaptedNorms, metric: metric, dimension: dimension)
     case .predictive:
-      return PrototypeScoring.nearest(
-        x, prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, factors: adaptation.predictiveFactors, metric: metric,
-        dimension: dimension)
+      return predictiveNearest(x)
+    case .fused:
+      let zs = PrototypeScoring.nearest(x, prototypes: adaptation.original, norms: adaptation.originalNorms, metric: metric, dimension: dimension)
+      let kept = adaptation.isKept.indices.filter { adaptation.isKept[$0] }
+      var keptRows: [Float] = []
+      keptRows.reserveCapacity(kept.count * dimension)
+      for i in kept { keptRows += adaptation.observations[(i * dimension)..<((i + 1) * dimension)] }
+      guard
+        let fusion = ScoreFusion(
+          zeroShotReference: kept.map { adaptation.zeroShotDistances[$0] }, adaptedReference: predictiveNearest(keptRows).distances)
+      else { return zs }
+      let adapted = predictiveNearest(x)
+      return (zip(zs.distances, adapted.distances).map { fusion.score(zeroShot: $0, adapted: $1) }, adapted.indices)
     }
+  }
+
+  func predictiveNearest(_ x: [Float]) -> (distances: [Float], indices: [Int]) {
+    PrototypeScoring.nearest(
+      x, prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, factors: adaptation.predictiveFactors, metric: metric,
+      dimension: dimension)
   }
 
   /// Fewest observations before a threshold is set.

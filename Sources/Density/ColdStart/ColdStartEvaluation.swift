@@ -12,6 +12,9 @@ public enum ColdStartMethod: String, CaseIterable, Sendable, Codable {
   /// This toolkit's rule: `S(x) = min_k f_k d(x, p_k)`, shrunk medians with
   /// predictive-variance calibration (`ColdFusionAdaptation`).
   case predictive
+  /// Zero-shot and predictive scores, standardised on the kept
+  /// observations and summed (`ScoreFusion`).
+  case fused
 }
 
 /// The evaluation protocol of the ColdFusion paper's code, run
@@ -127,6 +130,14 @@ public struct ColdStartEvaluation: Sendable {
     coldFusion.rescore(Array(0..<k), prototypes: adaptation.adapted, norms: adaptation.adaptedNorms, in: self)
     predictive.rescore(Array(0..<k), prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, in: self)
 
+    // Fused: every observation's distance to each predictive prototype
+    // (`[i · K + c]`), columns refreshed as their prototype moves.
+    let wantsFused = curves[.fused] != nil
+    var fused = FusedScoring(zeroShot: zeroShot.distances, classCount: k)
+    if wantsFused, curves[.predictive] == nil {
+      predictive.rescore(Array(0..<k), prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, in: self)
+    }
+
     // DN2: each test point's nearest kept observation.
     var nearest = [Float](repeating: .infinity, count: n)
     var nearestObservation = [Int](repeating: -1, count: n)
@@ -154,12 +165,17 @@ public struct ColdStartEvaluation: Sendable {
         curves[.coldFusion]?.append(coldFusion.auroc)
       }
 
-      if curves[.predictive] != nil {
+      if curves[.predictive] != nil || wantsFused {
         if !change.classes.isEmpty {
           predictive.rescore(change.classes, prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, in: self)
-          predictive.measure(factors: adaptation.predictiveFactors, labels: labels)
+          if curves[.predictive] != nil { predictive.measure(factors: adaptation.predictiveFactors, labels: labels) }
         }
         curves[.predictive]?.append(predictive.auroc)
+      }
+
+      if wantsFused {
+        fused.update(adaptation, changed: change.classes, in: self)
+        curves[.fused]?.append(fused.auroc(adaptation, predictive: predictive, zeroShotAUROC: zeroShotAUROC, labels: labels))
       }
 
       if curves[.dn2] != nil {
@@ -226,12 +242,66 @@ struct PrototypeTable {
 
   /// `auroc` of `min_c f_c · distance` (`f_c = 1` without factors).
   mutating func measure(factors: [Float]?, labels: [Bool]) {
+    auroc = Metrics.auroc(scores: scores(factors: factors), labels: labels) ?? .nan
+  }
+
+  /// `min_c f_c · distance` of each test row.
+  func scores(factors: [Float]?) -> [Float] {
     let k = classCount
-    let scores = (0..<testCount).map { j in
+    return (0..<testCount).map { j in
       var best = Float.infinity
       for c in 0..<k { best = min(best, (factors?[c] ?? 1) * distances[j * k + c]) }
       return best
     }
-    auroc = Metrics.auroc(scores: scores, labels: labels) ?? .nan
+  }
+}
+
+/// The fused rule's state in `ColdStartEvaluation`: each observation's
+/// distance to each predictive prototype (`[i · K + c]`), so the kept
+/// observations' predictive scores (the fusion's reference) cost one column
+/// per moved prototype, not a full rescore, at every step.
+struct FusedScoring {
+  let zeroShot: [Float]
+  let classCount: Int
+  var table: [Float] = []
+
+  init(zeroShot: [Float], classCount: Int) {
+    self.zeroShot = zeroShot
+    self.classCount = classCount
+  }
+
+  /// Adds the newest observation's row and refreshes the `changed` columns.
+  mutating func update(_ a: ColdFusionAdaptation, changed: [Int], in evaluation: ColdStartEvaluation) {
+    let (d, k, metric) = (evaluation.dimension, classCount, evaluation.metric)
+    let newest = a.observationCount - 1
+    table += [Float](repeating: 0, count: k)
+    a.observations.withUnsafeBufferPointer { x in
+      a.predictive.withUnsafeBufferPointer { z in
+        guard let xb = x.baseAddress, let zb = z.baseAddress else { return }
+        for c in 0..<k {
+          table[newest * k + c] = metric.distance(xb + newest * d, zb + c * d, zNorm: a.predictiveNorms[c], dimension: d)
+        }
+        for c in changed {
+          for i in 0..<newest { table[i * k + c] = metric.distance(xb + i * d, zb + c * d, zNorm: a.predictiveNorms[c], dimension: d) }
+        }
+      }
+    }
+  }
+
+  /// The fused score's AUROC now (zero-shot's until `ScoreFusion` has enough kept observations).
+  func auroc(_ a: ColdFusionAdaptation, predictive: PrototypeTable, zeroShotAUROC: Double, labels: [Bool]) -> Double {
+    let k = classCount
+    var zsReference: [Float] = []
+    var adaptedReference: [Float] = []
+    for i in 0..<a.observationCount where a.isKept[i] {
+      zsReference.append(a.zeroShotDistances[i])
+      var best = Float.infinity
+      for c in 0..<k { best = min(best, a.predictiveFactors[c] * table[i * k + c]) }
+      adaptedReference.append(best)
+    }
+    guard let fusion = ScoreFusion(zeroShotReference: zsReference, adaptedReference: adaptedReference) else { return zeroShotAUROC }
+    let adapted = predictive.scores(factors: a.predictiveFactors)
+    let scores = zip(zeroShot, adapted).map { fusion.score(zeroShot: $0, adapted: $1) }
+    return Metrics.auroc(scores: scores, labels: labels) ?? .nan
   }
 }

@@ -15,6 +15,11 @@ struct ColdStartCommand: ParsableCommand {
 
 extension ColdStartMethod: ExpressibleByArgument {}
 
+/// The two kinds of cold-start detector, each with its own defaults.
+enum DetectorKind: String, ExpressibleByArgument, CaseIterable {
+  case text, image
+}
+
 /// Runs the ColdFusion paper's protocol on one or more dataset folders.
 struct ColdStartEvalCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
@@ -60,6 +65,9 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
   @Option(help: "Distance: l2 (squared L2 on raw embeddings, the official code) or cosine. Default: the text detector's, cosine.")
   var metric: PrototypeMetric?
 
+  @Option(help: "Whose defaults --metric, --trim and --kappa take when not given: text (ColdStartConfiguration.text) or image (.image, for image features with --from-npy).")
+  var defaults: DetectorKind = .text
+
   @Flag(help: "Print JSON.")
   var json = false
 
@@ -100,7 +108,7 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
 
   /// The settings evaluated: the text detector's defaults, with the options given.
   var settings: ColdStartConfiguration {
-    let base = ColdStartConfiguration.text
+    let base = defaults == .text ? ColdStartConfiguration.text : ColdStartConfiguration.image
     return ColdStartConfiguration(metric: metric ?? base.metric, rule: base.rule, trim: trim ?? base.trim, kappa: kappa ?? base.kappa)
   }
 

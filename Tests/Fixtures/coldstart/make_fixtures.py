@@ -10,7 +10,7 @@ scikit-learn instead of faiss.
 Writes protocol.safetensors next to this script:
   prototypes, stream_normal, anomaly_pool, test_normal, test_anomaly  F32  synthetic data (K=4, D=8)
   {metric}.order         I64 [T]     the stream: index < N is a normal, else N + pool index
-  {metric}.zs|dn2|coldfusion|predictive  F64 [T]  AUROC after each step
+  {metric}.zs|dn2|coldfusion|predictive|fused  F64 [T]  AUROC after each step
   {metric}.adapted       F32 [K, D]  adapted prototypes after the last step
   {metric}.predictive_prototypes  F32 [K, D]  predictive prototypes p_k after the last step
   {metric}.kept          I64 [m]     kept stream positions after the last step, sorted
@@ -73,7 +73,7 @@ def run(data, metric):
     labels = np.r_[np.zeros(N_TEST_NORMAL), np.ones(N_TEST_ANOMALY)]
     order = stream_order(N_NORMAL, N_POOL, CONTAMINATION, SEED)
     zs_scores = distances(test, protos, metric).min(1)
-    out = {"order": np.array(order, dtype=np.int64), "zs": [], "dn2": [], "coldfusion": [], "predictive": []}
+    out = {"order": np.array(order, dtype=np.int64), "zs": [], "dn2": [], "coldfusion": [], "predictive": [], "fused": []}
     for t in range(1, len(order) + 1):
         seen = candidates[order[:t]]
         d = distances(seen, protos, metric)
@@ -100,6 +100,20 @@ def run(data, metric):
         out["predictive"].append(roc_auc_score(labels, pred_scores))
         out["zs"].append(roc_auc_score(labels, zs_scores))
         out["dn2"].append(roc_auc_score(labels, distances(test, seen[keep], metric).min(1)))
+        # Fused: zero-shot and predictive scores, each standardised by the kept
+        # observations' own scores (median, MAD), summed; zero-shot alone
+        # with fewer than 20 kept observations (ScoreFusion).
+        if len(keep) >= 20:
+            ref_pred = (distances(seen[keep], predictive, metric) * np.array(factors, dtype=np.float64)[None, :]).min(1)
+
+            def standardise(s, ref):
+                med = np.median(ref)
+                mad = max(np.median(np.abs(ref - med)), 1e-6 * max(abs(med), 1e-12))
+                return (s - med) / mad
+            fused = standardise(zs_scores, dmin[keep]) + standardise(pred_scores, ref_pred)
+        else:
+            fused = zs_scores
+        out["fused"].append(roc_auc_score(labels, fused))
         out["coldfusion"].append(roc_auc_score(labels, distances(test, adapted, metric).min(1)))
     out["adapted"] = adapted
     out["predictive_prototypes"] = predictive
@@ -127,12 +141,12 @@ def main():
     for metric in ["l2", "cosine"]:
         r = run(data, metric)
         tensors[f"{metric}.order"] = r["order"]
-        for m in ["zs", "dn2", "coldfusion", "predictive"]:
+        for m in ["zs", "dn2", "coldfusion", "predictive", "fused"]:
             tensors[f"{metric}.{m}"] = np.array(r[m], dtype=np.float64)
         tensors[f"{metric}.adapted"] = r["adapted"]
         tensors[f"{metric}.kept"] = r["kept"]
         tensors[f"{metric}.predictive_prototypes"] = r["predictive_prototypes"]
-        print(metric, "final AUROC zs %.4f dn2 %.4f coldfusion %.4f predictive %.4f" % (r["zs"][-1], r["dn2"][-1], r["coldfusion"][-1], r["predictive"][-1]))
+        print(metric, "final AUROC zs %.4f dn2 %.4f coldfusion %.4f predictive %.4f fused %.4f" % (r["zs"][-1], r["dn2"][-1], r["coldfusion"][-1], r["predictive"][-1], r["fused"][-1]))
     meta = {"contamination": str(CONTAMINATION), "trim": str(TRIM), "seed": str(SEED), "kappa": str(KAPPA), "generator": "make_fixtures.py"}
     path = os.path.join(HERE, "protocol.safetensors")
     save_file(tensors, path, metadata=meta)
