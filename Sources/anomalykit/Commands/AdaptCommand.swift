@@ -42,10 +42,10 @@ struct AdaptCommand: ReadLimitedCommand {
   @Option(name: .customLong("class-names"), help: "Build a text detector from the normal class names alone: comma-separated (underscores read as spaces), or a file (names.json {class: name}, or one name per line).")
   var classNames: String?
 
-  @Option(help: "Fraction q of observations kept by trimming (the rest are presumed anomalies). Default 0.9 (chosen by leave-one-domain-out). New detectors only.")
+  @Option(help: "Fraction q of observations kept by trimming (the rest are presumed anomalies). Default 0.95 for text (chosen by leave-one-domain-out), 0.9 for images. New detectors only.")
   var trim: Double?
 
-  @Option(help: "Scoring rule: predictive (shrunk medians with predictive calibration) or coldfusion (the paper's medians). Default predictive (chosen by leave-one-domain-out). New detectors only.")
+  @Option(help: "Scoring rule: predictive (shrunk medians with predictive calibration; the text default, chosen by leave-one-domain-out), fused (zero-shot and predictive scores standardised on the kept observations and summed; the image default) or coldfusion (the paper's medians). New detectors only.")
   var rule: ColdStartRule?
 
   @Option(help: "Distance: l2 (squared L2 on raw embeddings, the official code) or cosine. Default cosine for text (chosen by leave-one-domain-out) and images. New detectors only.")
