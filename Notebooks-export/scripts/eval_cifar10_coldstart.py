@@ -182,7 +182,7 @@ def main():
     fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 4 * nrows), squeeze=False, sharey=True)
     for ax in axes.flat[len(conts):]:
         ax.set_visible(False)
-    colors = {"zs": "tab:gray", "dn2": "tab:blue", "coldfusion": "tab:red", "predictive": "tab:green"}
+    colors = {"zs": "tab:gray", "dn2": "tab:blue", "coldfusion": "tab:red", "predictive": "tab:green", "fused": "tab:purple"}
     for ax, cont in zip(axes.flat, conts):
         for m in METHODS:
             y = mean_curves[cont][m]
