@@ -19,7 +19,6 @@ public struct ColdStartDataset: Sendable {
 
   /// The text splits every dataset folder must hold.
   public static let splits = ["train/seq.in", "test/seq.in", "id-oos/valid/seq.in", "id-oos/test/seq.in"]
-  public static let files = splits + ["descriptions.json"]
 
   /// Loads `directory`, with its zero-shot guidance from
   /// `descriptionsFile` (a file in the folder: `descriptions.json`, one

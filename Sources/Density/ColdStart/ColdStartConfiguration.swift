@@ -21,14 +21,19 @@ public struct ColdStartConfiguration: Sendable, Equatable {
   /// observations), > 0.
   public var kappa: Float
 
-  public init(
-    metric: PrototypeMetric, rule: ColdStartRule = .predictive, trim: Double = 0.9,
-    kappa: Float = ColdFusionAdaptation.defaultKappa
-  ) {
+  public init(metric: PrototypeMetric, rule: ColdStartRule, trim: Double, kappa: Float) {
     self.metric = metric
     self.rule = rule
     self.trim = trim
     self.kappa = kappa
+  }
+
+  /// This configuration with the settings that are given replaced (a
+  /// command line's options over a default).
+  public func overriding(metric: PrototypeMetric? = nil, rule: ColdStartRule? = nil, trim: Double? = nil, kappa: Float? = nil)
+    -> ColdStartConfiguration
+  {
+    ColdStartConfiguration(metric: metric ?? self.metric, rule: rule ?? self.rule, trim: trim ?? self.trim, kappa: kappa ?? self.kappa)
   }
 
   /// Text detectors (sentence embeddings, zero-shot from descriptions or

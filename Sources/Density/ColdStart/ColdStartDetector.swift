@@ -41,6 +41,9 @@ public struct ColdStartDetector: Sendable {
   public private(set) var threshold: Float?
 
   public let rule: ColdStartRule
+  /// The fused rule's standardisation, fitted on the kept observations when
+  /// they change (nil for the other rules, or below `ScoreFusion.minimumKept`).
+  private var fusion: ScoreFusion?
   public var metric: PrototypeMetric { adaptation.metric }
   public var trim: Double { adaptation.trim }
   public var dimension: Int { prototypes.columns }
@@ -67,6 +70,7 @@ public struct ColdStartDetector: Sendable {
     var next = self
     try next.adaptation.add(newObservations, source: source)
     next.observations = observations.rows == 0 ? newObservations : observations.appending(newObservations)
+    next.fusion = rule == .fused ? next.fittedFusion() : nil
     next.threshold = next.calibratedThreshold()
     return next
   }
@@ -101,18 +105,24 @@ public struct ColdStartDetector: Sendable {
     case .predictive:
       return predictiveNearest(x)
     case .fused:
+      guard let fusion else {
+        return PrototypeScoring.nearest(x, prototypes: adaptation.original, norms: adaptation.originalNorms, metric: metric, dimension: dimension)
+      }
       let zs = PrototypeScoring.nearest(x, prototypes: adaptation.original, norms: adaptation.originalNorms, metric: metric, dimension: dimension)
-      let kept = adaptation.isKept.indices.filter { adaptation.isKept[$0] }
-      var keptRows: [Float] = []
-      keptRows.reserveCapacity(kept.count * dimension)
-      for i in kept { keptRows += adaptation.observations[(i * dimension)..<((i + 1) * dimension)] }
-      guard
-        let fusion = ScoreFusion(
-          zeroShotReference: kept.map { adaptation.zeroShotDistances[$0] }, adaptedReference: predictiveNearest(keptRows).distances)
-      else { return zs }
       let adapted = predictiveNearest(x)
       return (zip(zs.distances, adapted.distances).map { fusion.score(zeroShot: $0, adapted: $1) }, adapted.indices)
     }
+  }
+
+  /// `ScoreFusion` on the kept observations' zero-shot and predictive
+  /// scores (nil while too few are kept).
+  func fittedFusion() -> ScoreFusion? {
+    let kept = adaptation.isKept.indices.filter { adaptation.isKept[$0] }
+    var keptRows: [Float] = []
+    keptRows.reserveCapacity(kept.count * dimension)
+    for i in kept { keptRows += adaptation.observations[(i * dimension)..<((i + 1) * dimension)] }
+    return ScoreFusion(
+      zeroShotReference: kept.map { adaptation.zeroShotDistances[$0] }, adaptedReference: predictiveNearest(keptRows).distances)
   }
 
   func predictiveNearest(_ x: [Float]) -> (distances: [Float], indices: [Int]) {

@@ -134,9 +134,6 @@ public struct ColdStartEvaluation: Sendable {
     // (`[i · K + c]`), columns refreshed as their prototype moves.
     let wantsFused = curves[.fused] != nil
     var fused = FusedScoring(zeroShot: zeroShot.distances, classCount: k)
-    if wantsFused, curves[.predictive] == nil {
-      predictive.rescore(Array(0..<k), prototypes: adaptation.predictive, norms: adaptation.predictiveNorms, in: self)
-    }
 
     // DN2: each test point's nearest kept observation.
     var nearest = [Float](repeating: .infinity, count: n)

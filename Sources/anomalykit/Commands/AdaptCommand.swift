@@ -76,7 +76,7 @@ struct AdaptCommand: ReadLimitedCommand {
 
   /// The configuration of a new detector: `base` with the options given.
   func configuration(_ base: ColdStartConfiguration) -> ColdStartConfiguration {
-    ColdStartConfiguration(metric: metric ?? base.metric, rule: rule ?? base.rule, trim: trim ?? base.trim, kappa: kappa ?? base.kappa)
+    base.overriding(metric: metric, rule: rule, trim: trim, kappa: kappa)
   }
 
   func run() throws {

@@ -47,7 +47,7 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
   @Option(help: "Anomalies added to the stream, as a fraction of the normal observations.")
   var contamination: Double = 0.05
 
-  @Option(help: "Fraction q of observations kept by trimming (closest to the descriptions). Default: the text detector's, 0.9.")
+  @Option(help: "Fraction q of observations kept by trimming (closest to the descriptions). Default: the text detector's, 0.95.")
   var trim: Double?
 
   @Option(help: "The description's prior weight κ of the predictive rule. Default: the text detector's, 1.5.")
@@ -59,7 +59,7 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
   @Option(help: "Number of seeds (seed … seed+N−1); means and standard deviations are reported.")
   var seeds: Int = 1
 
-  @Option(help: "zs, dn2, coldfusion, predictive, a comma-separated list, or all.")
+  @Option(help: "zs, dn2, coldfusion, predictive, fused, a comma-separated list, or all.")
   var method: String = "all"
 
   @Option(help: "Distance: l2 (squared L2 on raw embeddings, the official code) or cosine. Default: the text detector's, cosine.")
@@ -106,10 +106,9 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
     }
   }
 
-  /// The settings evaluated: the text detector's defaults, with the options given.
+  /// The settings evaluated: the text (or image) detector's defaults, with the options given.
   var settings: ColdStartConfiguration {
-    let base = defaults == .text ? ColdStartConfiguration.text : ColdStartConfiguration.image
-    return ColdStartConfiguration(metric: metric ?? base.metric, rule: base.rule, trim: trim ?? base.trim, kappa: kappa ?? base.kappa)
+    (defaults == .text ? ColdStartConfiguration.text : ColdStartConfiguration.image).overriding(metric: metric, trim: trim, kappa: kappa)
   }
 
   func run() throws {
@@ -120,9 +119,11 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
     let seedList = (0..<seeds).map { seed &+ UInt64($0) }
     let names = ColdStartReport.displayNames(datasets)
     var results: [ColdStartReport.Dataset] = []
+    // One encoder for every dataset (it is also the cache key's weights).
+    let embedder = fromNPY ? nil : try text.embedder()
     for (path, name) in zip(datasets, names) {
       let start = Date()
-      let (parts, summary) = try fromNPY ? npyParts(path) : textParts(path, name: name)
+      let (parts, summary) = try embedder.map { try textParts(path, name: name, embedder: $0) } ?? npyParts(path)
       let embedSeconds = Date().timeIntervalSince(start)
       let evaluation = try ColdStartEvaluation(
         prototypes: parts[0], streamNormals: parts[1], anomalyPool: parts[2], testNormals: parts[3], testAnomalies: parts[4],
@@ -152,9 +153,8 @@ extension ColdStartEvalCommand {
   }
 
   /// Prototypes, stream normals, anomaly pool, test normals, test anomalies.
-  func textParts(_ dataset: String, name: String) throws -> ([FeatureMatrix], String) {
+  func textParts(_ dataset: String, name: String, embedder: TextEmbedder) throws -> ([FeatureMatrix], String) {
     let data = try ColdStartDataset(directory: dataset, descriptionsFile: descriptionsFile, warn: { warn("warning: " + $0) })
-    let embedder = try text.embedder()
     let all = data.descriptions.texts + data.streamNormals + data.anomalyPool + data.testNormals + data.testAnomalies
     let weightsSHA = embedder.encoder.weightsSHA256
     let embedded: FeatureMatrix
