@@ -1,0 +1,67 @@
+import Foundation
+
+/// One real-only deepfake cue: a number per image (see `ForensicStatistics`
+/// and `PerturbationProbe` for the definitions).
+public enum DeepfakeCue: String, Sendable, CaseIterable, Codable {
+  case band01, band12, noise, period2, grid8, chroma
+  case rigidS3 = "rigid_s3"
+  case minderS3 = "minder_s3"
+  case rigidPooled = "rigid_pool"
+  case minderPooled = "minder_pool"
+
+  /// Whether the cue needs the backbone's pooled feature (a full forward
+  /// pass instead of one that stops at stage 3).
+  var needsPooled: Bool { self == .rigidPooled || self == .minderPooled }
+  var needsNetwork: Bool { self == .rigidS3 || self == .minderS3 || needsPooled }
+}
+
+/// Which tail of the real-only distribution counts as evidence of generation.
+///
+/// With `z = (v − median) / scale` over the bank's reals and `Φ` the standard
+/// normal CDF, the tail probability is
+///
+///     upper: p = 1 − Φ(z)      (larger than reals)
+///     lower: p = Φ(z)          (smaller than reals: e.g. too smooth)
+///     two:   p = 2 (1 − Φ(|z|)) (either way)
+public enum CueTail: String, Sendable, CaseIterable, Codable {
+  case upper, lower, two
+}
+
+/// A cue with the tail it is read in: written `cue:tail` (`noise:lower`).
+public struct CueReading: Sendable, Equatable, Hashable, CustomStringConvertible {
+  public var cue: DeepfakeCue
+  public var tail: CueTail
+
+  public init(_ cue: DeepfakeCue, _ tail: CueTail) {
+    self.cue = cue
+    self.tail = tail
+  }
+
+  /// Parses `cue:tail`; `nil` names nothing valid.
+  public init?(parsing text: String) {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    guard parts.count == 2, let c = DeepfakeCue(rawValue: parts[0]), let t = CueTail(rawValue: parts[1]) else { return nil }
+    self.init(c, t)
+  }
+
+  public var description: String { cue.rawValue + ":" + tail.rawValue }
+
+  /// Whether the reading needs the backbone.
+  public var needsNetwork: Bool { cue.needsNetwork }
+
+  /// Parses a comma-separated list of readings, each cue at most once.
+  public static func list(_ text: String) throws -> [CueReading] {
+    var out: [CueReading] = []
+    for item in text.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) {
+      guard let r = CueReading(parsing: item) else {
+        throw DeepfakeError.invalidArgument(
+          "'\(item)' is not a cue reading: write cue:tail with cue one of "
+            + DeepfakeCue.allCases.map(\.rawValue).joined(separator: ", ") + " and tail upper, lower or two")
+      }
+      guard !out.contains(where: { $0.cue == r.cue }) else { throw DeepfakeError.invalidArgument("cue '\(r.cue.rawValue)' is listed twice") }
+      out.append(r)
+    }
+    guard !out.isEmpty else { throw DeepfakeError.invalidArgument("give at least one cue reading (cue:tail)") }
+    return out
+  }
+}
