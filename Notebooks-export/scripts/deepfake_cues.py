@@ -137,15 +137,17 @@ def statistics(x):
 _NET = {}
 
 
-def lite0(weights):
-    if "net" not in _NET:
+def lite0(weights, side):
+    """The network built for a side x side input (its static 'same' padding
+    depends on the size, as the Swift network's does)."""
+    if side not in _NET:
         from efficientnet_lite_pytorch import EfficientNet
         from safetensors.torch import load_file
-        net = EfficientNet.from_name("efficientnet-lite0")
+        net = EfficientNet.from_name("efficientnet-lite0", image_size=side)
         missing, unexpected = net.load_state_dict(load_file(weights), strict=False)
         assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing)
-        _NET["net"] = net.eval().float()
-    return _NET["net"]
+        _NET[side] = net.eval().float()
+    return _NET[side]
 
 
 @torch.no_grad()
@@ -168,7 +170,7 @@ def binomial_blur_torch(t):
 
 def perturbation_cues(x, weights, noise_sigma=0.05, seed=0):
     """RIGID and MINDER cues of one RGB uint8 crop, plus the pooled and stage-3 features."""
-    net = lite0(weights)
+    net = lite0(weights, x.shape[0])
     t = torch.from_numpy((x.astype(np.float32) - 127.0) / 128.0).permute(2, 0, 1)[None].contiguous()
     n = counter_normals(x.size, seed).reshape(x.shape).astype(np.float32)  # HWC order
     noisy = t + noise_sigma * torch.from_numpy(n).permute(2, 0, 1)[None]

@@ -55,11 +55,13 @@ public struct RealOnlyCalibration: Sendable, Equatable {
     return (zs, ev, ev.reduce(0, +))
   }
 
-  /// `log(1 − Φ(z))`, accurate in the far upper tail (where `erfc`
-  /// underflows, the asymptotic series `−z²/2 − log(z √(2π)) + log(1 − 1/z²)`).
+  /// `log(1 − Φ(z))`, accurate in the far upper tail: `erfc` up to
+  /// z = 37 (it underflows near 38), then the asymptotic (Mills-ratio)
+  /// series `−z²/2 − log(z √(2π)) + log(1 − 1/z² + 3/z⁴ − 15/z⁶)`.
   public static func logSurvival(_ z: Double) -> Double {
-    if z < 30 { return Foundation.log(0.5 * erfc(z / 2.0.squareRoot())) }
-    return -z * z / 2 - Foundation.log(z * (2 * Double.pi).squareRoot()) + Foundation.log1p(-1 / (z * z))
+    if z < 37 { return Foundation.log(0.5 * erfc(z / 2.0.squareRoot())) }
+    let r = 1 / (z * z)
+    return -z * z / 2 - Foundation.log(z * (2 * Double.pi).squareRoot()) + Foundation.log1p(-r + 3 * r * r - 15 * r * r * r)
   }
 
   static func median(_ v: [Double]) -> Double {
