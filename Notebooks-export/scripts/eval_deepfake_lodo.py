@@ -108,12 +108,25 @@ def harmonise(path, quality, down):
     return cues.central_crop(np.asarray(Image.open(buf).convert("RGB")))
 
 
+TINY_LADEDA = None  # prefix of per-condition logit files from eval_deepfake_lodo_tiny_ladeda.py --dump
+
+
+def with_tiny_ladeda(values, quality, down):
+    """Adds the cue `tiny_ladeda` (the image's mean Tiny-LaDeDa patch logit) when --tiny-ladeda is given."""
+    if TINY_LADEDA:
+        with open("%s-q%d%s.json" % (TINY_LADEDA, quality, "-down2" if down else "")) as f:
+            logit = json.load(f)
+        for k, v in values.items():
+            v["tiny_ladeda"] = logit[k]
+    return values
+
+
 def features(rows, quality, down, quick):
     tag = "q%d%s%s" % (quality, "-down2" if down else "", "-quick" if quick else "")
     path = os.path.join(CACHE, tag + ".npz")
     if os.path.exists(path):
         z = np.load(path, allow_pickle=True)
-        return z["values"].item(), z["pooled"].item(), z["patches"].item()
+        return with_tiny_ladeda(z["values"].item(), quality, down), z["pooled"].item(), z["patches"].item()
     values, pooled, patches = {}, {}, {}
     rng = np.random.default_rng(1)
     t0 = time.time()
@@ -132,7 +145,7 @@ def features(rows, quality, down, quick):
             print("  %s %d/%d %.0fs" % (tag, i, len(rows), time.time() - t0), flush=True)
     os.makedirs(CACHE, exist_ok=True)
     np.savez(path, values=values, pooled=pooled, patches=patches)
-    return values, pooled, patches
+    return with_tiny_ladeda(values, quality, down), pooled, patches
 
 
 # ---------------------------------------------------------------- bank cues
@@ -291,13 +304,17 @@ def main():
     ap.add_argument("--select-from", default=",".join(STAT_CUES + NET_CUES),
                     help="cues the selection may combine: the per-image cues `anomalykit deepfake` computes")
     ap.add_argument("--out", default=os.path.join(REPO, "Notebooks-export", "results", "deepfake-lodo.json"))
+    ap.add_argument("--tiny-ladeda", help="prefix of Tiny-LaDeDa logit files (eval_deepfake_lodo_tiny_ladeda.py --dump); "
+                    "adds the cue tiny_ladeda to both lists")
     args = ap.parse_args()
+    global TINY_LADEDA
+    TINY_LADEDA = args.tiny_ladeda
     rows = manifest()
     if args.quick:
         rows = rows[::4]
     groups = sorted({r["group"] for r in rows if r["kind"] == "fake"})
-    cue_names = args.cues.split(",")
-    selectable = args.select_from.split(",")
+    cue_names = args.cues.split(",") + (["tiny_ladeda"] if args.tiny_ladeda else [])
+    selectable = args.select_from.split(",") + (["tiny_ladeda"] if args.tiny_ladeda else [])
     settings = [Setting(rows, q, d, args.quick) for q, d in CONDITIONS]
     names = ["q%d%s" % (q, "-down2" if d else "") for q, d in CONDITIONS]
     result = {"conditions": names, "groups": groups, "sources": SOURCES, "cues": cue_names, "selectable": selectable,

@@ -44,6 +44,8 @@ def main():
     ap.add_argument("--weights", required=True)
     ap.add_argument("--name", required=True)
     ap.add_argument("--out", default=os.path.join(E.REPO, "Notebooks-export", "results", "deepfake-lodo.json"))
+    ap.add_argument("--dump", help="also write each image's mean patch logit per condition to DUMP/tiny-ladeda-NAME-COND.json "
+                    "(eval_deepfake_lodo.py --tiny-ladeda DUMP/tiny-ladeda-NAME reads them as a cue)")
     args = ap.parse_args()
     rows = E.manifest()
     groups = sorted({r["group"] for r in rows if r["kind"] == "fake"})
@@ -61,6 +63,10 @@ def main():
                 else:
                     paths.append(r["path"])
             s = dict(zip([r["key"] for r in rows], logits(paths, args.weights, q)))
+            if args.dump:
+                os.makedirs(args.dump, exist_ok=True)
+                with open(os.path.join(args.dump, "tiny-ladeda-%s-%s.json" % (args.name, name)), "w") as f:
+                    json.dump(s, f)
             reals = E.test_keys(rows, E.SOURCES)
             g = {}
             for grp in groups:
@@ -78,6 +84,8 @@ def main():
                             "worst_provenance_error": float(max(v["provenance_error"] for v in prov.values()))}
             print(args.name, name, "mean %.3f worst %.3f provenance %s" % (
                 np.mean(a), min(a), ", ".join("%.2f" % v["provenance_error"] for v in prov.values())), flush=True)
+    if not os.path.exists(args.out):
+        return
     doc = json.load(open(args.out))
     doc.setdefault("tiny_ladeda", {})[args.name] = result
     json.dump(doc, open(args.out, "w"), indent=1)

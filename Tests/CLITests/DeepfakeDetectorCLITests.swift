@@ -52,6 +52,27 @@ struct DeepfakeDetectorCLITests {
     #expect(strict.status == 0 && strict.stdout.contains("\"fpr\":0.5"), "\(strict.stderr)")
   }
 
+  @Test("--tiny-ladeda adds its mean logit as the default cue, equal to `deepfake tiny-ladeda`'s logit; scoring without the weights is refused")
+  func tinyLaDeDaCue() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let weights = CLIRunner.fixture("tiny-ladeda/random-weights.safetensors")
+    let detector = dir + "/tl.safetensors"
+    let fit = try CLIRunner.run(["deepfake", "fit", Self.demo + "/normal", "--out", detector, "--tiny-ladeda", weights])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    #expect(fit.stderr.contains("cues tiny_ladeda:upper"), "\(fit.stderr)")
+    let image = Self.demo + "/test/defect_0.png"
+    let score = try CLIRunner.run(["deepfake", "score", "--bank", detector, "--tiny-ladeda", weights, "--json", image])
+    #expect(score.status == 0, "\(score.stderr)")
+    let tiny = try CLIRunner.run(["deepfake", "tiny-ladeda", "--weights", weights, "--harmonize-jpeg", "90", "--json", image])
+    let cue = try #require(
+      ((try JSONSerialization.jsonObject(with: Data(score.stdout.utf8)) as? [[String: Any]])?.first?["cues"] as? [String: [String: Any]])?[
+        "tiny_ladeda"]?["value"] as? Double)
+    let logit = try #require((try JSONSerialization.jsonObject(with: Data(tiny.stdout.utf8)) as? [[String: Any]])?.first?["logit"] as? Double)
+    #expect(abs(cue - logit) < 1e-6, "\(cue) vs \(logit)")
+    let missing = try CLIRunner.run(["deepfake", "score", "--bank", detector, image])
+    #expect(missing.status == 1 && missing.stderr.contains("--tiny-ladeda"), "\(missing.stderr)")
+  }
+
   @Test("A bank from `fit` is refused with both recipes named; small images and too few reals are refused by name")
   func refusals() throws {
     let dir = try CLIRunner.temporaryFolder()

@@ -4,12 +4,14 @@ import ParallelCompute
 /// Reads images and measures the deepfake cues on them: decode, harmonise
 /// the compression (one JPEG round trip at a fixed quality, see
 /// `CompressionHarmonizer`), take the `ForensicCrop`, then compute
-/// `ForensicStatistics` and, when a reading needs it, the backbone's
-/// `PerturbationProbe`.
+/// `ForensicStatistics` and, when a reading needs them, the backbone's
+/// `PerturbationProbe` and Tiny-LaDeDa (on the whole harmonised image,
+/// which it resizes to 256 × 256 itself).
 public struct CueExtractor: Sendable {
   public let readings: [CueReading]
   public let harmonizer: CompressionHarmonizer?
   public let probe: PerturbationProbe?
+  public let tinyLaDeDa: TinyLaDeDa?
   public var limits: ImageLimits
 
   /// One image's measurements.
@@ -25,14 +27,23 @@ public struct CueExtractor: Sendable {
   }
 
   /// - Throws: `DeepfakeError.invalidArgument` when a reading needs the
-  ///   backbone and `probe` is nil.
-  public init(readings: [CueReading], harmonizer: CompressionHarmonizer?, probe: PerturbationProbe?, limits: ImageLimits = ImageLimits()) throws {
+  ///   backbone or Tiny-LaDeDa and it is nil.
+  public init(
+    readings: [CueReading], harmonizer: CompressionHarmonizer?, probe: PerturbationProbe?, tinyLaDeDa: TinyLaDeDa? = nil,
+    limits: ImageLimits = ImageLimits()
+  ) throws {
     if probe == nil, let r = readings.first(where: { $0.cue.needsNetwork }) {
       throw DeepfakeError.invalidArgument("cue '\(r.cue.rawValue)' needs the EfficientNet-Lite0 weights")
+    }
+    if tinyLaDeDa == nil, readings.contains(where: \.needsTinyLaDeDa) {
+      throw DeepfakeError.invalidArgument(
+        "cue 'tiny_ladeda' needs --tiny-ladeda WEIGHTS: the LaDeDa authors' research-licensed checkpoint, converted by "
+          + "`python3 Weights/convert.py tiny-ladeda --pth WildRF_Tiny_LaDeDa.pth --out tiny-ladeda-wildrf.safetensors`")
     }
     self.readings = readings
     self.harmonizer = harmonizer
     self.probe = probe
+    self.tinyLaDeDa = tinyLaDeDa
     self.limits = limits
   }
 
@@ -45,6 +56,7 @@ public struct CueExtractor: Sendable {
     if let probe, readings.contains(where: { $0.cue.needsNetwork }) {
       net = try probe.measure(crop: crop, pooled: readings.contains { $0.cue.needsPooled })
     }
+    let tinyLogit = readings.contains(where: \.needsTinyLaDeDa) ? tinyLaDeDa.map { Double($0.score(harmonised).meanLogit) } : nil
     let values: [Double] = readings.map { r in
       switch r.cue {
       case .band01: return stats.band01
@@ -57,6 +69,7 @@ public struct CueExtractor: Sendable {
       case .minderS3: return net?.minderS3 ?? .nan
       case .rigidPooled: return net?.rigidPooled ?? .nan
       case .minderPooled: return net?.minderPooled ?? .nan
+      case .tinyLaDeDa: return tinyLogit ?? .nan
       }
     }
     return Measurement(values: values, side: crop.width, rigidMap: net?.rigidMap, minderMap: net?.minderMap, grid: net?.grid ?? 0)

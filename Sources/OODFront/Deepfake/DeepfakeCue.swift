@@ -8,6 +8,11 @@ public enum DeepfakeCue: String, Sendable, CaseIterable, Codable {
   case minderS3 = "minder_s3"
   case rigidPooled = "rigid_pool"
   case minderPooled = "minder_pool"
+  /// The mean patch logit of Tiny-LaDeDa (the LaDeDa authors' supervised
+  /// detector), on the harmonised image: available only when the user
+  /// supplies its research-licensed weights. Calibrated on reals like any
+  /// other cue.
+  case tinyLaDeDa = "tiny_ladeda"
 
   /// Whether the cue needs the backbone's pooled feature (a full forward
   /// pass instead of one that stops at stage 3).
@@ -48,6 +53,8 @@ public struct CueReading: Sendable, Equatable, Hashable, CustomStringConvertible
 
   /// Whether the reading needs the backbone.
   public var needsNetwork: Bool { cue.needsNetwork }
+  /// Whether the reading needs Tiny-LaDeDa's weights.
+  public var needsTinyLaDeDa: Bool { cue == .tinyLaDeDa }
 
   /// Parses a comma-separated list of readings, each cue at most once.
   public static func list(_ text: String) throws -> [CueReading] {

@@ -26,6 +26,10 @@ public struct DeepfakeDetector: Sendable {
   /// a slight blur, too *high*. Held out, this is a weak screen, not a
   /// verdict: see `Notebooks-export/deepfake.md`.
   public static let defaultReadings: [CueReading] = [CueReading(.noise, .lower), CueReading(.minderPooled, .upper)]
+  /// The readings the same selection chose when Tiny-LaDeDa's logit was
+  /// one of the candidates (the user supplies its weights): that cue alone,
+  /// upper tail, calibrated on the user's reals.
+  public static let defaultReadingsWithTinyLaDeDa: [CueReading] = [CueReading(.tinyLaDeDa, .upper)]
   public static let defaultHarmonizeJPEG = 90
   public static let defaultFPR = 0.05
   /// Reals needed to fit: at least 4 per calibration fold.

@@ -14,7 +14,10 @@ struct DeepfakeFitCommand: ReadLimitedCommand {
       the reals; 'deepfake score' fuses a new image's tail probabilities by Fisher's method and flags it \
       above a threshold set on the reals alone (--fpr, cross-fitted). Default cues: \
       \(DeepfakeDetector.defaultReadings.map(\.description).joined(separator: ",")) (chosen by \
-      leave-one-generator-out and leave-one-real-source-out; see the README for what this can and cannot do).
+      leave-one-generator-out and leave-one-real-source-out; see the README for what this can and cannot do). \
+      With --tiny-ladeda WEIGHTS (the LaDeDa authors' checkpoint, which you convert) the default is \
+      \(DeepfakeDetector.defaultReadingsWithTinyLaDeDa.map(\.description).joined(separator: ",")): its mean patch \
+      logit, calibrated on your reals, which held out better on the same protocol.
       """)
 
   @Argument(help: "Real images, or folders of them.")
@@ -49,7 +52,9 @@ struct DeepfakeFitCommand: ReadLimitedCommand {
   }
 
   func run() throws {
-    let readings = try cues.map(CueReading.list) ?? DeepfakeDetector.defaultReadings
+    let readings =
+      try cues.map(CueReading.list)
+      ?? (image.tinyLaDeDa != nil ? DeepfakeDetector.defaultReadingsWithTinyLaDeDa : DeepfakeDetector.defaultReadings)
     let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
     try OutputPath.check(out, inputs: paths)
     guard paths.count >= DeepfakeDetector.minimumReals else {
@@ -58,11 +63,8 @@ struct DeepfakeFitCommand: ReadLimitedCommand {
     let quality = try parsedQuality()
     let extractor = try image.extractor(readings: readings, harmonizeJPEG: quality)
     let measured = try image.measure(extractor, paths: paths, label: "deepfake fit")
-    var metadata = ["toolkit_version": AnomalyKitCommand.version]
-    if let probe = extractor.probe {
-      metadata["backbone"] = probe.architecture
-      metadata["weights_sha256"] = probe.weightsSHA256
-    }
+    var metadata = try image.provenance(extractor)
+    metadata["toolkit_version"] = AnomalyKitCommand.version
     let detector = try DeepfakeDetector(readings: readings, reals: measured.map(\.values), fpr: fpr, harmonizeJPEG: quality, metadata: metadata)
     try detector.write(to: out)
     warn(

@@ -51,8 +51,11 @@ struct DeepfakeScoreCommand: ReadLimitedCommand {
       try HeatmapWriter.prepare(folder: heatmaps, images: paths)
     }
     let extractor = try image.extractor(readings: detector.readings, harmonizeJPEG: detector.harmonizeJPEG)
-    if let probe = extractor.probe, let want = detector.metadata["weights_sha256"], want != probe.weightsSHA256 {
-      throw CLIError("\(bank): fitted with backbone weights \(want.prefix(12))…, but these weights are \(probe.weightsSHA256.prefix(12))…; pass the same --weights as at fit time")
+    let have = try image.provenance(extractor)
+    for (key, flag) in [("weights_sha256", "--weights"), ("tiny_ladeda_sha256", "--tiny-ladeda")] {
+      if let want = detector.metadata[key], let now = have[key], want != now {
+        throw CLIError("\(bank): fitted with \(flag) weights \(want.prefix(12))…, but these are \(now.prefix(12))…; pass the same \(flag) as at fit time")
+      }
     }
     let measured = try image.measure(extractor, paths: paths, label: "deepfake score")
     let scores = measured.map { detector.score($0.values) }
