@@ -1,51 +1,39 @@
 #!/usr/bin/env python3
-"""AUROC per generator from `anomalykit eval --scores-out` (path,label,score). Standard library only.
+"""AUROC per generator and verdict rates from `anomalykit deepfake score --json`. Standard library only.
 
-The generator is the folder a generated image sits in (.../<dataset>/fake/<generator>/x.png)."""
-import csv
+An image is generated when its path has a `fake` folder (.../<dataset>/fake/<generator>/x.png); its
+generator is `<dataset>/<generator>`. Every other image is a real photo."""
+import json
 import random
 import sys
 from pathlib import Path
 
 
-def auroc(normal, anomalous):
+def auroc(real, generated):
     # Mann-Whitney U: probability that a generated image outscores a real one (ties count half).
-    wins = sum((a > n) + 0.5 * (a == n) for a in anomalous for n in normal)
-    return wins / (len(normal) * len(anomalous))
+    wins = sum((g > r) + 0.5 * (g == r) for g in generated for r in real)
+    return wins / (len(real) * len(generated))
 
 
-real, by_gen = [], {}
-with open(sys.argv[1], newline="") as f:
-    for row in csv.DictReader(f):
-        score = float(row["score"])
-        if row["label"] == "0":
-            real.append(score)
-        else:
-            p = Path(row["path"])
-            key = f"{p.parent.parent.parent.name}/{p.parent.name}"
-            by_gen.setdefault(key, []).append(score)
+rows = json.load(open(sys.argv[1]))
+real, by_gen, flagged_real, flagged_gen = [], {}, 0, 0
+for row in rows:
+    p = Path(row["path"])
+    if p.parent.parent.name == "fake":
+        by_gen.setdefault(f"{p.parent.parent.parent.name}/{p.parent.name}", []).append(row["score"])
+        flagged_gen += row["generated"]
+    else:
+        real.append(row["score"])
+        flagged_real += row["generated"]
 
-print(f"{'generator':<32}{'n':>5}{'AUROC':>8}")
+print(f"{'generator':<34}{'n':>5}{'AUROC':>8}")
 for name in sorted(by_gen):
-    print(f"{name:<32}{len(by_gen[name]):>5}{auroc(real, by_gen[name]):>8.3f}")
-everything = [s for v in by_gen.values() for s in v]
-print(f"{'all generated':<32}{len(everything):>5}{auroc(real, everything):>8.3f}   (vs {len(real)} held-out real photos)")
-
-
-def fast_auroc(normal, anomalous):
-    # The same statistic by ranks (O(n log n)), for the bootstrap.
-    pooled = sorted([(s, 0) for s in normal] + [(s, 1) for s in anomalous])
-    rank_sum, i = 0.0, 0
-    while i < len(pooled):
-        j = i
-        while j + 1 < len(pooled) and pooled[j + 1][0] == pooled[i][0]:
-            j += 1
-        rank_sum += ((i + j) / 2 + 1) * sum(lab for _, lab in pooled[i:j + 1])
-        i = j + 1
-    n1, n0 = len(anomalous), len(normal)
-    return (rank_sum - n1 * (n1 + 1) / 2) / (n0 * n1)
-
-
+    print(f"{name:<34}{len(by_gen[name]):>5}{auroc(real, by_gen[name]):>8.3f}")
+generated = [s for v in by_gen.values() for s in v]
+print(f"{'all generated':<34}{len(generated):>5}{auroc(real, generated):>8.3f}   (vs {len(real)} held-out real photos)")
 rng = random.Random(0)
-boot = sorted(fast_auroc(rng.choices(real, k=len(real)), rng.choices(everything, k=len(everything))) for _ in range(1000))
-print(f"95% bootstrap interval of the overall AUROC (1000 resamples of reals and fakes, seed 0): [{boot[24]:.3f}, {boot[974]:.3f}]")
+boots = sorted(
+    auroc([rng.choice(real) for _ in real], [rng.choice(generated) for _ in generated]) for _ in range(200))
+print(f"95% bootstrap interval of the overall AUROC (200 resamples, seed 0): [{boots[4]:.3f}, {boots[194]:.3f}]")
+print(f"flagged as generated at the detector's threshold: {flagged_gen}/{len(generated)} generated, "
+      f"{flagged_real}/{len(real)} real")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Heatmap gallery for Notebooks-export/deepfake.md.
+"""Heatmap gallery for Notebooks-export/explorations/deepfake-patch-preset.md (the issue-5 preset).
 
 Fits the `--preset deepfake` bank on the same seeded half of imagenet-real as
 eval_deepfake.py (JPEG 90 harmonisation, the preset's default), then writes

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Figures and Markdown tables for Notebooks-export/deepfake.md, from
+"""Figures and Markdown tables for Notebooks-export/explorations/deepfake-patch-preset.md (the issue-5 preset), from
 Notebooks-export/results/deepfake.json (written by eval_deepfake.py).
 
     python3 Notebooks-export/scripts/plot_deepfake.py [--preset stages123/mean]

@@ -64,6 +64,42 @@ def main():
         out.append("| %s | %d / %d | %s | %s |" % (s, *r["counts"][s], cand(L["chosen"]), " | ".join(
             "%.3f (AUROC %.2f %s)" % (L["held_out"][n]["provenance_error"], L["held_out"][n]["auroc"],
                                       fmt_ci(L["held_out"][n]["ci95"])) for n in names)))
+    tl_path = os.path.join(NB, "results", "deepfake-lodo-with-tiny-ladeda.json")
+    if os.path.exists(tl_path):
+        t = json.load(open(tl_path))
+        out.append("\n### With the user's Tiny-LaDeDa weights (`--tiny-ladeda`)\n")
+        out.append("The same protocol with one more candidate cue, Tiny-LaDeDa's (WildRF checkpoint) mean patch logit "
+                   "(`eval_deepfake_lodo.py --tiny-ladeda`; `results/deepfake-lodo-with-tiny-ladeda.json`). "
+                   "Chosen on all data: **%s**.\n" % cand(t["default"]["chosen"]))
+        out.append("| condition | LOGO mean AUROC [95% CI] | worst group | provenance error mean [95% CI] | worst source |")
+        out.append("|---|---|---|---|---|")
+        for n in names:
+            a, e = t["held_out_summary"][n]["logo_auroc"], t["held_out_summary"][n]["provenance_error"]
+            out.append("| %s | %.3f %s | %.3f (%s) | %.3f %s | %.3f (%s) |" % (
+                LABEL[n], a["mean"], fmt_ci(a["ci95"]), a["worst"], a["worst_group"], e["mean"], fmt_ci(e["ci95"]),
+                e["worst"], e["worst_source"]))
+        out.append("\nHeld-out choices: " + "; ".join("%s → %s" % (s_, cand(t["leave_one_real_source_out"][s_]["chosen"]))
+                                                     for s_ in sources) + " (leave-one-real-source-out).\n")
+    if "tiny_ladeda" in r:
+        out.append("\n### Tiny-LaDeDa alone, as the authors ship it (supervised; nothing fitted here)\n")
+        out.append("Mean patch logit, the same images and conditions. Provenance error here is each source's reals against "
+                   "the other two sources' held-out reals (nothing is fitted, so nothing is held out).\n")
+        out.append("| checkpoint | condition | mean AUROC over groups | worst group | provenance error (imagenet, ml72-real, faces) |")
+        out.append("|---|---|---|---|---|")
+        for ck, per in r["tiny_ladeda"].items():
+            for n in names:
+                x = per[n]
+                out.append("| %s | %s | %.3f | %.3f | %s |" % (ck, LABEL[n], x["mean_auroc"], x["worst_auroc"], ", ".join(
+                    "%.2f" % x["provenance"][s_]["provenance_error"] for s_ in sources)))
+    cli = os.path.join(NB, "results", "deepfake-cli-check.json")
+    if os.path.exists(cli):
+        c = json.load(open(cli))
+        out.append("\n### The CLI reproduces the protocol\n")
+        out.append("`check_deepfake_cli.py` runs `anomalykit deepfake fit/score` (libjpeg harmonisation, Swift cues) on the "
+                   "same splits with the default readings (%s): " % c["readings"] + "; ".join(
+                       "%s: mean AUROC %.3f (Python %.3f), largest per-group difference %.3f" % (
+                           LABEL[n], v["cli"]["mean_auroc"], v["python"]["mean_auroc"], v["max_group_difference"])
+                       for n, v in c["conditions"].items()) + ".\n")
     d = r["default"]
     out.append("\n### The shipped default\n")
     out.append("Chosen by the same greedy selection on all eleven groups and all three sources: **%s** "

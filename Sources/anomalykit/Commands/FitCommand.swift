@@ -35,7 +35,7 @@ struct FitCommand: ReadLimitedCommand {
   @Flag(name: .long, help: "Build a patch bank (per-location features) instead of an image bank.")
   var patches = false
 
-  @Option(name: .long, help: "Patch-bank preset: deepfake (real-only forensic bank of residual pixel patches; see README). Implies --patches; explicit options override it.")
+  @Option(name: .long, help: "Patch-bank preset: deepfake (the issue-5 real-only forensic patch bank; it flags an image's source more than generation: prefer `anomalykit deepfake fit`). Implies --patches; explicit options override it.")
   var preset: PatchPreset?
 
   @Option(name: .long, help: "Patch features from a pixel residual instead of backbone stages: npr, diagonal or none (the pixels).")

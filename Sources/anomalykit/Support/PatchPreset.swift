@@ -12,9 +12,10 @@ enum PatchPreset: String, ExpressibleByArgument, CaseIterable {
   /// joined on the stage-3 grid (one 80-d feature per 8×8 pixel block, with
   /// its 3×3 neighbourhood: LaDeDa-sized patches), squared-L2 kNN against
   /// real patches only, mean-pooled (LaDeDa pools patch logits by their
-  /// mean). Chosen over NPR and diagonal-gradient pixel residuals on held-out
-  /// generators; see the README's "Deepfakes as anomalies" and
-  /// Notebooks-export/deepfake.md.
+  /// mean). Chosen in issue 5 on one real source. Held out (issue 14) it
+  /// flags an image's source more than generation, so `anomalykit deepfake
+  /// fit` is the front door; this stays for patch heatmaps and comparison
+  /// (Notebooks-export/explorations/deepfake-patch-preset.md).
   case deepfake
 
   static let defaultStride = 8
