@@ -81,7 +81,7 @@ let package = Package(
     .testTarget(
       name: "FeatureExtractionTests",
       dependencies: ["FeatureExtraction", "CKernels", "TensorFiles"]),
-    .testTarget(name: "DensityTests", dependencies: ["Density", "TensorFiles"]),
+    .testTarget(name: "DensityTests", dependencies: ["Density", "AnomalyKit", "TensorFiles"]),
     .testTarget(name: "OODFrontTests", dependencies: ["OODFront", "FeatureExtraction", "TensorFiles"]),
     // Replays every input the fuzzers (Fuzz/) ever crashed on; CI runs no fuzzer.
     .testTarget(
