@@ -4,17 +4,23 @@ import Density
 import Foundation
 import TensorFiles
 
-/// `anomalykit eval --bank BANK --normal DIR... --anomalous DIR... [--json]`.
+/// `anomalykit eval --bank BANK --normal DIR... --anomalous DIR... [--masks DIR...] [--json]`, or
+/// `anomalykit eval --mvtec DIR [--shots N [--draws 5]] [recipe options] [--json]`.
 struct EvalCommand: ReadLimitedCommand {
   static let configuration = CommandConfiguration(
-    commandName: "eval", abstract: "Measure a bank on labelled normal and anomalous images.",
+    commandName: "eval", abstract: "Measure a bank on labelled normal and anomalous images, or fit and measure on an MVTec AD folder.",
     discussion: """
       Prints AUROC (ties count ½), average precision (sklearn's step-wise definition), F1 of the bank's \
-      threshold (null without one) and the FPR at 95% TPR. Anomalies are the positive class.
+      threshold (null without one) and the FPR at 95% TPR. Anomalies are the positive class. With --masks \
+      (or --mvtec and its ground_truth/), also pixel AUROC and AUPRO (per-region overlap up to 30% FPR, \
+      normalised, as the MVTec AD paper and anomalib), on dense maps: the patch scores resized to each \
+      image and smoothed by a Gaussian of σ = 4 at input resolution (PatchCore). --mvtec fits a patch bank \
+      on train/good (default recipe: stages 3 5, --resize stretch, greedy 1% coreset, k = 1) and tests on \
+      test/*; --shots N fits on N random train/good images instead, --draws times, and reports the mean.
       """)
 
   @Option(name: .long, help: "A bank written by 'anomalykit fit'.")
-  var bank: String
+  var bank: String?
 
   @Option(name: .long, parsing: .upToNextOption, help: "Normal images or folders.")
   var normal: [String] = []
@@ -28,6 +34,39 @@ struct EvalCommand: ReadLimitedCommand {
   @Option(name: .customLong("anomalous-npy"), help: "Anomalous features as an N×D .npy (instead of --anomalous).")
   var anomalousNPY: String?
 
+  @Option(name: .long, parsing: .upToNextOption, help: "Ground-truth mask folders (NAME_mask.png or NAME.png, directly or under the defect type's folder): adds pixel AUROC and AUPRO. Needs a patch bank whose maps cover the image (--resize stretch).")
+  var masks: [String] = []
+
+  @Option(name: .long, help: "An MVTec AD-style folder (train/good, test/good, test/<type>, optional ground_truth/<type>): fit on train/good, evaluate on test/.")
+  var mvtec: String?
+
+  @Option(name: .long, help: "With --mvtec: fit on this many random train/good images (few-shot).")
+  var shots: Int?
+
+  @Option(name: .long, help: "With --shots: how many random draws of the shots (seeds 0, 1, …).")
+  var draws: Int = 5
+
+  @Option(name: .long, parsing: .upToNextOption, help: "With --mvtec: stages of the patch features (default 3 5).")
+  var stage: [Int] = []
+
+  @Option(name: .long, help: "With --mvtec: coreset fraction (default 0.01).")
+  var coreset: Double?
+
+  @Option(name: .customLong("coreset-method"), help: "With --mvtec: greedy (default) or random.")
+  var coresetMethod: String?
+
+  @Option(name: .long, help: "With --mvtec: feature transform, none (default for patch banks here) or sqrt.")
+  var transform: String?
+
+  @Option(name: .long, help: "With --mvtec: neighbours of the kNN (default 1).")
+  var k: Int?
+
+  @Option(name: .long, help: "With --mvtec: patch pooling into the image score (max, mean or topQ; default max).")
+  var pooling: String?
+
+  @Option(name: .customLong("bank-out"), help: "With --mvtec (no --shots): keep the fitted bank here.")
+  var bankOut: String?
+
   @Option(name: .customLong("scores-out"), help: "Also write path,label,score CSV here.")
   var scoresOut: String?
 
@@ -39,16 +78,33 @@ struct EvalCommand: ReadLimitedCommand {
   @OptionGroup var limits: LimitOptions
 
   func validate() throws {
+    if mvtec != nil {
+      guard bank == nil, normal.isEmpty, anomalous.isEmpty, normalNPY == nil, anomalousNPY == nil, masks.isEmpty else {
+        throw ValidationError("--mvtec fits its own bank from train/ and reads test/ and ground_truth/: drop --bank, --normal, --anomalous, --*-npy and --masks")
+      }
+      if let shots, shots < 1 { throw ValidationError("--shots must be at least 1") }
+      guard draws >= 1 else { throw ValidationError("--draws must be at least 1") }
+      if shots != nil && bankOut != nil { throw ValidationError("--bank-out keeps one bank; --shots fits one per draw") }
+      return
+    }
+    guard bank != nil else { throw ValidationError("give --bank (or --mvtec DIR)") }
+    if shots != nil || bankOut != nil || !stage.isEmpty || coreset != nil || coresetMethod != nil || transform != nil || k != nil || pooling != nil {
+      throw ValidationError("--shots, --bank-out and the recipe options (--stage, --coreset, …) go with --mvtec")
+    }
     guard (normalNPY != nil) != !normal.isEmpty else { throw ValidationError("give --normal or --normal-npy (one of them)") }
     guard (anomalousNPY != nil) != !anomalous.isEmpty else { throw ValidationError("give --anomalous or --anomalous-npy (one of them)") }
     guard (normalNPY == nil) == (anomalousNPY == nil) else { throw ValidationError("use .npy inputs for both classes or for neither") }
+    if !masks.isEmpty && normalNPY != nil { throw ValidationError("--masks needs images, not .npy features") }
   }
 
   func run() throws {
+    if let mvtec { return try runMVTec(mvtec) }
+    guard let bank else { return }
     let fromNPY = normalNPY != nil
     let loaded = try LoadedBank(path: bank, image: image, needsImages: !fromNPY)
     var normalScores: [ImageScore] = []
     var anomalousScores: [ImageScore] = []
+    var pixel: PixelEvaluation.Result?
     if let n = normalNPY, let a = anomalousNPY {
       if let out = scoresOut { try OutputPath.check(out, inputs: [n, a, bank]) }
       normalScores = try loaded.scoreRows(of: n)
@@ -57,54 +113,41 @@ struct EvalCommand: ReadLimitedCommand {
       let normalPaths = try InputFiles.images(normal, maxFiles: image.maxFiles)
       let anomalousPaths = try InputFiles.images(anomalous, maxFiles: image.maxFiles)
       if let out = scoresOut { try OutputPath.check(out, inputs: normalPaths + anomalousPaths + [bank]) }
-      let progress = Progress("eval", total: normalPaths.count + anomalousPaths.count)
-      normalScores = try pipeline.score(normalPaths, bank: loaded.bank, keepMaps: false) { done, _ in progress.update(done) }
-      anomalousScores = try pipeline.score(anomalousPaths, bank: loaded.bank, keepMaps: false) { done, _ in
-        progress.update(normalPaths.count + done)
-      }
+      let evaluation = try masks.isEmpty ? nil : pixelEvaluation(loaded, masks: masks)
+      (normalScores, anomalousScores) = try score(pipeline, bank: loaded.bank, normal: normalPaths, anomalous: anomalousPaths, maps: evaluation != nil)
+      pixel = try evaluation?.evaluate(normal: normalScores, anomalous: anomalousScores)
     }
-    let scores = normalScores.map(\.score) + anomalousScores.map(\.score)
-    let labels = [Bool](repeating: false, count: normalScores.count) + [Bool](repeating: true, count: anomalousScores.count)
-    let report = EvalReport(
-      auroc: Metrics.auroc(scores: scores, labels: labels), ap: Metrics.averagePrecision(scores: scores, labels: labels),
-      f1: loaded.bank.threshold.map { Metrics.f1(scores: scores, labels: labels, threshold: $0) },
-      fprAt95: Metrics.fprAtTPR(scores: scores, labels: labels), normal: normalScores.count, anomalous: anomalousScores.count)
-    if let out = scoresOut {
-      var text = "path,label,score\n"
-      for s in normalScores { text += "\(s.path),0,\(s.score)\n" }
-      for s in anomalousScores { text += "\(s.path),1,\(s.score)\n" }
-      try AtomicFile.write(Array(text.utf8), to: out)
-    }
-    print(json ? report.json : report.text)
-  }
-}
-
-/// Detection metrics of one evaluation (stable JSON keys).
-struct EvalReport {
-  let auroc: Double?
-  let ap: Double?
-  let f1: Double?
-  let fprAt95: Double?
-  let normal: Int
-  let anomalous: Int
-
-  var json: String {
-    func n(_ v: Double?) -> JSONValue { v.map { .number($0) } ?? .null }
-    return JSONValue.object([
-      ("auroc", n(auroc)), ("ap", n(ap)), ("f1", n(f1)), ("fpr_at_95_tpr", n(fprAt95)),
-      ("n_normal", .number(Double(normal))), ("n_anomalous", .number(Double(anomalous))),
-    ]).serialized
+    try writeScores(normalScores, anomalousScores)
+    let report = EvalReport(normal: normalScores, anomalous: anomalousScores, threshold: loaded.bank.threshold, pixel: pixel)
+    print(json ? report.json.serialized : report.text)
   }
 
-  var text: String {
-    func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "n/a" }
-    return """
-      AUROC          \(f(auroc))
-      AP             \(f(ap))
-      F1@threshold   \(f(f1))
-      FPR@95%TPR     \(f(fprAt95))
-      normal         \(normal)
-      anomalous      \(anomalous)
-      """
+  private func score(
+    _ pipeline: ImageBankPipeline, bank: ReferenceBank, normal: [String], anomalous: [String], maps: Bool
+  ) throws -> ([ImageScore], [ImageScore]) {
+    let progress = Progress("eval", total: normal.count + anomalous.count)
+    let n = try pipeline.score(normal, bank: bank, keepMaps: maps) { done, _ in progress.update(done) }
+    let a = try pipeline.score(anomalous, bank: bank, keepMaps: maps) { done, _ in progress.update(normal.count + done) }
+    return (n, a)
+  }
+
+  private func pixelEvaluation(_ loaded: LoadedBank, masks: [String]) throws -> PixelEvaluation {
+    guard loaded.bank.metadata["patches"] == "true" else {
+      throw CLIError("\(loaded.path): pixel metrics need a patch bank (fit --patches); this is an image bank")
+    }
+    if loaded.bank.metadata["resize"] == "crop" {
+      throw CLIError(
+        "\(loaded.path): the bank crops images (--resize crop), so its maps do not cover the image border; pixel metrics need a bank fitted with --resize stretch")
+    }
+    let inputSize = Int(loaded.bank.metadata["input_size"] ?? "") ?? 224
+    return PixelEvaluation(masks: GroundTruthMasks(folders: masks), inputSize: inputSize, limits: image.limits)
+  }
+
+  private func writeScores(_ normal: [ImageScore], _ anomalous: [ImageScore]) throws {
+    guard let out = scoresOut else { return }
+    var text = "path,label,score\n"
+    for s in normal { text += "\(s.path),0,\(s.score)\n" }
+    for s in anomalous { text += "\(s.path),1,\(s.score)\n" }
+    try AtomicFile.write(Array(text.utf8), to: out)
   }
 }

@@ -1,0 +1,111 @@
+import AnomalyKit
+import Density
+import Foundation
+import TensorFiles
+
+extension EvalCommand {
+  /// Fits on `train/good` (all of it, or `--shots` random images per draw)
+  /// with `fit`'s own code, then evaluates on `test/`.
+  func runMVTec(_ root: String) throws {
+    let layout = try MVTecLayout(root: root, maxFiles: image.maxFiles)
+    if layout.masks == nil { warn("warning: \(root) has no ground_truth/; pixel AUROC and AUPRO are not measured") }
+    if let out = scoresOut { try OutputPath.check(out, inputs: layout.train + layout.testNormal + layout.testDefective) }
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("anomalykit-eval-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+    var selections: [[String]] = [layout.train]
+    if let shots {
+      guard shots <= layout.train.count else { throw CLIError("\(root)/train/good: --shots \(shots) but only \(layout.train.count) images") }
+      selections = (0..<draws).map { d in Coreset.randomRows(layout.train.count, choosing: shots, seed: UInt64(d)).map { layout.train[$0] } }
+    }
+    var reports: [(EvalReport, fit: Double, score: Double)] = []
+    var lastScores: ([ImageScore], [ImageScore]) = ([], [])
+    for (d, train) in selections.enumerated() {
+      let bankPath = bankOut ?? scratch + "/bank-\(d).safetensors"
+      var start = Date()
+      try fitArguments(train: train, out: bankPath).run()
+      let fitSeconds = Date().timeIntervalSince(start)
+      start = Date()
+      let loaded = try LoadedBank(path: bankPath, image: image, needsImages: true)
+      guard let pipeline = loaded.pipeline else { continue }
+      let evaluation = layout.masks.map {
+        PixelEvaluation(
+          masks: GroundTruthMasks(folders: [$0]), inputSize: Int(loaded.bank.metadata["input_size"] ?? "") ?? 224, limits: image.limits)
+      }
+      let progress = Progress("eval\(selections.count > 1 ? " (draw \(d + 1)/\(selections.count))" : "")", total: layout.testNormal.count + layout.testDefective.count)
+      let n = try pipeline.score(layout.testNormal, bank: loaded.bank, keepMaps: evaluation != nil) { done, _ in progress.update(done) }
+      let a = try pipeline.score(layout.testDefective, bank: loaded.bank, keepMaps: evaluation != nil) { done, _ in
+        progress.update(layout.testNormal.count + done)
+      }
+      let pixel = try evaluation?.evaluate(normal: n, anomalous: a)
+      reports.append((EvalReport(normal: n, anomalous: a, threshold: loaded.bank.threshold, pixel: pixel), fitSeconds, Date().timeIntervalSince(start)))
+      lastScores = (n, a)
+    }
+    try writeScoresMVTec(lastScores)
+    print(json ? mvtecJSON(reports).serialized : mvtecText(reports))
+  }
+
+  /// `fit`, parsed from the arguments it would get on the command line.
+  private func fitArguments(train: [String], out: String) throws -> FitCommand {
+    var args = train + ["--out", out, "--patches", "--holdout", "0", "--resize", (image.resizeChoice ?? .stretch).rawValue]
+    if let s = image.inputSize { args += ["--input-size", String(s)] }
+    if let w = image.weights { args += ["--weights", w] }
+    args += ["--max-pixels", String(image.maxPixels), "--batch-size", String(image.batchSize)]
+    if image.keepStoredOrientation { args.append("--keep-stored-orientation") }
+    if !stage.isEmpty { args += ["--stage"] + stage.map(String.init) }
+    if let coreset { args += ["--coreset", String(coreset)] }
+    if let coresetMethod { args += ["--coreset-method", coresetMethod] }
+    args += ["--transform", transform ?? "none"]
+    if let k { args += ["--k", String(k)] }
+    if let pooling { args += ["--pooling", pooling] }
+    do {
+      return try FitCommand.parse(args)
+    } catch {
+      throw CLIError("--mvtec: the recipe options are not valid for fit: \(FitCommand.message(for: error))")
+    }
+  }
+
+  private func writeScoresMVTec(_ scores: ([ImageScore], [ImageScore])) throws {
+    guard let out = scoresOut else { return }
+    var text = "path,label,score\n"
+    for s in scores.0 { text += "\(s.path),0,\(s.score)\n" }
+    for s in scores.1 { text += "\(s.path),1,\(s.score)\n" }
+    try AtomicFile.write(Array(text.utf8), to: out)
+  }
+
+  private func mean(_ v: [Double?]) -> Double? {
+    let x = v.compactMap { $0 }
+    return x.count == v.count && !x.isEmpty ? x.reduce(0, +) / Double(x.count) : nil
+  }
+
+  private func mvtecJSON(_ reports: [(EvalReport, fit: Double, score: Double)]) -> JSONValue {
+    guard let first = reports.first else { return .null }
+    var members: [(String, JSONValue)]
+    if reports.count == 1 {
+      members = first.0.members
+    } else {
+      members = [
+        ("auroc", EvalReport.number(mean(reports.map(\.0.auroc)))), ("ap", EvalReport.number(mean(reports.map(\.0.ap)))),
+        ("pixel_auroc", EvalReport.number(mean(reports.map(\.0.pixelAUROC)))), ("aupro", EvalReport.number(mean(reports.map(\.0.aupro)))),
+        ("auroc_min", EvalReport.number(reports.compactMap(\.0.auroc).min())),
+        ("n_normal", .number(Double(first.0.normal))), ("n_anomalous", .number(Double(first.0.anomalous))),
+        ("draws", .array(reports.map { $0.0.json })),
+      ]
+    }
+    members += [
+      ("dataset", .string(mvtec ?? "")), ("shots", shots.map { .number(Double($0)) } ?? .null),
+      ("fit_seconds", .number(reports.map(\.fit).reduce(0, +) / Double(reports.count))),
+      ("score_seconds", .number(reports.map(\.score).reduce(0, +) / Double(reports.count))),
+    ]
+    return .object(members)
+  }
+
+  private func mvtecText(_ reports: [(EvalReport, fit: Double, score: Double)]) -> String {
+    if reports.count == 1, let r = reports.first { return r.0.text + String(format: "\nfit            %.1f s\nscore          %.1f s", r.fit, r.score) }
+    func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "n/a" }
+    var lines = ["\(shots ?? 0)-shot, \(reports.count) draws: mean AUROC \(f(mean(reports.map(\.0.auroc)))), pixel AUROC \(f(mean(reports.map(\.0.pixelAUROC)))), AUPRO \(f(mean(reports.map(\.0.aupro))))"]
+    for (i, r) in reports.enumerated() { lines.append("  draw \(i): AUROC \(f(r.0.auroc))  pixel AUROC \(f(r.0.pixelAUROC))  AUPRO \(f(r.0.aupro))") }
+    return lines.joined(separator: "\n")
+  }
+}
