@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// `eval --mvtec`, `eval --masks` and few-shot `--shots` end to end on the
+/// bundled demo (bricks with pasted gravel; masks from
+/// `Tests/Fixtures/mvtec-mini/make_fixtures.py`), and the layout errors.
+@Suite("CLI: segmentation metrics and MVTec layout")
+struct SegmentationCLITests {
+  static let demo = CLIRunner.repositoryRoot + "/Examples/demo"
+
+  /// An MVTec AD layout of symbolic links to the demo images and the mask fixtures.
+  static func layout() throws -> String {
+    let root = try CLIRunner.temporaryFolder() + "/mini"
+    let fm = FileManager.default
+    for sub in ["train/good", "test/good", "test/gravel"] { try fm.createDirectory(atPath: root + "/" + sub, withIntermediateDirectories: true) }
+    for i in 0..<10 { try fm.createSymbolicLink(atPath: root + "/train/good/brick_0\(i).png", withDestinationPath: demo + "/normal/brick_0\(i).png") }
+    for i in 0..<4 {
+      try fm.createSymbolicLink(atPath: root + "/test/good/ok_\(i).png", withDestinationPath: demo + "/test/ok_\(i).png")
+      try fm.createSymbolicLink(atPath: root + "/test/gravel/defect_\(i).png", withDestinationPath: demo + "/test/defect_\(i).png")
+    }
+    try fm.createSymbolicLink(atPath: root + "/ground_truth", withDestinationPath: CLIRunner.fixture("mvtec-mini/ground_truth"))
+    return root
+  }
+
+  static func object(_ stdout: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+  }
+
+  @Test("--mvtec fits on train/good and reports image AUROC, pixel AUROC and AUPRO; --masks on the kept bank agrees")
+  func mvtec() throws {
+    let root = try Self.layout()
+    let bank = root + "/../bank.safetensors"
+    let run = try CLIRunner.run(["eval", "--mvtec", root, "--json", "--bank-out", bank, "--input-size", "160"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let r = try Self.object(run.stdout)
+    #expect(r["n_normal"] as? Double == 4 && r["n_anomalous"] as? Double == 4)
+    let auroc = try #require(r["auroc"] as? Double), pixel = try #require(r["pixel_auroc"] as? Double)
+    let aupro = try #require(r["aupro"] as? Double)
+    // Pasted gravel on bricks is easy: the metrics must be high, and AUPRO is a normalised area.
+    #expect(auroc >= 0.9 && pixel > 0.9 && aupro > 0.5 && aupro <= 1, "\(r)")
+
+    let again = try CLIRunner.run([
+      "eval", "--bank", bank, "--normal", root + "/test/good", "--anomalous", root + "/test/gravel", "--masks", root + "/ground_truth", "--json",
+    ])
+    #expect(again.status == 0, "\(again.stderr)")
+    let r2 = try Self.object(again.stdout)
+    #expect(r2["pixel_auroc"] as? Double == pixel && r2["aupro"] as? Double == aupro)
+  }
+
+  @Test("--shots 2 --draws 3 reports the mean over three fits and each draw")
+  func fewShot() throws {
+    let root = try Self.layout()
+    let run = try CLIRunner.run(["eval", "--mvtec", root, "--shots", "2", "--draws", "3", "--json", "--input-size", "160"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let r = try Self.object(run.stdout)
+    #expect(r["shots"] as? Double == 2)
+    let draws = try #require(r["draws"] as? [[String: Any]])
+    #expect(draws.count == 3)
+    let mean = draws.compactMap { $0["auroc"] as? Double }.reduce(0, +) / 3
+    #expect(abs((r["auroc"] as? Double ?? -1) - mean) < 1e-12)
+  }
+
+  @Test("Layout and mask errors name the file and what was expected")
+  func errors() throws {
+    let root = try Self.layout()
+    let fm = FileManager.default
+    try fm.removeItem(atPath: root + "/train/good")
+    let noTrain = try CLIRunner.run(["eval", "--mvtec", root])
+    #expect(noTrain.status == 1 && noTrain.stderr.contains("no train/good") && noTrain.stderr.contains("ROOT/test/good"), "\(noTrain.stderr)")
+
+    let good = try Self.layout()
+    let bank = good + "/../bank.safetensors"
+    #expect(try CLIRunner.run(["eval", "--mvtec", good, "--bank-out", bank, "--input-size", "160"]).status == 0)
+    let emptyMasks = try CLIRunner.temporaryFolder()
+    let missing = try CLIRunner.run([
+      "eval", "--bank", bank, "--normal", good + "/test/good", "--anomalous", good + "/test/gravel", "--masks", emptyMasks,
+    ])
+    #expect(missing.status == 1 && missing.stderr.contains("defect_0.png") && missing.stderr.contains("defect_0_mask.png"), "\(missing.stderr)")
+
+    // A mask of another size is resized nearest-neighbour, with a warning.
+    let small = try CLIRunner.temporaryFolder()
+    for i in 0..<4 { try Data(MalformedFiles.png(width: 80, height: 80)).write(to: URL(fileURLWithPath: small + "/defect_\(i)_mask.png")) }
+    let resized = try CLIRunner.run([
+      "eval", "--bank", bank, "--normal", good + "/test/good", "--anomalous", good + "/test/gravel", "--masks", small, "--json",
+    ])
+    #expect(resized.status == 0 && resized.stderr.contains("resized nearest-neighbour"), "\(resized.stderr)")
+
+    let crop = good + "/../crop.safetensors"
+    #expect(try CLIRunner.run(["fit", "--patches", Self.demo + "/normal", "--holdout", "0", "--out", crop]).status == 0)
+    let refused = try CLIRunner.run([
+      "eval", "--bank", crop, "--normal", good + "/test/good", "--anomalous", good + "/test/gravel", "--masks", good + "/ground_truth",
+    ])
+    #expect(refused.status == 1 && refused.stderr.contains("--resize stretch"), "\(refused.stderr)")
+  }
+}
