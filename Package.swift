@@ -73,7 +73,7 @@ let package = Package(
     // MARK: - Benchmarks (not a library product: no code or dependency reaches users)
     .executableTarget(
       name: "anomalykit-bench",
-      dependencies: ["FeatureExtraction", "Density", "OODFront", "TensorFiles", "ParallelCompute", "CBLAS"],
+      dependencies: ["FeatureExtraction", "Density", "AnomalyKit", "OODFront", "TensorFiles", "ParallelCompute", "CBLAS"],
       path: "Benchmarks/Sources/anomalykit-bench"),
 
     // MARK: - Tests

@@ -134,7 +134,8 @@ public struct ImageBankPipeline: Sendable {
   /// the random rows, or greedy's first centre and projection.
   public static func fitBank(
     _ features: some FeatureRows, scorer: ScorerKind, k: Int, coreset: Double?, coresetMethod: Coreset.Method = .greedy,
-    transform: FeatureTransform = .none, metadata: [String: String], seed: UInt64 = 0
+    coresetProjection: Int = Coreset.defaultProjection, transform: FeatureTransform = .none, metadata: [String: String],
+    seed: UInt64 = 0
   ) throws -> ReferenceBank {
     var meta = metadata
     let bankFeatures: FeatureMatrix
@@ -145,7 +146,9 @@ public struct ImageBankPipeline: Sendable {
         bankFeatures = try features.selecting(Coreset.randomRows(features.rows, choosing: m, seed: seed))
       case .greedy:
         let all = try features.matrix()
-        bankFeatures = all.selecting(Coreset.select(all, count: m, method: .greedy, seed: seed))
+        bankFeatures = all.selecting(
+          Coreset.select(all, count: m, method: .greedy, projectedDimension: coresetProjection, seed: seed))
+        if coresetProjection != Coreset.defaultProjection { meta["coreset_projection"] = String(coresetProjection) }
       }
       meta["coreset_fraction"] = "\(fraction)"
       meta["coreset_method"] = coresetMethod.rawValue
@@ -189,7 +192,8 @@ public struct ImageBankPipeline: Sendable {
   /// how many images would do.
   public static func calibrate(
     _ features: some FeatureRows, images: Int, scorer: ScorerKind, k: Int, coreset: Double?, calibration: ThresholdCalibration,
-    pooling: PatchPooling?, transform: FeatureTransform = .none, coresetMethod: Coreset.Method = .greedy, seed: UInt64 = 0
+    pooling: PatchPooling?, transform: FeatureTransform = .none, coresetMethod: Coreset.Method = .greedy,
+    coresetProjection: Int = Coreset.defaultProjection, seed: UInt64 = 0
   ) throws -> (threshold: Float, scores: [Float]) {
     let per = features.rows / max(images, 1)
     if scorer.usesNeighbors {
@@ -200,7 +204,7 @@ public struct ImageBankPipeline: Sendable {
       let keptRows = kept.flatMap { ($0 * per)..<(($0 + 1) * per) }
       let bank = try fitBank(
         FeatureRowSubset(features, rows: keptRows), scorer: scorer, k: k, coreset: coreset, coresetMethod: coresetMethod,
-        transform: transform, metadata: [:], seed: seed)
+        coresetProjection: coresetProjection, transform: transform, metadata: [:], seed: seed)
       var heldScores: [Float] = []
       heldScores.reserveCapacity(held.count)
       var start = 0

@@ -23,6 +23,12 @@ import ParallelCompute
 /// the textbook O(N · M · 128) while the selection stays exactly the same
 /// (tested against the unpruned algorithm).
 public enum Coreset {
+  /// Greedy's random-projection width (PatchCore's 128). Each greedy round
+  /// costs one distance per row at this width: in 128 dimensions the
+  /// triangle-inequality test prunes almost nothing (distances
+  /// concentrate), so the width sets the fit time.
+  public static let defaultProjection = 128
+
   /// How rows are chosen.
   public enum Method: String, Sendable, CaseIterable {
     /// k-center greedy (below): covers the feature space, O(N·M·128).
@@ -34,11 +40,11 @@ public enum Coreset {
 
   /// `count` distinct rows chosen by `method`, in ascending order for `random`.
   public static func select(
-    _ features: FeatureMatrix, count m: Int, method: Method, seed: UInt64 = 0
+    _ features: FeatureMatrix, count m: Int, method: Method, projectedDimension: Int = defaultProjection, seed: UInt64 = 0
   ) -> [Int] {
     switch method {
     case .greedy:
-      return select(features, count: m, seed: seed)
+      return select(features, count: m, projectedDimension: projectedDimension, seed: seed)
     case .random:
       return randomRows(features.rows, choosing: m, seed: seed)
     }

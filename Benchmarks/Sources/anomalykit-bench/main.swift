@@ -6,6 +6,7 @@
 //   anomalykit-bench landmarks WEIGHTS FACES.txt [--repeats 5] [--chips-out DIR]
 //   anomalykit-bench faces RESNET MMOD IMAGE CHIP... [--threads 2] [--repeats 5]
 //   anomalykit-bench tiny-ladeda WEIGHTS IMAGE... [--count 64] [--threads 2] [--repeats 5] [--logits-out L.npy]
+//   anomalykit-bench coreset WEIGHTS IMAGE... [--fraction 0.1] [--input-size 224]
 //
 // Prints one JSON object per run on stdout. The Python drivers in
 // Notebooks-export/scripts run this and the peers in the same session.
@@ -333,12 +334,14 @@ case "text":
   try text()
 case "faces":
   try runFaces()
+case "coreset":
+  try coresetBench()
 case "sgemm":
   let n = Int(option("--size", 2048))
   let threads = Int(option("--threads", 2))
   let g = sgemmPeak(n: n, threads: threads)
   print("{\"engine\":\"openblas-sgemm\",\"size\":\(n),\"threads\":\(threads),\"gflops\":\(g)}")
 default:
-  FileHandle.standardError.write(Data("usage: anomalykit-bench features|text|faces|knn|landmarks|sgemm|tiny-ladeda …\n".utf8))
+  FileHandle.standardError.write(Data("usage: anomalykit-bench features|text|faces|knn|landmarks|sgemm|tiny-ladeda|coreset …\n".utf8))
   exit(2)
 }

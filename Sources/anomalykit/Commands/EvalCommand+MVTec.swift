@@ -56,6 +56,7 @@ extension EvalCommand {
     if !stage.isEmpty { args += ["--stage"] + stage.map(String.init) }
     if let coreset { args += ["--coreset", String(coreset)] }
     if let coresetMethod { args += ["--coreset-method", coresetMethod] }
+    if let coresetProjection { args += ["--coreset-projection", String(coresetProjection)] }
     args += ["--transform", transform ?? "none"]
     if let k { args += ["--k", String(k)] }
     if let pooling { args += ["--pooling", pooling] }

@@ -55,6 +55,9 @@ struct EvalCommand: ReadLimitedCommand {
   @Option(name: .customLong("coreset-method"), help: "With --mvtec: greedy (default) or random.")
   var coresetMethod: String?
 
+  @Option(name: .customLong("coreset-projection"), help: "With --mvtec: the greedy coreset's projection width (default 128).")
+  var coresetProjection: Int?
+
   @Option(name: .long, help: "With --mvtec: feature transform, none (default for patch banks here) or sqrt.")
   var transform: String?
 
@@ -88,7 +91,7 @@ struct EvalCommand: ReadLimitedCommand {
       return
     }
     guard bank != nil else { throw ValidationError("give --bank (or --mvtec DIR)") }
-    if shots != nil || bankOut != nil || !stage.isEmpty || coreset != nil || coresetMethod != nil || transform != nil || k != nil || pooling != nil {
+    if shots != nil || bankOut != nil || !stage.isEmpty || coreset != nil || coresetMethod != nil || coresetProjection != nil || transform != nil || k != nil || pooling != nil {
       throw ValidationError("--shots, --bank-out and the recipe options (--stage, --coreset, …) go with --mvtec")
     }
     guard (normalNPY != nil) != !normal.isEmpty else { throw ValidationError("give --normal or --normal-npy (one of them)") }
