@@ -182,7 +182,8 @@ public struct ImageBankPipeline: Sendable {
   /// through `fitBank`), and its held-out images are scored a block at a
   /// time, so a spooled fit with a random coreset never holds a fold's
   /// features at once. `seed` is the coreset's (the folds take theirs from
-  /// `calibration`).
+  /// `calibration`). `rowScores`, if given, receives each held-out image's
+  /// per-row (per-location) scores, for a pixel threshold.
   ///
   /// Every fold's bank scores with the same `k` as the final bank: a sum
   /// of k squared distances grows with k, so a threshold set on k = 1
@@ -193,7 +194,8 @@ public struct ImageBankPipeline: Sendable {
   public static func calibrate(
     _ features: some FeatureRows, images: Int, scorer: ScorerKind, k: Int, coreset: Double?, calibration: ThresholdCalibration,
     pooling: PatchPooling?, transform: FeatureTransform = .none, coresetMethod: Coreset.Method = .greedy,
-    coresetProjection: Int = Coreset.defaultProjection, seed: UInt64 = 0
+    coresetProjection: Int = Coreset.defaultProjection, seed: UInt64 = 0,
+    rowScores: ((_ image: Int, _ scores: ArraySlice<Float>) -> Void)? = nil
   ) throws -> (threshold: Float, scores: [Float]) {
     let per = features.rows / max(images, 1)
     if scorer.usesNeighbors {
@@ -211,7 +213,11 @@ public struct ImageBankPipeline: Sendable {
       while start < held.count {
         let block = held[start..<min(held.count, start + imagesPerBlock)]
         let rows = block.flatMap { ($0 * per)..<(($0 + 1) * per) }
-        heldScores += imageScores(try bank.score(features.selecting(rows)), images: block.count, pooling: pooling)
+        let blockScores = try bank.score(features.selecting(rows))
+        if let rowScores {
+          for (j, image) in block.enumerated() { rowScores(image, blockScores[(j * per)..<((j + 1) * per)]) }
+        }
+        heldScores += imageScores(blockScores, images: block.count, pooling: pooling)
         start += imagesPerBlock
       }
       return heldScores

@@ -1,3 +1,4 @@
+import FeatureExtraction
 import Foundation
 import Testing
 
@@ -91,5 +92,40 @@ struct SegmentationCLITests {
       "eval", "--bank", crop, "--normal", good + "/test/good", "--anomalous", good + "/test/gravel", "--masks", good + "/ground_truth",
     ])
     #expect(refused.status == 1 && refused.stderr.contains("--resize stretch"), "\(refused.stderr)")
+  }
+
+  @Test("score --masks-out writes binary masks at the pixel threshold fitted on normals; refusals name the bank")
+  func masksOut() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let bank = dir + "/b.safetensors"
+    let fit = try CLIRunner.run(["fit", "--patches", "--resize", "stretch", "--input-size", "160", Self.demo + "/normal", "--out", bank])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    let info = try CLIRunner.run(["info", bank, "--json"])
+    #expect(info.stdout.contains("\"pixel_threshold\"") && info.stdout.contains("\"pixel_fpr\":\"0.01\""))
+    let run = try CLIRunner.run(["score", "--bank", bank, Self.demo + "/test", "--masks-out", dir + "/masks"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/masks").sorted()
+    #expect(names == (0..<4).map { "defect_\($0).mask.png" } + (0..<4).map { "ok_\($0).mask.png" })
+    // Every mask is the image's size and binary; most gravel pixels are flagged, few brick pixels of the ok crops.
+    for i in 0..<4 {
+      let mask = try Self.grey(dir + "/masks/defect_\(i).mask.png")
+      let truth = try Self.grey(CLIRunner.fixture("mvtec-mini/ground_truth/gravel/defect_\(i)_mask.png"))
+      #expect(mask.count == 160 * 160 && Set(mask).isSubset(of: [0, 255]))
+      let hit = zip(mask, truth).filter { $0.1 > 0 && $0.0 > 0 }.count, defect = truth.filter { $0 > 0 }.count
+      #expect(Double(hit) / Double(defect) > 0.5, "defect_\(i): \(hit) of \(defect) gravel pixels flagged")
+      let ok = try Self.grey(dir + "/masks/ok_\(i).mask.png")
+      #expect(Double(ok.filter { $0 > 0 }.count) / Double(ok.count) < 0.1, "ok_\(i)")
+    }
+
+    let noPixel = dir + "/nop.safetensors"
+    #expect(try CLIRunner.run(["fit", "--patches", "--resize", "stretch", Self.demo + "/normal", "--holdout", "0", "--out", noPixel]).status == 0)
+    let refused = try CLIRunner.run(["score", "--bank", noPixel, Self.demo + "/test", "--masks-out", dir + "/m2"])
+    #expect(refused.status == 1 && refused.stderr.contains("no pixel threshold") && refused.stdout.isEmpty, "\(refused.stderr)")
+  }
+
+  /// The first channel of an image, row-major.
+  static func grey(_ path: String) throws -> [UInt8] {
+    let image = try ImageDecoder.decode(path: path)
+    return stride(from: 0, to: image.pixels.count, by: 3).map { image.pixels[$0] }
   }
 }

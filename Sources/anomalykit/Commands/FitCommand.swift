@@ -74,7 +74,10 @@ struct FitCommand: ReadLimitedCommand {
   @Option(name: .long, help: "Target false-positive rate of the threshold on normal data.")
   var fpr: Double = 0.01
 
-  @Option(name: .long, help: "Seed for the calibration folds and the coreset.")
+  @Option(name: .customLong("pixel-fpr"), help: "Patch banks with --holdout: also calibrate a pixel threshold for score --masks-out, at this false-positive rate on the normal images' (cross-fitted, smoothed) location scores.")
+  var pixelFPR: Double = 0.01
+
+    @Option(name: .long, help: "Seed for the calibration folds and the coreset.")
   var seed: UInt64 = 0
 
   @Option(name: .customLong("from-npy"), help: "Fit on an N×D .npy of features instead of images.")
@@ -97,6 +100,7 @@ struct FitCommand: ReadLimitedCommand {
     if let k, k < 1 { throw ValidationError("--k must be at least 1") }
     guard (0..<1).contains(holdout) else { throw ValidationError("--holdout must be in [0, 1)") }
     guard fpr > 0 && fpr < 1 else { throw ValidationError("--fpr must be in (0, 1)") }
+    guard pixelFPR > 0 && pixelFPR < 1 else { throw ValidationError("--pixel-fpr must be in (0, 1)") }
     if let c = coreset, !(c > 0 && c <= 1) { throw ValidationError("--coreset must be in (0, 1]") }
     guard (8...1024).contains(coresetProjection) else { throw ValidationError("--coreset-projection must be in 8…1024") }
     if let pooling, PatchPooling(pooling) == nil { throw ValidationError("--pooling must be max, mean or topQ with 0 < Q ≤ 1") }
@@ -192,10 +196,17 @@ struct FitCommand: ReadLimitedCommand {
       }
       if images >= 2 {
         do {
+          let pixels = pipeline.flatMap { $0.recipe.isPatchBank ? PixelThreshold(grid: $0.grid, inputSize: $0.extractor.model.inputSize) : nil }
           let (threshold, scores) = try ImageBankPipeline.calibrate(
             features, images: images, scorer: scorer, k: k, coreset: coresetFraction, calibration: calibration,
-            pooling: pipeline?.pooling, transform: transform, coresetMethod: coresetMethod, coresetProjection: coresetProjection, seed: seed)
+            pooling: pipeline?.pooling, transform: transform, coresetMethod: coresetMethod, coresetProjection: coresetProjection, seed: seed,
+            rowScores: pixels.map { p in { _, grid in p.add(grid) } })
           bank.setThreshold(threshold, calibration: calibration, scores: scores.count)
+          if let pixels, let t = pixels.threshold(fpr: pixelFPR) {
+            bank.metadata["pixel_threshold"] = "\(t)"
+            bank.metadata["pixel_fpr"] = "\(pixelFPR)"
+            bank.metadata["pixel_threshold_method"] = PixelThreshold.method
+          }
         } catch let error as DensityError {
           guard case .cannotCalibrate = error else { throw error }
           warn("warning: \(error); verdicts will be null")

@@ -44,6 +44,9 @@ struct ScoreCommand: ReadLimitedCommand {
   @Option(name: .customLong("maps-out"), help: "Write the per-location score grids of a patch bank as an N×(H·W) .npy (row-major grid).")
   var mapsOut: String?
 
+  @Option(name: .customLong("masks-out"), help: "Write a binary defect mask per image into this folder (<name>.mask.png, 255 = defect, at the image's size): the dense anomaly map above the bank's pixel threshold (fit --pixel-fpr; patch banks fitted with --resize stretch and --holdout).")
+  var masksOut: String?
+
   @Option(name: .customLong("from-npy"), help: "Score the rows of an N×D .npy instead of images.")
   var fromNPY: String?
 
@@ -57,9 +60,12 @@ struct ScoreCommand: ReadLimitedCommand {
     guard (bank == nil) != (detector == nil) else { throw ValidationError("give exactly one of --bank or --detector") }
     if detector != nil {
       guard textFile != nil || !inputs.isEmpty else { throw ValidationError("give texts, --text-file, or images") }
-      guard heatmaps == nil, mapsOut == nil, fromNPY == nil else { throw ValidationError("--heatmaps, --maps-out and --from-npy need --bank") }
+      guard heatmaps == nil, mapsOut == nil, masksOut == nil, fromNPY == nil else {
+        throw ValidationError("--heatmaps, --maps-out, --masks-out and --from-npy need --bank")
+      }
     } else {
       guard fromNPY != nil || !inputs.isEmpty else { throw ValidationError("give images or folders, or --from-npy") }
+      guard masksOut == nil || fromNPY == nil else { throw ValidationError("--masks-out needs images, not --from-npy") }
       guard textFile == nil, !zeroShot else { throw ValidationError("--text-file and --zero-shot need --detector") }
     }
   }
@@ -83,8 +89,12 @@ struct ScoreCommand: ReadLimitedCommand {
         }
         try HeatmapWriter.prepare(folder: dir, images: paths)
       }
+      let masks = try masksOut.map { try DefectMaskWriter(bank: loaded, folder: $0, images: paths, limits: image.limits) }
       let progress = Progress("score", total: paths.count)
-      results = try pipeline.score(paths, bank: loaded.bank, keepMaps: heatmaps != nil || mapsOut != nil) { done, _ in progress.update(done) }
+      results = try pipeline.score(paths, bank: loaded.bank, keepMaps: heatmaps != nil || mapsOut != nil || masks != nil) { done, _ in
+        progress.update(done)
+      }
+      if let masks { try masks.write(results) }
       if let mapsOut {
         guard let first = results.first, first.map != nil else {
           throw CLIError("\(bank): --maps-out needs a patch bank (fit with --patches)")

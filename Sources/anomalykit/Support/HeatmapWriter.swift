@@ -11,21 +11,21 @@ enum HeatmapWriter {
   /// Creates `folder` if needed and, before any image is scored, checks
   /// that the heatmap of each of `images` can be written there without
   /// replacing an input (a folder of earlier heatmaps may itself be scored).
-  static func prepare(folder: String, images: [String]) throws {
+  static func prepare(folder: String, images: [String], suffix: String = "heatmap") throws {
     try prepare(folder: folder)
     let inputs = OutputPath.InputSet(images)
-    for name in Set(fileNames(images)) { try OutputPath.check(folder + "/" + name, inputs: inputs) }
+    for name in Set(fileNames(images, suffix: suffix)) { try OutputPath.check(folder + "/" + name, inputs: inputs) }
   }
 
-  /// `<image name>.heatmap.png` for each of `paths`, in order; a second
-  /// image of the same name gets `-1`, `-2`, ….
-  static func fileNames(_ paths: [String]) -> [String] {
+  /// `<image name>.<suffix>.png` (`heatmap` by default) for each of
+  /// `paths`, in order; a second image of the same name gets `-1`, `-2`, ….
+  static func fileNames(_ paths: [String], suffix: String = "heatmap") -> [String] {
     var used: [String: Int] = [:]
     return paths.map { path in
       let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
       let n = used[stem, default: 0]
       used[stem] = n + 1
-      return n == 0 ? "\(stem).heatmap.png" : "\(stem)-\(n).heatmap.png"
+      return n == 0 ? "\(stem).\(suffix).png" : "\(stem)-\(n).\(suffix).png"
     }
   }
 
