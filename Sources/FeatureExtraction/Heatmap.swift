@@ -9,7 +9,7 @@ public enum Heatmap {
 
   /// A colour for t ∈ [0, 1] on a blue → cyan → yellow → red ramp ("jet").
   @inline(__always)
-  static func color(_ t: Float) -> (UInt8, UInt8, UInt8) {
+  public static func color(_ t: Float) -> (UInt8, UInt8, UInt8) {
     let x = min(max(t, 0), 1)
     func ramp(_ v: Float) -> UInt8 { UInt8(min(max(v, 0), 1) * 255 + 0.5) }
     return (ramp(1.5 - abs(4 * x - 3)), ramp(1.5 - abs(4 * x - 2)), ramp(1.5 - abs(4 * x - 1)))

@@ -44,7 +44,7 @@ enum HeatmapWriter {
 
   @discardableResult
   static func write(_ results: [ImageScore], folder: String, threshold: Float?, limits: ImageLimits) throws -> Int {
-    let grids = results.compactMap { r in r.map.map { Grid(path: r.path, values: $0, height: r.gridHeight, width: r.gridWidth) } }
+    let grids = results.compactMap { r in r.map.map { Grid(path: r.path, values: $0, height: r.gridHeight, width: r.gridWidth, score: r.score) } }
     return try write(grids, folder: folder, range: HeatmapScale.range(results.flatMap { $0.map ?? [] }, threshold: threshold), limits: limits)
   }
 
@@ -55,10 +55,13 @@ enum HeatmapWriter {
     let values: [Float]
     let height: Int
     let width: Int
+    /// The image's score, written in the corner (nil: none).
+    var score: Float? = nil
   }
 
   /// Writes `<folder>/<image name>.heatmap.png` per grid, values mapped to
-  /// the colour ramp by `range` (blue at its lower end, red at its upper);
+  /// the colour ramp by `range` (blue at its lower end, red at its upper),
+  /// with a colour bar and the image score drawn on (`HeatmapLegend`);
   /// a second image of the same name gets `-1`, `-2`, ….
   @discardableResult
   static func write(_ grids: [Grid], folder: String, range: ClosedRange<Float>, limits: ImageLimits) throws -> Int {
@@ -67,7 +70,7 @@ enum HeatmapWriter {
     for (g, name) in zip(grids, fileNames(grids.map(\.path))) {
       let image = try ImageDecoder.decode(path: g.path, limits: limits)
       let dense = Heatmap.upsample(g.values, gridHeight: g.height, gridWidth: g.width, width: image.width, height: image.height)
-      let overlay = Heatmap.overlay(image, map: dense, range: range)
+      let overlay = HeatmapLegend.annotate(Heatmap.overlay(image, map: dense, range: range), range: range, score: g.score)
       // Checked before scoring too (`prepare(folder:images:)`); checked
       // again here in case an input appeared there since.
       try OutputPath.check(folder + "/" + name, inputs: inputs)
