@@ -107,7 +107,8 @@ struct BankCLITests {
     #expect(score.stdout.contains("\"anomalous\":null"))
     #expect(FileManager.default.fileExists(atPath: dir + "/maps/defect_0.heatmap.png"))
     let maps = try Data(contentsOf: URL(fileURLWithPath: dir + "/maps.npy"))
-    #expect(maps.count == 128 + 2 * 784 * 4)
+    // The patch-bank default input is 320 px: a 40×40 stage-3 grid per image.
+    #expect(maps.count == 128 + 2 * 1600 * 4)
   }
 
   @Test("demo runs with no arguments and prints a table with a heatmap path")

@@ -87,7 +87,7 @@ struct SegmentationCLITests {
     #expect(resized.status == 0 && resized.stderr.contains("resized nearest-neighbour"), "\(resized.stderr)")
 
     let crop = good + "/../crop.safetensors"
-    #expect(try CLIRunner.run(["fit", "--patches", Self.demo + "/normal", "--holdout", "0", "--out", crop]).status == 0)
+    #expect(try CLIRunner.run(["fit", "--patches", "--resize", "crop", Self.demo + "/normal", "--holdout", "0", "--out", crop]).status == 0)
     let refused = try CLIRunner.run([
       "eval", "--bank", crop, "--normal", good + "/test/good", "--anomalous", good + "/test/gravel", "--masks", good + "/ground_truth",
     ])
