@@ -45,7 +45,9 @@ t() { local s=$SECONDS; "$@"; echo "  ($(( SECONDS - s )) s)"; }
 echo
 echo "== 1. fit a patch bank on normal images only (defaults: stages 3+5, greedy 1% coreset, threshold at the 99th percentile"
 echo "      of cross-fitted normal scores; --resize stretch keeps the tile borders, as in the benchmark)"
-t "$AK" fit --patches --resize stretch "${FIT[@]}" --out "$OUT/tiles.safetensors"
+# The recipe this example was measured with (issue 3): 224 px, signed sqrt. The toolkit's patch defaults
+# are now 320 px without a transform, chosen across four industrial sets (Notebooks-export/industrial.md).
+t "$AK" fit --patches --resize stretch --input-size 224 --transform sqrt "${FIT[@]}" --out "$OUT/tiles.safetensors"
 "$AK" info "$OUT/tiles.safetensors" | grep -iE 'threshold|rows|coreset|scorer' || true
 
 echo
