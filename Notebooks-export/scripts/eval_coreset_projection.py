@@ -39,12 +39,7 @@ def main():
     print("speed:", speed, flush=True)
     effect = {}
     with tempfile.TemporaryDirectory() as tmp:
-        datasets = {
-            "mvtec-bottle": os.path.join(S.DATA, "mvtec-bottle"),
-            "mpdd-metal-plate": os.path.join(S.DATA, "mpdd-metal-plate"),
-            "mvtec-screw": os.path.join(S.DATA, "mvtec-screw"),
-            "magnetic-tile": S.magnetic_tile_layout(os.path.join(tmp, "magnetic-tile")),
-        }
+        datasets = S.development_sets(tmp)
         for ds, d in datasets.items():
             for width in ("128", "32"):
                 cmd = [S.BIN, "eval", "--mvtec", d, "--json", "--stage", *recipe["stages"], "--input-size", recipe["input"],

@@ -36,12 +36,7 @@ def main():
     recipe = lodo["results"][lodo["summary"]["default"]]["recipe"]
     out = {"recipe": recipe, "draws": args.draws, "results": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        datasets = {
-            "mvtec-bottle": os.path.join(S.DATA, "mvtec-bottle"),
-            "mpdd-metal-plate": os.path.join(S.DATA, "mpdd-metal-plate"),
-            "mvtec-screw": os.path.join(S.DATA, "mvtec-screw"),
-            "magnetic-tile": S.magnetic_tile_layout(os.path.join(tmp, "magnetic-tile")),
-        }
+        datasets = S.development_sets(tmp)
         for n in args.shots:
             for ds, d in datasets.items():
                 cmd = [S.BIN, "eval", "--mvtec", d, "--json", "--shots", str(n), "--draws", str(args.draws),

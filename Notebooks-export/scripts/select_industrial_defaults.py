@@ -55,6 +55,16 @@ def magnetic_tile_layout(root, train=300, test_good=100, seed=0):
     return root
 
 
+def development_sets(tmp):
+    """The four development sets, name -> MVTec-layout folder (Magnetic Tile linked under `tmp`)."""
+    return {
+        "mvtec-bottle": os.path.join(DATA, "mvtec-bottle"),
+        "mpdd-metal-plate": os.path.join(DATA, "mpdd-metal-plate"),
+        "mvtec-screw": os.path.join(DATA, "mvtec-screw"),
+        "magnetic-tile": magnetic_tile_layout(os.path.join(tmp, "magnetic-tile")),
+    }
+
+
 GRID = {
     "stages": [["3", "5"], ["2", "3"], ["3", "4"]],
     "input": ["224", "320"],
@@ -105,12 +115,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "Notebooks-export", "results", "industrial-lodo.json"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        datasets = {
-            "mvtec-bottle": os.path.join(DATA, "mvtec-bottle"),
-            "mpdd-metal-plate": os.path.join(DATA, "mpdd-metal-plate"),
-            "mvtec-screw": os.path.join(DATA, "mvtec-screw"),
-            "magnetic-tile": magnetic_tile_layout(os.path.join(tmp, "magnetic-tile")),
-        }
+        datasets = development_sets(tmp)
         results = {}
         for r in recipes(args.quick):
             results[name(r)] = {"recipe": r}
