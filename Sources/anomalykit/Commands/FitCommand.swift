@@ -65,7 +65,7 @@ struct FitCommand: ReadLimitedCommand {
   @Option(name: .customLong("coreset-method"), help: "greedy (k-center, covers the feature space; default) or random (fast and linear, for very large banks; default for --preset deepfake).")
   var coresetMethod: Coreset.Method?
 
-  @Option(name: .customLong("coreset-projection"), help: "Random-projection width of the greedy coreset's distances (default 128, PatchCore's). Its time is proportional to it; 32 is about 5× faster and selects other, similar rows.")
+  @Option(name: .customLong("coreset-projection"), help: "Random-projection width of the greedy coreset's distances (default 128, PatchCore's). 32 was 2.6-5× faster in our measurements but selects other rows (MVTec screw moved 2 AUROC points; Notebooks-export/industrial.md).")
   var coresetProjection: Int = Coreset.defaultProjection
 
   @Option(name: .long, help: "Fraction of normals held out per fold to calibrate the threshold (0 = no threshold).")
