@@ -6,7 +6,8 @@ N in 1, 2, 4, 8, 16: `anomalykit eval --mvtec DIR --shots N --draws 5 --json`
 with the shipped default recipe (from results/industrial-lodo.json unless
 --stages/--input/--transform are given). Each draw fits on N train/good
 images chosen by a seeded uniform sample (seeds 0-4) and scores the whole
-test set. No augmentation.
+test set. With --augment-dihedral each shot also enters the bank as its 7
+other rotations by 90 degrees and mirror images (results/industrial-fewshot-dihedral.json).
 
     swift build -c release --product anomalykit
     python3 Notebooks-export/scripts/eval_industrial_fewshot.py
@@ -30,17 +31,23 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shots", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     ap.add_argument("--draws", type=int, default=5)
-    ap.add_argument("--out", default=os.path.join(S.REPO, "Notebooks-export", "results", "industrial-fewshot.json"))
+    ap.add_argument("--augment-dihedral", action="store_true", help="fit on each shot's 8 rotations/mirrors too")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
+    if args.out is None:
+        name = "industrial-fewshot-dihedral.json" if args.augment_dihedral else "industrial-fewshot.json"
+        args.out = os.path.join(S.REPO, "Notebooks-export", "results", name)
     lodo = json.load(open(os.path.join(S.REPO, "Notebooks-export", "results", "industrial-lodo.json")))
     recipe = lodo["results"][lodo["summary"]["default"]]["recipe"]
-    out = {"recipe": recipe, "draws": args.draws, "results": {}}
+    out = {"recipe": recipe, "draws": args.draws, "augment": "dihedral" if args.augment_dihedral else "none", "results": {}}
     with tempfile.TemporaryDirectory() as tmp:
         datasets = S.development_sets(tmp)
         for n in args.shots:
             for ds, d in datasets.items():
                 cmd = [S.BIN, "eval", "--mvtec", d, "--json", "--shots", str(n), "--draws", str(args.draws),
                        "--stage", *recipe["stages"], "--input-size", recipe["input"], "--transform", recipe["transform"]]
+                if args.augment_dihedral:
+                    cmd.append("--augment-dihedral")
                 p = subprocess.run(cmd, capture_output=True, text=True)
                 if p.returncode != 0:
                     raise SystemExit(p.stderr[-2000:])

@@ -77,6 +77,19 @@ def main():
             cells = ["%s [%s]" % (pct(row[d]["auroc"]), pct(row[d].get("auroc_min", row[d]["auroc"]))) for d in DATASETS]
             out.append("| %s | %s | %.1f | %.1f |" % (n, " | ".join(cells), 100 * statistics.mean(means), 100 * min(means)))
         out.append("\nGoals: 1-shot mean ≥ 85, 8-shot ≥ 92.\n")
+        aug_path = os.path.join(NB, "results", "industrial-fewshot-dihedral.json")
+        if os.path.exists(aug_path):
+            aug = json.load(open(aug_path))
+            out.append("With `--augment-dihedral` (each shot also enters the bank as its 7 other rotations by 90° and "
+                       "mirror images; `results/industrial-fewshot-dihedral.json`), image AUROC without → with:\n")
+            out.append("| shots | " + " | ".join(DATASETS) + " | mean over datasets |")
+            out.append("|---|" + "---|" * (len(DATASETS) + 1))
+            for n in sorted(aug["results"], key=int):
+                base, with_aug = fs["results"][n], aug["results"][n]
+                cells = ["%s → %s" % (pct(base[d]["auroc"]), pct(with_aug[d]["auroc"])) for d in DATASETS]
+                out.append("| %s | %s | %.1f → %.1f |" % (n, " | ".join(cells), 100 * statistics.mean(base[d]["auroc"] for d in DATASETS),
+                                                        100 * statistics.mean(with_aug[d]["auroc"] for d in DATASETS)))
+            out.append("")
         out.append("![Few-shot image AUROC per dataset](figures/industrial-fewshot.png)\n")
         fig, ax = plt.subplots(figsize=(6.4, 4))
         for d in DATASETS:

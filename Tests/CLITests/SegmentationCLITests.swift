@@ -59,6 +59,16 @@ struct SegmentationCLITests {
     #expect(draws.count == 3)
     let mean = draws.compactMap { $0["auroc"] as? Double }.reduce(0, +) / 3
     #expect(abs((r["auroc"] as? Double ?? -1) - mean) < 1e-12)
+
+    // Dihedral augmentation: one shot enters the bank as 8 images (the bank's fit_images says so).
+    let bank = root + "/../aug.safetensors"
+    let aug = try CLIRunner.run(["eval", "--mvtec", root, "--augment-dihedral", "--json", "--input-size", "160", "--bank-out", bank])
+    #expect(aug.status == 0, "\(aug.stderr)")
+    #expect(try Self.object(aug.stdout)["augment"] as? String == "dihedral")
+    let info = try CLIRunner.run(["info", bank, "--json"])
+    #expect(info.stdout.contains("\"fit_images\":\"80\""), "\(info.stdout.prefix(400))")
+    let refused = try CLIRunner.run(["eval", "--bank", bank, "--normal", root + "/test/good", "--anomalous", root + "/test/gravel", "--augment-dihedral"])
+    #expect(refused.status == 2 && refused.stderr.contains("--augment-dihedral"))
   }
 
   @Test("Layout and mask errors name the file and what was expected")

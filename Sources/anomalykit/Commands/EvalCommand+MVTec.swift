@@ -1,5 +1,6 @@
 import AnomalyKit
 import Density
+import FeatureExtraction
 import Foundation
 import TensorFiles
 
@@ -24,7 +25,8 @@ extension EvalCommand {
     for (d, train) in selections.enumerated() {
       let bankPath = bankOut ?? scratch + "/bank-\(d).safetensors"
       var start = Date()
-      try fitArguments(train: train, out: bankPath).run()
+      let fitImages = augmentDihedral ? try dihedralCopies(train, folder: scratch + "/augmented-\(d)") : train
+      try fitArguments(train: fitImages, out: bankPath).run()
       let fitSeconds = Date().timeIntervalSince(start)
       start = Date()
       let loaded = try LoadedBank(path: bankPath, image: image, needsImages: true)
@@ -44,6 +46,24 @@ extension EvalCommand {
     }
     try writeScoresMVTec(lastScores)
     print(json ? mvtecJSON(reports).serialized : mvtecText(reports))
+  }
+
+  /// `images` and, for each, its 7 other dihedral transforms (rotations by
+  /// 90°, 180°, 270°, and the mirror image of each), written as PNGs into
+  /// `folder`. The transforms are exact pixel permutations (EXIF
+  /// orientations 2–8).
+  private func dihedralCopies(_ images: [String], folder: String) throws -> [String] {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    var out = images
+    for (i, path) in images.enumerated() {
+      let image = try ImageDecoder.decode(path: path, limits: image.limits)
+      for orientation in 2...8 {
+        let copy = folder + "/\(i)-o\(orientation).png"
+        try ImageEncoder.writePNG(EXIFOrientation.apply(orientation, to: image), to: copy)
+        out.append(copy)
+      }
+    }
+    return out
   }
 
   /// `fit`, parsed from the arguments it would get on the command line.
@@ -96,6 +116,7 @@ extension EvalCommand {
     }
     members += [
       ("dataset", .string(mvtec ?? "")), ("shots", shots.map { .number(Double($0)) } ?? .null),
+      ("augment", .string(augmentDihedral ? "dihedral" : "none")),
       ("fit_seconds", .number(reports.map(\.fit).reduce(0, +) / Double(reports.count))),
       ("score_seconds", .number(reports.map(\.score).reduce(0, +) / Double(reports.count))),
     ]

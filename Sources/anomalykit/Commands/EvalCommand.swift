@@ -46,6 +46,9 @@ struct EvalCommand: ReadLimitedCommand {
   @Option(name: .long, help: "With --shots: how many random draws of the shots (seeds 0, 1, …).")
   var draws: Int = 5
 
+  @Flag(name: .customLong("augment-dihedral"), help: "With --mvtec: also fit on each training image's 7 other rotations by 90° and mirror images (the dihedral group), as AnomalyDINO augments its few shots.")
+  var augmentDihedral = false
+
   @Option(name: .long, parsing: .upToNextOption, help: "With --mvtec: stages of the patch features (default 3 5).")
   var stage: [Int] = []
 
@@ -91,8 +94,8 @@ struct EvalCommand: ReadLimitedCommand {
       return
     }
     guard bank != nil else { throw ValidationError("give --bank (or --mvtec DIR)") }
-    if shots != nil || bankOut != nil || !stage.isEmpty || coreset != nil || coresetMethod != nil || coresetProjection != nil || transform != nil || k != nil || pooling != nil {
-      throw ValidationError("--shots, --bank-out and the recipe options (--stage, --coreset, …) go with --mvtec")
+    if shots != nil || bankOut != nil || augmentDihedral || !stage.isEmpty || coreset != nil || coresetMethod != nil || coresetProjection != nil || transform != nil || k != nil || pooling != nil {
+      throw ValidationError("--shots, --bank-out, --augment-dihedral and the recipe options (--stage, --coreset, …) go with --mvtec")
     }
     guard (normalNPY != nil) != !normal.isEmpty else { throw ValidationError("give --normal or --normal-npy (one of them)") }
     guard (anomalousNPY != nil) != !anomalous.isEmpty else { throw ValidationError("give --anomalous or --anomalous-npy (one of them)") }
