@@ -35,16 +35,14 @@ extension EvalCommand {
         PixelEvaluation(
           masks: GroundTruthMasks(folders: [$0]), inputSize: Int(loaded.bank.metadata["input_size"] ?? "") ?? 224, limits: image.limits)
       }
-      let progress = Progress("eval\(selections.count > 1 ? " (draw \(d + 1)/\(selections.count))" : "")", total: layout.testNormal.count + layout.testDefective.count)
-      let n = try pipeline.score(layout.testNormal, bank: loaded.bank, keepMaps: evaluation != nil) { done, _ in progress.update(done) }
-      let a = try pipeline.score(layout.testDefective, bank: loaded.bank, keepMaps: evaluation != nil) { done, _ in
-        progress.update(layout.testNormal.count + done)
-      }
+      let (n, a) = try score(
+        pipeline, bank: loaded.bank, normal: layout.testNormal, anomalous: layout.testDefective, maps: evaluation != nil,
+        label: "eval" + (selections.count > 1 ? " (draw \(d + 1)/\(selections.count))" : ""))
       let pixel = try evaluation?.evaluate(normal: n, anomalous: a)
       reports.append((EvalReport(normal: n, anomalous: a, threshold: loaded.bank.threshold, pixel: pixel), fitSeconds, Date().timeIntervalSince(start)))
       lastScores = (n, a)
     }
-    try writeScoresMVTec(lastScores)
+    try writeScores(lastScores.0, lastScores.1)
     print(json ? mvtecJSON(reports).serialized : mvtecText(reports))
   }
 
@@ -85,14 +83,6 @@ extension EvalCommand {
     } catch {
       throw CLIError("--mvtec: the recipe options are not valid for fit: \(FitCommand.message(for: error))")
     }
-  }
-
-  private func writeScoresMVTec(_ scores: ([ImageScore], [ImageScore])) throws {
-    guard let out = scoresOut else { return }
-    var text = "path,label,score\n"
-    for s in scores.0 { text += "\(s.path),0,\(s.score)\n" }
-    for s in scores.1 { text += "\(s.path),1,\(s.score)\n" }
-    try AtomicFile.write(Array(text.utf8), to: out)
   }
 
   private func mean(_ v: [Double?]) -> Double? {

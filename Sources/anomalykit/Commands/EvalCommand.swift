@@ -128,28 +128,21 @@ struct EvalCommand: ReadLimitedCommand {
     print(json ? report.json.serialized : report.text)
   }
 
-  private func score(
-    _ pipeline: ImageBankPipeline, bank: ReferenceBank, normal: [String], anomalous: [String], maps: Bool
+  func score(
+    _ pipeline: ImageBankPipeline, bank: ReferenceBank, normal: [String], anomalous: [String], maps: Bool, label: String = "eval"
   ) throws -> ([ImageScore], [ImageScore]) {
-    let progress = Progress("eval", total: normal.count + anomalous.count)
+    let progress = Progress(label, total: normal.count + anomalous.count)
     let n = try pipeline.score(normal, bank: bank, keepMaps: maps) { done, _ in progress.update(done) }
     let a = try pipeline.score(anomalous, bank: bank, keepMaps: maps) { done, _ in progress.update(normal.count + done) }
     return (n, a)
   }
 
   private func pixelEvaluation(_ loaded: LoadedBank, masks: [String]) throws -> PixelEvaluation {
-    guard loaded.bank.metadata["patches"] == "true" else {
-      throw CLIError("\(loaded.path): pixel metrics need a patch bank (fit --patches); this is an image bank")
-    }
-    if loaded.bank.metadata["resize"] == "crop" {
-      throw CLIError(
-        "\(loaded.path): the bank crops images (--resize crop), so its maps do not cover the image border; pixel metrics need a bank fitted with --resize stretch")
-    }
-    let inputSize = Int(loaded.bank.metadata["input_size"] ?? "") ?? 224
-    return PixelEvaluation(masks: GroundTruthMasks(folders: masks), inputSize: inputSize, limits: image.limits)
+    PixelEvaluation(
+      masks: GroundTruthMasks(folders: masks), inputSize: try loaded.denseMapInputSize(for: "pixel metrics"), limits: image.limits)
   }
 
-  private func writeScores(_ normal: [ImageScore], _ anomalous: [ImageScore]) throws {
+  func writeScores(_ normal: [ImageScore], _ anomalous: [ImageScore]) throws {
     guard let out = scoresOut else { return }
     var text = "path,label,score\n"
     for s in normal { text += "\(s.path),0,\(s.score)\n" }

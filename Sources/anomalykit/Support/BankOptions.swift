@@ -77,3 +77,21 @@ func readFeatureMatrix(_ path: String, allowEmpty: Bool = false) throws -> Featu
   }
   return matrix
 }
+
+extension LoadedBank {
+  /// The bank's input size, after checking that its location scores can
+  /// become dense per-pixel maps (`AnomalyMap`): a patch bank whose grid
+  /// covers the whole image, which a central crop does not.
+  ///
+  /// - Parameter use: what needs the maps, for the error messages.
+  func denseMapInputSize(for use: String) throws -> Int {
+    guard bank.metadata["patches"] == "true" else {
+      throw CLIError("\(path): \(use) need a patch bank (fit --patches); image banks have one score per image")
+    }
+    guard bank.metadata["resize"] != "crop" else {
+      throw CLIError(
+        "\(path): the bank crops images (--resize crop), so its maps do not cover the image border; \(use) need a bank fitted with --resize stretch")
+    }
+    return Int(bank.metadata["input_size"] ?? "") ?? 224
+  }
+}

@@ -17,17 +17,11 @@ struct DefectMaskWriter {
 
   /// Checks the bank and the output folder before any image is scored.
   init(bank: LoadedBank, folder: String, images: [String], limits: ImageLimits) throws {
-    guard bank.bank.metadata["patches"] == "true" else {
-      throw CLIError("\(bank.path): --masks-out needs a patch bank (fit --patches); image banks have one score per image")
-    }
-    guard bank.bank.metadata["resize"] != "crop" else {
-      throw CLIError("\(bank.path): the bank crops images (--resize crop), so its maps do not cover the image border; --masks-out needs a bank fitted with --resize stretch")
-    }
+    inputSize = try bank.denseMapInputSize(for: "--masks-out")
     guard let t = bank.bank.metadata["pixel_threshold"].flatMap(Float.init), t.isFinite else {
       throw CLIError("\(bank.path): no pixel threshold; refit it with fit --patches --holdout 0.1 [--pixel-fpr 0.01], which calibrates one on the normal images")
     }
     threshold = t
-    inputSize = Int(bank.bank.metadata["input_size"] ?? "") ?? 224
     self.folder = folder
     self.limits = limits
     try HeatmapWriter.prepare(folder: folder, images: images, suffix: "mask")
