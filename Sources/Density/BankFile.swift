@@ -18,8 +18,18 @@ import TensorFiles
 /// Python reads a bank with `safetensors.numpy.load_file(path)` or plain
 /// numpy (see Examples/python-read-bank.py).
 public enum BankFile {
+  /// The `format_version` this toolkit writes and reads.
   public static let formatVersion = "1"
 
+  /// Writes `bank` to `path` atomically as a safetensors file with the
+  /// tensors and metadata above.
+  ///
+  /// - Parameters:
+  ///   - bank: the bank to save; its own metadata is written too, with the
+  ///     format keys set from the bank.
+  ///   - path: the destination (written atomically: temp file, fsync, rename).
+  ///   - toolkitVersion: recorded as `toolkit_version`.
+  /// - Throws: `TensorFileError` when the file cannot be written.
   public static func write(_ bank: ReferenceBank, to path: String, toolkitVersion: String) throws {
     var meta = bank.metadata
     meta["format"] = "bank"
@@ -98,9 +108,16 @@ public enum BankFile {
 
   /// Refuses a bank whose provenance differs from the current run.
   ///
-  /// - Parameter expected: metadata keys and the values this run would write
-  ///   (e.g. `backbone`, `weights_sha256`, `layer`); keys absent from the
-  ///   bank are not checked.
+  /// - Parameters:
+  ///   - bank: the loaded bank.
+  ///   - path: the bank's file, for the message.
+  ///   - expected: metadata keys and the values this run would write
+  ///     (e.g. `backbone`, `weights_sha256`, `layer`); keys absent from the
+  ///     bank are not checked.
+  ///   - dimension: the feature dimension this run produces, if known; it
+  ///     must equal the bank's.
+  /// - Throws: `DensityError.incompatibleBank` for the first differing key
+  ///   (in key order), then for the dimension.
   public static func checkCompatible(_ bank: ReferenceBank, path: String, expected: [String: String], dimension: Int?) throws {
     for key in expected.keys.sorted() {
       if let have = bank.metadata[key], let want = expected[key], have != want {

@@ -92,6 +92,9 @@ public enum Coreset {
     return z
   }
 
+  /// `m` distinct rows chosen by k-center greedy (above), in the order they
+  /// were selected: the first is a seeded random row. All rows (in order)
+  /// when `m ≥ N`, none when `m ≤ 0`.
   public static func select(
     _ features: FeatureMatrix, count m: Int, projectedDimension: Int = 128, seed: UInt64 = 0
   ) -> [Int] {

@@ -1,9 +1,14 @@
 /// A row-major `rows × columns` matrix of features, one row per sample.
 public struct FeatureMatrix: Sendable, Equatable {
+  /// Number of rows (samples).
   public let rows: Int
+  /// Features per row.
   public let columns: Int
+  /// The `rows × columns` values, row-major.
   public var values: [Float]
 
+  /// A matrix over `values`, which must hold `rows × columns` floats
+  /// (checked by a precondition).
   public init(rows: Int, columns: Int, values: [Float]) {
     precondition(values.count == rows * columns, "FeatureMatrix needs rows × columns values")
     self.rows = rows
@@ -11,6 +16,7 @@ public struct FeatureMatrix: Sendable, Equatable {
     self.values = values
   }
 
+  /// The `columns` values of row `r`.
   public subscript(row r: Int) -> ArraySlice<Float> { values[(r * columns)..<((r + 1) * columns)] }
 
   /// The index of the first non-finite value, if any.
@@ -58,4 +64,7 @@ public struct FeatureMatrix: Sendable, Equatable {
     precondition(other.columns == columns || rows == 0, "column counts differ")
     return FeatureMatrix(rows: rows + other.rows, columns: other.columns, values: values + other.values)
   }
+
+  /// The matrix itself (its `FeatureRows` conformance).
+  public func matrix() -> FeatureMatrix { self }
 }

@@ -18,13 +18,22 @@ import TensorFiles
 ///
 /// A spool is used from one thread (append, then read).
 public final class FeatureSpool: FeatureRows {
+  /// The width of every row.
   public let columns: Int
+  /// Rows appended so far.
   public private(set) var rows = 0
   /// Where the scratch file lives (for messages).
   public let folder: String
   private let fd: Int32
 
-  /// - Parameter columns: the width of every row.
+  /// Creates an empty spool and its (already unlinked) scratch file.
+  ///
+  /// - Parameters:
+  ///   - folder: an existing, writable folder for the scratch file.
+  ///   - columns: the width of every row (at least 1, checked by a
+  ///     precondition).
+  /// - Throws: `TensorFileError.writeFailed` when the scratch file cannot
+  ///   be created.
   public init(folder: String, columns: Int) throws {
     precondition(columns > 0, "a spool needs at least one column")
     self.folder = folder

@@ -14,6 +14,7 @@ public enum FeatureTransform: String, Sendable, CaseIterable, Codable {
   /// points); see Notebooks-export/cifar10.md.
   case sqrt
 
+  /// A transformed copy of `m`.
   public func apply(_ m: FeatureMatrix) -> FeatureMatrix {
     var out = m
     apply(to: &out)

@@ -16,12 +16,17 @@ import CLAPACKE
 /// All of this runs in float64. Σ̂ is factored Σ̂ = L Lᵀ (LAPACKE `dpotrf`),
 /// and `s(x) = ‖L⁻¹ (x − μ)‖²` (BLAS `dtrsm`).
 public struct GaussianDensity: Sendable {
+  /// Feature dimension D.
   public let dimension: Int
+  /// The mean μ of the fitted features (D values).
   public let mean: [Double]
   /// Lower-triangular Cholesky factor of Σ̂, row-major D × D.
   public let cholesky: [Double]
+  /// The Ledoit–Wolf shrinkage ρ of Σ̂, in [0, 1].
   public let shrinkage: Double
 
+  /// A Gaussian from stored parameters (as a bank file holds them); nothing
+  /// is checked or refitted.
   public init(dimension: Int, mean: [Double], cholesky: [Double], shrinkage: Double) {
     self.dimension = dimension
     self.mean = mean

@@ -25,8 +25,10 @@ public struct NearestNeighbors: Sendable {
   /// (≈ 95% of the sgemm peak) against 1,320 for 256-query blocks, and the
   /// bank-block size hardly matters.
   public var bankBlock: Int
+  /// Worker threads a search uses (default `ParallelFor.defaultWorkers`).
   public var workers: Int
 
+  /// Search settings; each is raised to at least 1.
   public init(queryBlock: Int = 1024, bankBlock: Int = 4096, workers: Int = ParallelFor.defaultWorkers) {
     self.queryBlock = max(1, queryBlock)
     self.bankBlock = max(1, bankBlock)
@@ -48,8 +50,16 @@ public struct NearestNeighbors: Sendable {
   /// row of each.
   ///
   /// - Parameters:
+  ///   - queries: `queryRows × dimension` floats, row-major.
+  ///   - queryRows: number of queries (none gives empty results).
   ///   - bank: `bankRows × dimension` floats (any readable memory).
+  ///   - bankRows: number of bank rows.
   ///   - bankNorms: `squaredNorms` of the bank (cache them with the bank).
+  ///   - dimension: floats per row, for queries and bank alike.
+  ///   - k: neighbours per query, 1 ≤ k ≤ `bankRows` (checked by a
+  ///     precondition).
+  /// - Returns: `queryRows × k` squared distances, row-major and ascending
+  ///   within a row, and the bank row of each.
   public func search(
     queries: UnsafePointer<Float>, queryRows: Int, bank: UnsafePointer<Float>, bankRows: Int, bankNorms: UnsafePointer<Float>,
     dimension: Int, k: Int

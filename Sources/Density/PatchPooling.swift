@@ -28,6 +28,7 @@ public enum PatchPooling: Sendable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// One image score from its per-location scores (0 when there are none).
   public func pool(_ scores: ArraySlice<Float>) -> Float {
     guard !scores.isEmpty else { return 0 }
     switch self {

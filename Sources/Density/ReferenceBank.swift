@@ -13,12 +13,15 @@ import TensorFiles
 /// Loaded from a file, the features stay memory-mapped (`MappedFile`); only
 /// the N row norms (and, for `mean-shifted`, a shifted copy) live on the heap.
 public struct ReferenceBank: Sendable {
+  /// How the bank scores queries.
   public let scorer: ScorerKind
   /// Applied to bank and query features before the scorer.
   public let transform: FeatureTransform
   /// Neighbours summed by the kNN scorers.
   public let k: Int
+  /// Feature dimension D.
   public let dimension: Int
+  /// Number of normal features N in the bank.
   public let count: Int
   let store: FeatureStore
   let norms: [Float]
@@ -26,11 +29,13 @@ public struct ReferenceBank: Sendable {
   public let center: [Float]?
   /// ψ(b) for `mean-shifted`, with its norms.
   let shifted: (values: [Float], norms: [Float])?
+  /// The fitted Gaussian (`gaussian` scorer only, nil otherwise).
   public let gaussian: GaussianDensity?
   /// Scores above this are anomalous (calibrated on normal data only).
   public var threshold: Float?
   /// Provenance and settings, saved as safetensors metadata.
   public var metadata: [String: String]
+  /// Block sizes and workers of the kNN search (not saved with the bank).
   public var search = NearestNeighbors()
 
   /// Default k for the kNN scorers: 2, as in DN2, PANDA and MSC.

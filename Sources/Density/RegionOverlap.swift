@@ -45,11 +45,17 @@ public enum RegionOverlap {
 
   /// One image's anomaly map and ground truth, row-major, of one size.
   public struct Image: Sendable {
+    /// Anomaly score per pixel (higher = more anomalous).
     public var scores: [Float]
+    /// Ground truth per pixel: true inside an anomalous region.
     public var mask: [Bool]
+    /// Rows of pixels.
     public var height: Int
+    /// Pixels per row.
     public var width: Int
 
+    /// One image; `scores` and `mask` must each hold `height × width`
+    /// values (checked by a precondition).
     public init(scores: [Float], mask: [Bool], height: Int, width: Int) {
       precondition(scores.count == height * width && mask.count == height * width, "one score and one mask value per pixel")
       self.scores = scores

@@ -17,12 +17,17 @@ import Foundation
 /// domain's own figure is. `worst` is the dataset with the smallest value
 /// (higher is better, as for AUROC).
 public struct SpreadAcrossDatasets: Sendable, Equatable {
+  /// The mean over datasets.
   public var mean: Double
   /// Half-width of the 95% interval (nan for a single dataset).
   public var halfWidth: Double
+  /// The smallest value.
   public var worst: Double
+  /// The dataset with the smallest value.
   public var worstDataset: String
 
+  /// The spread of one figure over datasets; nil for no datasets.
+  ///
   /// - Parameter values: one `(dataset, value)` per dataset, at least one.
   public init?(_ values: [(dataset: String, value: Double)]) {
     guard let lowest = values.min(by: { $0.value < $1.value }) else { return nil }

@@ -14,10 +14,15 @@
 /// bank's normal scores are slightly lower and the realised FPR is at most
 /// about `fpr` (conservative).
 public struct ThresholdCalibration: Sendable, Equatable {
+  /// Share of the normals each fold holds out (default 0.1); sets `folds`.
   public var holdout: Double
+  /// Target false-positive rate on unseen normals (default 0.01): the
+  /// threshold is the (1 − fpr) quantile.
   public var fpr: Double
+  /// Seed of the fold assignment (default 0).
   public var seed: UInt64
 
+  /// A calibration with the given settings.
   public init(holdout: Double = 0.1, fpr: Double = 0.01, seed: UInt64 = 0) {
     self.holdout = holdout
     self.fpr = fpr
@@ -75,6 +80,7 @@ public struct ThresholdCalibration: Sendable, Equatable {
 public struct SplitMix64: RandomNumberGenerator, Sendable {
   private var state: UInt64
 
+  /// A generator whose whole sequence is fixed by `seed`.
   public init(seed: UInt64) { state = seed }
 
   public mutating func next() -> UInt64 {

@@ -14,8 +14,11 @@
 /// Re-encoding uses libjpeg's defaults (4:2:0, Annex K tables scaled to q),
 /// as Pillow's `save(format="JPEG", quality=q)` does.
 public struct CompressionHarmonizer: Sendable, Equatable {
+  /// JPEG quality of the round trip, 1…100.
   public let quality: Int
 
+  /// A harmonizer that re-encodes at `quality` (1…100).
+  ///
   /// - Throws: `ImageError.unsupported` unless `quality` is in 1…100.
   public init(quality: Int) throws {
     guard (1...100).contains(quality) else {

@@ -18,6 +18,7 @@ public enum Heatmap {
   /// Blends the coloured map over `image` (which it must match in size).
   ///
   /// - Parameters:
+  ///   - image: the picture under the map; the blend is returned as a new image.
   ///   - map: one score per pixel.
   ///   - range: scores mapped to the ends of the colour ramp; pass the same
   ///     range for every image of a run (e.g. 0…threshold×1.5) so colours

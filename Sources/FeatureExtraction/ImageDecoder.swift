@@ -7,6 +7,10 @@ import TensorFiles
 /// buffer is allocated. An EXIF orientation is applied unless
 /// `limits.orientation` is `.asStored`.
 public enum ImageDecoder {
+  /// Reads and decodes the PNG or JPEG file at `path` (memory-mapped).
+  ///
+  /// - Throws: `ImageError.cannotRead` when the file cannot be opened, and
+  ///   the errors of `decode(bytes:path:limits:)`.
   public static func decode(path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
     let file: MappedFile
     do {
@@ -19,6 +23,9 @@ public enum ImageDecoder {
   }
 
   /// Decodes an image held in memory; `path` is only used in messages.
+  ///
+  /// - Throws: `ImageError.empty`, `.unknownFormat`, `.tooManyPixels`,
+  ///   `.corrupt` or `.truncated`.
   public static func decode(bytes: UnsafeRawBufferPointer, path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
     if bytes.isEmpty { throw ImageError.empty(path: path) }
     let stored: RGBImage
@@ -33,6 +40,7 @@ public enum ImageDecoder {
     return EXIFOrientation.apply(orientation, to: stored)
   }
 
+  /// Decodes an image held in a byte array; `path` is only used in messages.
   public static func decode(bytes: [UInt8], path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
     try bytes.withUnsafeBytes { try decode(bytes: $0, path: path, limits: limits) }
   }
@@ -45,6 +53,7 @@ public enum ImageEncoder {
     try JPEGCodec.encode(image, quality: quality, path: path)
   }
 
+  /// Lossless 8-bit RGB PNG bytes of `image`; `path` names it in errors.
   public static func pngBytes(_ image: RGBImage, path: String = "(memory)") throws -> [UInt8] {
     try PNGCodec.encode(image, path: path)
   }

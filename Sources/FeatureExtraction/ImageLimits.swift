@@ -15,9 +15,14 @@ public struct ImageLimits: Sendable, Equatable {
   /// buffer is allocated, so a 100000×100000 header costs nothing.
   public static let defaultMaxPixels = 100_000_000
 
+  /// The most pixels (width × height) an image may have; larger ones are
+  /// refused with `ImageError.tooManyPixels`.
   public var maxPixels: Int
+  /// Whether the EXIF orientation is applied (default `.applyEXIF`).
   public var orientation: Orientation
 
+  /// Limits with a pixel budget of `maxPixels` (default 100 megapixels)
+  /// and the given orientation handling (default `.applyEXIF`).
   public init(maxPixels: Int = ImageLimits.defaultMaxPixels, orientation: Orientation = .applyEXIF) {
     self.maxPixels = maxPixels
     self.orientation = orientation

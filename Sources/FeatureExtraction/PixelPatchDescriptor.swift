@@ -22,14 +22,26 @@
 /// corner (LaDeDa: 9×9 every 8, overlapping by one pixel), and each is the
 /// `patch² · 3` vector of its residual values in (y, x, channel) order.
 public struct PixelPatchDescriptor: Sendable, Equatable {
+  /// The high-pass filter applied before the patches are cut; the raw
+  /// values are the names recorded in bank files.
   public enum Residual: String, Sendable, CaseIterable {
-    case npr, diagonal, none
+    /// Each pixel minus the top-left pixel of its 2×2 block (NPR).
+    case npr
+    /// The right-diagonal gradient of Tiny-LaDeDa, a 3×3 kernel per channel.
+    case diagonal
+    /// No filter: the normalised pixels themselves.
+    case none
   }
 
+  /// The residual the patches are cut from.
   public var residual: Residual
+  /// Side of a square patch, in pixels (at least 1; LaDeDa: 9).
   public var patch: Int
+  /// Pixels between the top-left corners of neighbouring patches (at least
+  /// 1; LaDeDa: 8).
   public var stride: Int
 
+  /// A descriptor with `patch` and `stride` raised to at least 1.
   public init(residual: Residual, patch: Int, stride: Int) {
     self.residual = residual
     self.patch = max(1, patch)

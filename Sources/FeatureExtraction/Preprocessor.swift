@@ -32,17 +32,28 @@ public enum ResizePolicy: String, Sendable, CaseIterable, Codable {
 ///
 /// The output is HWC (channels last), the layout the network runs in.
 public struct Preprocessor: Sendable, Equatable {
+  /// Side of the square network input, in pixels (224 for EfficientNet-Lite0).
   public var inputSize: Int
+  /// Shorter side after resizing, before the central crop (`crop` policy only).
   public var resizeShorter: Int
+  /// How an image that is not `inputSize × inputSize` is brought to that size.
   public var policy: ResizePolicy
+  /// Subtracted from every 0–255 channel value (default 127).
   public var mean: Float
+  /// Divides every channel value after the mean is subtracted (default 128).
   public var std: Float
 
+  /// A preprocessor for an `inputSize × inputSize` network input; the
+  /// defaults are EfficientNet-Lite0's ImageNet evaluation settings.
+  ///
   /// - Parameters:
   ///   - inputSize: square network input (224 for EfficientNet-Lite0).
   ///   - resizeShorter: shorter side before the crop; default
   ///     `round(inputSize / 0.875)`, i.e. 256 for 224, the ImageNet ratio.
-  ///   - policy: `crop` (default, for photos) or `stretch` (small images).
+  ///   - policy: `crop` (default, for photos), `stretch` (small images) or
+  ///     `native` (no resampling).
+  ///   - mean: subtracted from each 0–255 channel value; default 127.
+  ///   - std: divisor after the mean; default 128.
   public init(
     inputSize: Int = 224, resizeShorter: Int? = nil, policy: ResizePolicy = .crop, mean: Float = 127, std: Float = 128
   ) {

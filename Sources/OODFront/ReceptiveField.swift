@@ -17,6 +17,7 @@ public struct ReceptiveField: Sendable, Equatable {
   /// starts in the padding).
   public let offset: Int
 
+  /// A field with the given window side, stride and offset, in input pixels.
   public init(size: Int, stride: Int, offset: Int) {
     self.size = size
     self.stride = stride

@@ -29,7 +29,10 @@ extension TinyLaDeDa {
   /// the file.
   ///
   /// - Parameters:
+  ///   - paths: the image files (PNG or JPEG).
   ///   - limits: pixel budget checked before decoding.
+  ///   - harmonizer: a JPEG round trip applied to each decoded image before
+  ///     scoring (nil: none).
   ///   - workers: parallel workers (default: the number of cores, or
   ///     `ANOMALYKIT_THREADS`).
   ///   - progress: called on the calling thread with (done, total) after

@@ -17,6 +17,8 @@ public struct TinyLaDeDaOutput: Sendable, Equatable {
   /// The mean of `patchLogits` (accumulated in `Double`): the image logit.
   public let meanLogit: Float
 
+  /// An output from a non-empty `gridHeight × gridWidth` grid of patch
+  /// logits (row-major); computes `meanLogit`.
   public init(gridHeight: Int, gridWidth: Int, patchLogits: [Float]) {
     precondition(patchLogits.count == gridHeight * gridWidth && !patchLogits.isEmpty, "one logit per grid cell")
     self.gridHeight = gridHeight

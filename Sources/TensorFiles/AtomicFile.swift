@@ -17,6 +17,7 @@ public enum AtomicFile {
   public struct Writer {
     fileprivate let fd: Int32
     fileprivate let path: String
+    /// Bytes appended so far through this writer.
     public private(set) var bytesWritten = 0
 
     /// Appends `bytes`, retrying short writes.
@@ -35,10 +36,12 @@ public enum AtomicFile {
       }
     }
 
+    /// Appends the bytes of an array.
     public mutating func write(_ bytes: [UInt8]) throws {
       try bytes.withUnsafeBytes { try write($0) }
     }
 
+    /// Appends the UTF-8 bytes of `string` (no terminator is added).
     public mutating func write(_ string: String) throws {
       try write(Array(string.utf8))
     }
@@ -102,7 +105,15 @@ public enum AtomicFile {
 
   /// Writes `path` atomically with the bytes `body` produces.
   ///
-  /// - Parameter mode: permission bits of the new file (default 0o644).
+  /// - Parameters:
+  ///   - path: the destination; a symbolic link there is followed and its
+  ///     target replaced (see `resolvedDestination(_:)`).
+  ///   - mode: permission bits of the new file (default 0o644).
+  ///   - body: writes the contents through the `Writer`. If it throws, the
+  ///     temporary file is removed and the destination is untouched.
+  /// - Throws: `TensorFileError.writeFailed` naming `path` when the
+  ///   destination cannot be used or a write, `fsync` or rename fails, and
+  ///   whatever `body` throws.
   public static func write(to path: String, mode: mode_t = 0o644, _ body: (inout Writer) throws -> Void) throws {
     let target = try resolvedDestination(path)
     let folder = parentFolder(of: target)

@@ -4,10 +4,15 @@
 /// description maps, metadata) with `JSONValue.parse`, a strict RFC 8259 parser
 /// with a nesting limit, so that hostile input cannot exhaust the stack.
 public enum JSONValue: Equatable, Sendable {
+  /// JSON `null`.
   case null
+  /// `true` or `false`.
   case bool(Bool)
+  /// A number, as a `Double` (the parser accepts only finite values).
   case number(Double)
+  /// A string, with its escapes decoded.
   case string(String)
+  /// Elements in document order.
   case array([JSONValue])
   /// Members in document order (duplicate keys are rejected by the parser).
   case object([(String, JSONValue)])
@@ -33,6 +38,7 @@ public enum JSONValue: Equatable, Sendable {
     return nil
   }
 
+  /// The string, if the value is a JSON string; otherwise nil.
   public var stringValue: String? {
     if case .string(let s) = self { return s }
     return nil
@@ -50,7 +56,9 @@ public enum JSONValue: Equatable, Sendable {
 
 /// Why a JSON document was refused, with the byte offset.
 public struct JSONParseError: Error, CustomStringConvertible, Sendable {
+  /// Byte offset into the document where the problem was found.
   public let offset: Int
+  /// What was wrong (e.g. `duplicate key 'k'`).
   public let reason: String
   public var description: String { "\(reason) at byte \(offset)" }
 }
@@ -58,8 +66,14 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
 extension JSONValue {
   /// Parses a complete JSON document from UTF-8 bytes.
   ///
-  /// - Parameter maxDepth: nesting limit for arrays and objects (default 64;
-  ///   no file AnomalyKit reads nests deeper than 3).
+  /// - Parameters:
+  ///   - bytes: the document; whitespace may surround the value, nothing
+  ///     else may follow it.
+  ///   - maxDepth: nesting limit for arrays and objects (default 64;
+  ///     no file AnomalyKit reads nests deeper than 3).
+  /// - Throws: `JSONParseError` at the first byte that breaks RFC 8259, a
+  ///   duplicate key, a number out of `Double`'s range, or nesting deeper
+  ///   than `maxDepth`.
   public static func parse<C: Collection>(_ bytes: C, maxDepth: Int = 64) throws -> JSONValue
   where C.Element == UInt8 {
     let array = Array(bytes)
@@ -75,6 +89,8 @@ extension JSONValue {
     }
   }
 
+  /// Parses a complete JSON document from the UTF-8 bytes of `string`, as
+  /// `parse(_:maxDepth:)` on bytes does.
   public static func parse(_ string: String, maxDepth: Int = 64) throws -> JSONValue {
     try parse(Array(string.utf8), maxDepth: maxDepth)
   }

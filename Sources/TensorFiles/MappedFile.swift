@@ -20,7 +20,10 @@
 /// is the usual mmap contract and the reason banks are replaced by rename,
 /// never rewritten in place.)
 public final class MappedFile: @unchecked Sendable {
+  /// The mapped file's path, or the name given to an in-memory copy (used
+  /// in messages).
   public let path: String
+  /// Size of the file (or copy) in bytes.
   public let count: Int
   private let base: UnsafeMutableRawPointer?
   /// Whether `base` is a heap copy (freed) rather than a mapping (unmapped).
@@ -66,6 +69,8 @@ public final class MappedFile: @unchecked Sendable {
     base = Self.copy(bytes)
   }
 
+  /// A copy of the bytes of an array that reads like a mapped file named
+  /// `path` (the name is only used in messages).
   public init(copying bytes: [UInt8], path: String) {
     self.path = path
     isCopy = true

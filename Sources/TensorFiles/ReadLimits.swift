@@ -19,10 +19,15 @@ public struct ReadLimits: Sendable, Equatable {
   /// before it is read: 1 GiB, ten million 100-byte lines.
   public static let defaultMaxStreamBytes = 1 << 30
 
+  /// Largest safetensors JSON header accepted, in bytes.
   public var maxHeaderBytes: Int
+  /// Largest single text accepted (a line of a text file, or one
+  /// description), in bytes.
   public var maxTextBytes: Int
+  /// Largest text stream (standard input or a pipe) read, in bytes.
   public var maxStreamBytes: Int
 
+  /// Limits with the given caps; each defaults to its `default…` constant.
   public init(
     maxHeaderBytes: Int = ReadLimits.defaultMaxHeaderBytes, maxTextBytes: Int = ReadLimits.defaultMaxTextBytes,
     maxStreamBytes: Int = ReadLimits.defaultMaxStreamBytes

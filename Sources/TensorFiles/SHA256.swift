@@ -19,6 +19,7 @@ public struct SHA256: Sendable {
     0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
   ]
 
+  /// A hasher that has seen no bytes yet.
   public init() {}
 
   /// Hex digest of `bytes` in one call.
@@ -28,10 +29,12 @@ public struct SHA256: Sendable {
     return h.finalizeHex()
   }
 
+  /// Hex digest of the bytes of an array in one call.
   public static func hex(of bytes: [UInt8]) -> String {
     bytes.withUnsafeBytes { hex(of: $0) }
   }
 
+  /// Feeds `bytes` to the hash; the digest is that of all bytes fed, in order.
   public mutating func update(_ bytes: UnsafeRawBufferPointer) {
     length &+= UInt64(bytes.count)
     var index = 0
@@ -58,6 +61,10 @@ public struct SHA256: Sendable {
     }
   }
 
+  /// The digest of every byte fed so far, as 64 lowercase hex digits.
+  ///
+  /// This pads the message into the hash state, so call it once, after the
+  /// last `update(_:)`.
   public mutating func finalizeHex() -> String {
     let bitLength = length &* 8
     var pad: [UInt8] = [0x80]

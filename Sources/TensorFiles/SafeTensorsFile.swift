@@ -1,7 +1,10 @@
 /// Where one tensor lives inside a safetensors file.
 public struct TensorInfo: Sendable, Equatable {
+  /// The tensor's name in the header.
   public let name: String
+  /// The element type.
   public let dtype: TensorDType
+  /// Dimensions, outermost first (empty for a scalar).
   public let shape: [Int]
   /// Byte range relative to the start of the data section.
   public let dataOffsets: Range<Int>
@@ -29,20 +32,34 @@ public final class SafeTensorsFile: Sendable {
   /// Default cap on the JSON header, as in the reference `safetensors` crate.
   public static let defaultMaxHeaderBytes = ReadLimits.defaultMaxHeaderBytes
 
+  /// The file's path (or the name of an in-memory copy), used in messages.
   public let path: String
+  /// Every tensor's entry, by name (`__metadata__` excluded).
   public let tensors: [String: TensorInfo]
+  /// The `__metadata__` string pairs (empty when the header has none).
   public let metadata: [String: String]
   /// Tensor names in data order.
   public let names: [String]
   private let file: MappedFile
   private let dataStart: Int
 
-  /// - Parameter maxHeaderBytes: defaults to `ReadLimits.current` (the
-  ///   command line's `--max-header-bytes`).
+  /// Maps the file at `path` read-only and validates it.
+  ///
+  /// - Parameters:
+  ///   - path: the safetensors file.
+  ///   - maxHeaderBytes: defaults to `ReadLimits.current` (the
+  ///     command line's `--max-header-bytes`).
+  /// - Throws: `TensorFileError` naming the file (and the tensor, if one is
+  ///   at fault) when it cannot be opened or fails a check.
   public convenience init(path: String, maxHeaderBytes: Int = ReadLimits.current.maxHeaderBytes) throws {
     try self.init(mapped: MappedFile(path: path), maxHeaderBytes: maxHeaderBytes)
   }
 
+  /// Validates a file already mapped, or bytes held in memory
+  /// (`MappedFile(copying:path:)`); messages name `file.path`. The header
+  /// limit defaults as in `init(path:maxHeaderBytes:)`.
+  ///
+  /// - Throws: `TensorFileError` when the bytes fail a check.
   public init(mapped file: MappedFile, maxHeaderBytes: Int = ReadLimits.current.maxHeaderBytes) throws {
     let path = file.path
     self.path = path
@@ -148,7 +165,10 @@ public final class SafeTensorsFile: Sendable {
 
   /// The entry for `name`, or a `missingTensor` error naming the file.
   ///
-  /// - Parameter shape: if given, the tensor must have exactly this shape.
+  /// - Parameters:
+  ///   - name: the tensor's name.
+  ///   - expected: if given, the tensor must have exactly this shape
+  ///     (otherwise `unexpectedShape`).
   public func info(_ name: String, shape expected: [Int]? = nil) throws -> TensorInfo {
     guard let info = tensors[name] else { throw TensorFileError.missingTensor(path: path, tensor: name) }
     if let expected, expected != info.shape {
@@ -194,7 +214,11 @@ public final class SafeTensorsFile: Sendable {
 
   /// Tensor `name` as `Float`s, widening F16/BF16 and rounding F64.
   ///
-  /// - Parameter shape: if given, the tensor must have exactly this shape.
+  /// - Parameters:
+  ///   - name: the tensor's name.
+  ///   - expected: if given, the tensor must have exactly this shape.
+  /// - Throws: `TensorFileError` for a missing tensor, another shape, or an
+  ///   integer dtype.
   public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
     let info = try info(name, shape: expected)
     let n = info.elementCount

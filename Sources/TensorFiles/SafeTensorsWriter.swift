@@ -14,8 +14,11 @@ public struct SafeTensorsWriter: Sendable {
   }
 
   private var entries: [Entry] = []
+  /// The `__metadata__` string pairs to write (written sorted by key;
+  /// omitted when empty).
   public var metadata: [String: String]
 
+  /// A writer with no tensors yet and the given metadata.
   public init(metadata: [String: String] = [:]) {
     self.metadata = metadata
   }

@@ -44,21 +44,27 @@
 /// prototypes are recomputed. Nothing is re-encoded and the history is never
 /// rescanned for medians.
 public struct ColdFusionAdaptation: Sendable {
+  /// How observations are compared with prototypes.
   public let metric: PrototypeMetric
+  /// Embedding dimension d.
   public let dimension: Int
   /// The kept fraction `q` of the trimming step, in (0, 1].
   public let trim: Double
   /// `K × d` zero-shot prototypes, in the metric's space.
   public let original: [Float]
+  /// Euclidean norm of each row of `original`.
   public let originalNorms: [Float]
   /// `K × d` adapted prototypes `z̃_k`.
   public private(set) var adapted: [Float]
+  /// Euclidean norm of each row of `adapted`.
   public private(set) var adaptedNorms: [Float]
   /// The prior weight `κ` of a description in the predictive prototypes.
   public let kappa: Float
-  /// `K × d` predictive prototypes `p_k`, their norms and factors `f_k`.
+  /// `K × d` predictive prototypes `p_k`.
   public private(set) var predictive: [Float]
+  /// Euclidean norm of each row of `predictive`.
   public private(set) var predictiveNorms: [Float]
+  /// `f_k = (n_k + κ) / (n_k + κ + 1)` for each class.
   public private(set) var predictiveFactors: [Float]
   /// `n_k`: kept observations assigned to each class.
   public private(set) var keptCounts: [Int]
@@ -81,7 +87,9 @@ public struct ColdFusionAdaptation: Sendable {
   /// contamination), and an empirical-Bayes estimate σ²/τ² lands at 1.2–1.5.
   public static let defaultKappa: Float = 1.5
 
+  /// Number of prototypes K.
   public var classCount: Int { originalNorms.count }
+  /// Number of observations t added so far.
   public var observationCount: Int { zeroShotDistances.count }
 
   /// Starts from the zero-shot prototypes (`K × d`, raw; prepared for the
@@ -131,8 +139,9 @@ public struct ColdFusionAdaptation: Sendable {
 
   /// What one `add` changed.
   public struct Change: Sendable {
-    /// Observations that entered / left the kept set.
+    /// Observations that entered the kept set.
     public var entered: [Int] = []
+    /// Observations that left the kept set.
     public var left: [Int] = []
     /// Classes whose adapted prototype was recomputed, ascending.
     public var classes: [Int] = []

@@ -21,6 +21,7 @@ public struct ColdStartConfiguration: Sendable, Equatable {
   /// observations), > 0.
   public var kappa: Float
 
+  /// A configuration with every setting given.
   public init(metric: PrototypeMetric, rule: ColdStartRule, trim: Double, kappa: Float) {
     self.metric = metric
     self.rule = rule

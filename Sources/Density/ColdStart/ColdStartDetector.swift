@@ -33,6 +33,7 @@ public struct ColdStartDetector: Sendable {
   public let prototypes: FeatureMatrix
   /// Every observation adapted to so far, as given, in arrival order.
   public private(set) var observations: FeatureMatrix
+  /// The prototypes adapted to the observations so far.
   public private(set) var adaptation: ColdFusionAdaptation
   /// Provenance recorded in the file (modality, encoder, weights SHA-256…).
   public var metadata: [String: String]
@@ -40,12 +41,16 @@ public struct ColdStartDetector: Sendable {
   /// `calibratedThreshold`).
   public private(set) var threshold: Float?
 
+  /// How the detector scores.
   public let rule: ColdStartRule
   /// The fused rule's standardisation, fitted on the kept observations when
   /// they change (nil for the other rules, or below `ScoreFusion.minimumKept`).
   private var fusion: ScoreFusion?
+  /// How observations are compared with prototypes.
   public var metric: PrototypeMetric { adaptation.metric }
+  /// The kept fraction q of the trimming step, in (0, 1].
   public var trim: Double { adaptation.trim }
+  /// Embedding dimension d.
   public var dimension: Int { prototypes.columns }
 
   /// A zero-shot detector (no observations yet).

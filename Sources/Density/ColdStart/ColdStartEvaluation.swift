@@ -30,10 +30,13 @@ public enum ColdStartMethod: String, CaseIterable, Sendable, Codable {
 /// candidate × test distance table. Trimming is on only for a contaminated
 /// stream (contamination > 0), as in the official code.
 public struct ColdStartEvaluation: Sendable {
+  /// How observations are compared with prototypes.
   public let metric: PrototypeMetric
+  /// The kept fraction q, used only for a contaminated stream.
   public let trim: Double
   /// κ of the predictive rule.
   public let kappa: Float
+  /// The methods measured.
   public let methods: [ColdStartMethod]
   let prototypes: FeatureMatrix
   let normals: FeatureMatrix
@@ -45,9 +48,25 @@ public struct ColdStartEvaluation: Sendable {
   /// normals then the pool (DN2 only).
   let candidateDistances: [Float]
 
+  /// Embedding dimension d.
   public var dimension: Int { prototypes.columns }
+  /// Number of test rows, normals and anomalies together.
   public var testCount: Int { labels.count }
 
+  /// Prepares an evaluation: every input is `rows × d` raw embeddings.
+  ///
+  /// - Parameters:
+  ///   - prototypes: the zero-shot prototypes, one row per normal class.
+  ///   - streamNormals: the normal observations every stream contains.
+  ///   - anomalyPool: anomalies a contaminated stream draws from (may be empty).
+  ///   - testNormals: normal test queries (label 0).
+  ///   - testAnomalies: anomalous test queries (label 1).
+  ///   - metric: how observations are compared with prototypes.
+  ///   - trim: the kept fraction q, in (0, 1].
+  ///   - kappa: κ of the predictive rule.
+  ///   - methods: the methods to measure (default all).
+  /// - Throws: `DensityError` for an empty input (other than the pool), a
+  ///   dimension mismatch, a non-finite value, or an invalid trim or κ.
   public init(
     prototypes: FeatureMatrix, streamNormals: FeatureMatrix, anomalyPool: FeatureMatrix, testNormals: FeatureMatrix,
     testAnomalies: FeatureMatrix, metric: PrototypeMetric, trim: Double = 0.9, kappa: Float = ColdFusionAdaptation.defaultKappa,

@@ -16,12 +16,24 @@
 public struct ColdStartStream: Sendable, Equatable {
   /// One stream entry: a normal observation's or a pool anomaly's index.
   public enum Item: Sendable, Equatable {
+    /// The normal observation at this index.
     case normal(Int)
+    /// The pool anomaly at this index.
     case anomaly(Int)
   }
 
+  /// The stream, in order.
   public let items: [Item]
 
+  /// Draws the stream for `seed`.
+  ///
+  /// - Parameters:
+  ///   - normalCount: N, the number of normal observations.
+  ///   - poolCount: the number of anomalies in the pool.
+  ///   - contamination: c ≥ 0, anomalies per normal observation.
+  ///   - seed: seeds `SplitMix64`.
+  /// - Throws: `DensityError.invalidArgument` for a negative or non-finite
+  ///   contamination, or when `round(c·N)` exceeds the pool.
   public init(normalCount: Int, poolCount: Int, contamination: Double, seed: UInt64) throws {
     guard contamination >= 0, contamination.isFinite else {
       throw DensityError.invalidArgument("contamination must be ≥ 0, got \(contamination)")
@@ -37,5 +49,6 @@ public struct ColdStartStream: Sendable, Equatable {
     items = rng.permutation(unshuffled.count).map { unshuffled[$0] }
   }
 
+  /// How many entries are anomalies.
   public var anomalyCount: Int { items.filter { if case .anomaly = $0 { true } else { false } }.count }
 }

@@ -12,19 +12,22 @@
 ///
 /// where `v_j` is coordinate `j`'s sorted values. The result depends only on
 /// the multiset, never on the order of insertions.
-public struct ColumnwiseMedian: Sendable {
-  public let dimension: Int
+package struct ColumnwiseMedian: Sendable {
+  /// Width d of every row.
+  package let dimension: Int
   private var columns: [[Float]]
 
-  public init(dimension: Int) {
+  /// An empty multiset of `dimension`-wide rows.
+  package init(dimension: Int) {
     self.dimension = dimension
     columns = Array(repeating: [], count: dimension)
   }
 
   /// Rows currently held.
-  public var count: Int { columns.first?.count ?? 0 }
+  package var count: Int { columns.first?.count ?? 0 }
 
-  public mutating func insert(_ row: UnsafePointer<Float>) {
+  /// Adds one copy of `row` (`dimension` floats).
+  package mutating func insert(_ row: UnsafePointer<Float>) {
     for j in 0..<dimension {
       let v = row[j]
       columns[j].insert(v, at: Self.lowerBound(columns[j], v))
@@ -34,7 +37,7 @@ public struct ColumnwiseMedian: Sendable {
   /// Removes one copy of `row`; returns false (changing nothing) when some
   /// coordinate does not hold its value, i.e. the row was never inserted.
   @discardableResult
-  public mutating func remove(_ row: UnsafePointer<Float>) -> Bool {
+  package mutating func remove(_ row: UnsafePointer<Float>) -> Bool {
     var positions = [Int](repeating: 0, count: dimension)
     for j in 0..<dimension {
       let i = Self.lowerBound(columns[j], row[j])
@@ -46,7 +49,7 @@ public struct ColumnwiseMedian: Sendable {
   }
 
   /// The coordinate-wise median, or nil when empty.
-  public func median() -> [Float]? {
+  package func median() -> [Float]? {
     let n = count
     guard n > 0 else { return nil }
     return columns.map { v in n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2 }

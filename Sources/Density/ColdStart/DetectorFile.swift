@@ -22,8 +22,12 @@ import TensorFiles
 /// observations and refuses the file unless the result equals the stored
 /// adapted prototypes, so an edited or truncated file cannot score silently.
 public enum DetectorFile {
+  /// The `format_version` this toolkit writes and reads.
   public static let formatVersion = "1"
 
+  /// Writes `detector` to `path` atomically as a safetensors file with the
+  /// tensors and metadata above; `toolkitVersion` is recorded as
+  /// `toolkit_version`.
   public static func write(_ detector: ColdStartDetector, to path: String, toolkitVersion: String) throws {
     var meta = detector.metadata
     meta["format"] = "detector"
@@ -50,6 +54,8 @@ public enum DetectorFile {
     try writer.write(to: path)
   }
 
+  /// Loads the detector at `path`, refusing it unless its adapted
+  /// prototypes follow from its observations.
   public static func read(path: String) throws -> ColdStartDetector {
     try read(SafeTensorsFile(path: path))
   }

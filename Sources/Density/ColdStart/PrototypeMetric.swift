@@ -10,7 +10,9 @@
 ///   images, where the prototypes are EfficientNet classifier rows whose
 ///   scale has nothing to do with the pooled features'.
 public enum PrototypeMetric: String, Sendable, CaseIterable, Codable {
+  /// `d(x, z) = ‖x − z‖²` on the embeddings as given (stored as `l2`).
   case squaredL2 = "l2"
+  /// `d(x, z) = 1 − x̂·z / ‖z‖`, observations L2-normalised on entry.
   case cosine
 
   /// Brings rows into this metric's space, in place: L2-normalised for

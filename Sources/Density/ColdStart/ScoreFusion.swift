@@ -29,6 +29,9 @@ public struct ScoreFusion: Sendable {
   let zeroShot: (median: Float, spread: Float)
   let adapted: (median: Float, spread: Float)
 
+  /// Fits the standardisation on reference scores: the kept observations'
+  /// zero-shot scores (`R_zs`) and predictive scores (`R_pred`).
+  ///
   /// - Returns: nil with fewer than `minimumKept` reference scores.
   public init?(zeroShotReference: [Float], adaptedReference: [Float]) {
     guard zeroShotReference.count >= Self.minimumKept, adaptedReference.count >= Self.minimumKept else { return nil }

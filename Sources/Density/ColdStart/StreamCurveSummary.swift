@@ -8,12 +8,16 @@
 /// AUC²_t̃, normalised to [0, 1]; `round` is half to even), for p = 10%,
 /// 25%, 50% and 100%, plus the AUROC after the last step.
 public struct StreamCurveSummary: Sendable, Equatable {
+  /// The fractions p of AUC@p: 10%, 25%, 50% and 100%.
   public static let fractions: [Double] = [0.10, 0.25, 0.50, 1.0]
 
   /// AUC@p for each of `fractions`, in that order.
   public var areas: [Double]
+  /// The AUROC after the last step.
   public var final: Double
 
+  /// Summarises a curve of one AUROC per stream step (every figure is nan
+  /// for an empty curve).
   public init(curve: [Double]) {
     let total = curve.count
     areas = Self.fractions.map { p in

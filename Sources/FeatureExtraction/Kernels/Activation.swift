@@ -1,7 +1,8 @@
 import CKernels
 
 /// Pointwise nonlinearity applied after a convolution's or linear layer's bias.
-public enum Activation: Sendable {
+package enum Activation: Sendable {
+  /// The identity: the value after the bias is kept as it is.
   case none
   /// `min(max(x, 0), 6)`, EfficientNet-Lite's activation (quantisation-friendly
   /// replacement for swish).

@@ -31,18 +31,20 @@ func gemm(
 ///
 /// Which path runs depends only on the CPU, so a result never depends on the
 /// batch size or the worker count.
-public struct FusedGEMMWeights: Sendable {
+package struct FusedGEMMWeights: Sendable {
   /// Whether the AVX2 + FMA kernels run on this CPU (fixed per process).
   static let usesPackedKernel = ak_cpu_has_avx2_fma() != 0
 
-  public let k: Int
-  public let n: Int
+  /// Rows K of `W`: the length of an input row.
+  package let k: Int
+  /// Columns N of `W`: the length of an output row.
+  package let n: Int
   /// Packed panels (packed kernel) or `W` row-major `K × N` (BLAS).
   private let storage: [Float]
   private let bias: [Float]
 
   /// `weights` is `K × N` row-major, `bias` has `N` entries.
-  public init(weights: [Float], bias: [Float], k: Int, n: Int) {
+  package init(weights: [Float], bias: [Float], k: Int, n: Int) {
     precondition(weights.count == k * n && bias.count == n, "weights must be K × N and bias N")
     self.k = k
     self.n = n
@@ -65,7 +67,7 @@ public struct FusedGEMMWeights: Sendable {
   /// `c = act(a · W + bias) (+ residual)` for `m` rows; `a` has leading
   /// dimension `lda`, `c` and `residual` are dense `m × N`. `residual` may
   /// not alias `c`.
-  public func run(
+  package func run(
     m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>,
     residual: UnsafePointer<Float>? = nil, activation: Activation
   ) {

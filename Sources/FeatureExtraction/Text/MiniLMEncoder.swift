@@ -80,17 +80,28 @@ public final class MiniLMEncoder: Sendable {
     let outputNorm: LayerNorm
   }
 
+  /// The weights file the encoder was loaded from.
   public let path: String
+  /// The weights file's safetensors metadata (`architecture`, `hidden`,
+  /// `vocab_file`, …).
   public let metadata: [String: String]
+  /// The tokenizer built from the model's vocabulary, limited to
+  /// `maxSequenceLength` tokens.
   public let tokenizer: WordPieceTokenizer
   /// Embedding width d (384).
   public let dimension: Int
+  /// Number of encoder layers L (6).
   public let layerCount: Int
+  /// Attention heads H per layer (12); each has d / H features.
   public let headCount: Int
+  /// Width d_ff of each layer's feed-forward hidden layer (1536).
   public let intermediateSize: Int
+  /// Rows of the position-embedding table: the longest sequence the
+  /// weights can represent (512).
   public let maxPositions: Int
   /// Maximum tokens per sentence, `[CLS]` and `[SEP]` included (256).
   public let maxSequenceLength: Int
+  /// ε of every LayerNorm (1e-12).
   public let layerNormEpsilon: Float
   let wordEmbeddings: [Float]
   let positionEmbeddings: [Float]
@@ -103,7 +114,9 @@ public final class MiniLMEncoder: Sendable {
   /// Loads `path` and the vocabulary named by its `vocab_file` metadata
   /// (next to it), checking the vocabulary's SHA-256 and every tensor shape.
   ///
-  /// - Parameter vocabularyPath: use this `vocab.txt` instead.
+  /// - Parameters:
+  ///   - path: the `.safetensors` weights file.
+  ///   - vocabularyPath: use this `vocab.txt` instead.
   /// - Throws: `TextEncoderError` for a file that is not a BERT weights file
   ///   or a bad vocabulary; `TensorFileError.unexpectedShape` /
   ///   `.missingTensor` naming the file and the tensor.
@@ -111,6 +124,18 @@ public final class MiniLMEncoder: Sendable {
     try self.init(weights: SafeTensorsFile(path: path), vocabularyPath: vocabularyPath)
   }
 
+  /// Builds the encoder from an already opened weights file, as
+  /// `init(path:vocabularyPath:)` does from its path.
+  ///
+  /// - Parameters:
+  ///   - file: the weights; its metadata must describe a BERT encoder
+  ///     (`architecture` `bert`, `activation` `gelu-erf`, `pooling`
+  ///     `masked-mean`, `do_lower_case` `true`).
+  ///   - vocabularyPath: use this `vocab.txt` instead of the one named by the
+  ///     `vocab_file` metadata, next to the weights.
+  /// - Throws: as `init(path:vocabularyPath:)`; also
+  ///   `TensorFileError.invalidMetadata` for a hyperparameter out of range
+  ///   or an activation, pooling or casing other than the above.
   public init(weights file: SafeTensorsFile, vocabularyPath: String? = nil) throws {
     let path = file.path
     self.path = path

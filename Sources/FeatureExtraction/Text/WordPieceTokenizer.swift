@@ -51,16 +51,25 @@ public enum TextEncoderError: Error, CustomStringConvertible, Equatable, Sendabl
 /// `tokenizers` does (see `inUnicode8`); whitespace, lowercasing and NFD use
 /// the current Unicode data.
 public struct WordPieceTokenizer: Sendable {
+  /// The special tokens; each must be in the vocabulary, and each is
+  /// recognised literally in raw text (step 1).
   public static let specialTokens = ["[CLS]", "[SEP]", "[UNK]", "[PAD]", "[MASK]"]
 
   /// Token string → id (the line number in `vocab.txt`, from 0).
   public let vocabulary: [String: Int32]
+  /// Id of `[CLS]`, which starts every sequence.
   public let clsID: Int32
+  /// Id of `[SEP]`, which ends every sequence.
   public let sepID: Int32
+  /// Id of `[UNK]`, for words WordPiece cannot split into vocabulary pieces.
   public let unkID: Int32
+  /// Id of `[PAD]`. Sequences are never padded, so it appears only where
+  /// the text itself contains `[PAD]`.
   public let padID: Int32
   /// Maximum sequence length including `[CLS]` and `[SEP]`.
   public let maxLength: Int
+  /// Words longer than this many Unicode scalars become one `[UNK]`
+  /// (default 100).
   public let maxCharactersPerWord: Int
   /// Ids of the special tokens recognised in raw text.
   private let specialIDs: [(String, Int32)]

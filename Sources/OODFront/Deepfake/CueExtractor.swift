@@ -8,10 +8,16 @@ import ParallelCompute
 /// `PerturbationProbe` and Tiny-LaDeDa (on the whole harmonised image,
 /// which it resizes to 256 × 256 itself).
 public struct CueExtractor: Sendable {
+  /// The cue readings measured, in the order of `Measurement.values`.
   public let readings: [CueReading]
+  /// The JPEG round trip applied to every image before the crop (nil: none).
   public let harmonizer: CompressionHarmonizer?
+  /// The backbone's perturbation cues; needed when a reading uses the
+  /// network (`rigid_*`, `minder_*`).
   public let probe: PerturbationProbe?
+  /// Tiny-LaDeDa; needed when a reading is `tiny_ladeda`.
   public let tinyLaDeDa: TinyLaDeDa?
+  /// Pixel budget checked before decoding, in `measure(paths:workers:)`.
   public var limits: ImageLimits
 
   /// One image's measurements.
@@ -20,12 +26,19 @@ public struct CueExtractor: Sendable {
     public var values: [Double]
     /// The crop's side in pixels.
     public var side: Int
-    /// Per stage-3 cell, for heatmaps (nil without network cues).
+    /// The `rigid_s3` distance per stage-3 cell, row-major `grid × grid`,
+    /// for heatmaps (nil without network cues).
     public var rigidMap: [Float]?
+    /// The `minder_s3` distance per stage-3 cell, row-major `grid × grid`,
+    /// for heatmaps (nil without network cues).
     public var minderMap: [Float]?
+    /// Side of the stage-3 grid of `rigidMap` and `minderMap` (0 without
+    /// network cues).
     public var grid: Int
   }
 
+  /// An extractor for `readings`, with the models they need.
+  ///
   /// - Throws: `DeepfakeError.invalidArgument` when a reading needs the
   ///   backbone or Tiny-LaDeDa and it is nil.
   public init(
@@ -75,7 +88,6 @@ public struct CueExtractor: Sendable {
     return Measurement(values: values, side: crop.width, rigidMap: net?.rigidMap, minderMap: net?.minderMap, grid: net?.grid ?? 0)
   }
 
-  /// Decodes and measures `paths` on `workers` threads, in input order.
   /// Decodes and measures `paths` on `workers` threads, in input order;
   /// the first failing image (in input order) throws, naming its file.
   public func measure(paths: [String], workers: Int = ParallelFor.defaultWorkers) throws -> [Measurement] {

@@ -3,10 +3,34 @@ import Foundation
 /// One real-only deepfake cue: a number per image (see `ForensicStatistics`
 /// and `PerturbationProbe` for the definitions).
 public enum DeepfakeCue: String, Sendable, CaseIterable, Codable {
-  case band01, band12, noise, period2, grid8, chroma
+  /// `log(e₀ / e₁)`: the ratio of the two finest band energies of the
+  /// crop's luma (`ForensicStatistics.band01`).
+  case band01
+  /// `log(e₁ / e₂)`: the ratio of the next two band energies
+  /// (`ForensicStatistics.band12`).
+  case band12
+  /// Sensor noise relative to structure, `log(σ_n + 0.1) − log(e₁ + 0.1)`
+  /// (`ForensicStatistics.noise`); generated images read low.
+  case noise
+  /// The period-2 trace of 2× upsampling inside and across 2 × 2 blocks
+  /// (`ForensicStatistics.period2`).
+  case period2
+  /// First differences across 8 × 8 block borders against those elsewhere,
+  /// on a log scale (`ForensicStatistics.grid8`).
+  case grid8
+  /// Chroma detail relative to luma detail (`ForensicStatistics.chroma`).
+  case chroma
+  /// `rigid_s3`: the backbone's stage-3 shift under Gaussian noise, mean over
+  /// cells of `1 − cos(f₃(x), f₃(x + σ n))` (`PerturbationProbe`).
   case rigidS3 = "rigid_s3"
+  /// `minder_s3`: the stage-3 shift under a binomial blur, mean over cells of
+  /// `1 − cos(f₃(x), f₃(b(x)))` (`PerturbationProbe`).
   case minderS3 = "minder_s3"
+  /// `rigid_pool`: the pooled feature's shift under Gaussian noise,
+  /// `1 − cos(f(x), f(x + σ n))` (`PerturbationProbe`).
   case rigidPooled = "rigid_pool"
+  /// `minder_pool`: the pooled feature's shift under a binomial blur,
+  /// `1 − cos(f(x), f(b(x)))` (`PerturbationProbe`).
   case minderPooled = "minder_pool"
   /// The mean patch logit of Tiny-LaDeDa (the LaDeDa authors' supervised
   /// detector), on the harmonised image: available only when the user
@@ -29,14 +53,22 @@ public enum DeepfakeCue: String, Sendable, CaseIterable, Codable {
 ///     lower: p = Φ(z)          (smaller than reals: e.g. too smooth)
 ///     two:   p = 2 (1 − Φ(|z|)) (either way)
 public enum CueTail: String, Sendable, CaseIterable, Codable {
-  case upper, lower, two
+  /// `p = 1 − Φ(z)`: values larger than the reals' are evidence.
+  case upper
+  /// `p = Φ(z)`: values smaller than the reals' are evidence.
+  case lower
+  /// `p = 2 (1 − Φ(|z|))`: values far from the reals' either way are evidence.
+  case two
 }
 
 /// A cue with the tail it is read in: written `cue:tail` (`noise:lower`).
 public struct CueReading: Sendable, Equatable, Hashable, CustomStringConvertible {
+  /// The cue measured.
   public var cue: DeepfakeCue
+  /// The tail of the reals' distribution that counts as evidence.
   public var tail: CueTail
 
+  /// The reading of `cue` in `tail`.
   public init(_ cue: DeepfakeCue, _ tail: CueTail) {
     self.cue = cue
     self.tail = tail

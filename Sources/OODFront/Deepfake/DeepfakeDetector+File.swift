@@ -10,10 +10,13 @@ import TensorFiles
 /// `fpr`, `harmonize_jpeg` (quality or `none`), `crop`, plus provenance
 /// (`backbone`, `weights_sha256`, `toolkit_version`, `fit_images`).
 extension DeepfakeDetector {
+  /// The `format` metadata of a detector file (`deepfake-detector`).
   public static let format = "deepfake-detector"
+  /// The `format_version` this code writes and reads (`1`).
   public static let formatVersion = "1"
   static let cropDescription = "central square, side min(256, H, W) rounded down to 8, offsets on the 8x8 grid"
 
+  /// Writes the detector to `path` as safetensors, in the layout above.
   public func write(to path: String) throws {
     var meta = metadata
     meta["format"] = Self.format

@@ -30,24 +30,29 @@ public struct DeepfakeDetector: Sendable {
   /// one of the candidates (the user supplies its weights): that cue alone,
   /// upper tail, calibrated on the user's reals.
   public static let defaultReadingsWithTinyLaDeDa: [CueReading] = [CueReading(.tinyLaDeDa, .upper)]
+  /// Default JPEG quality of the compression harmonisation (90).
   public static let defaultHarmonizeJPEG = 90
+  /// Default false-positive rate on reals that the threshold is set for (0.05).
   public static let defaultFPR = 0.05
   /// Reals needed to fit: at least 4 per calibration fold.
   public static let minimumReals = 8
 
+  /// Each reading's median and scale over all the reals.
   public var calibration: RealOnlyCalibration
   /// The reals' cue values (`count × readings`), kept so that a detector can
   /// be recalibrated or inspected without the images.
   public var realValues: [[Double]]
-  /// Fused-score threshold (flag above), and the false-positive rate on
-  /// reals it was set for.
+  /// Fused-score threshold: images scoring above it are flagged as
+  /// generated.
   public var threshold: Double
+  /// The false-positive rate on reals that `threshold` was set for, in (0, 1).
   public var fpr: Double
   /// JPEG quality every image is re-encoded at before the cues (nil: none).
   public var harmonizeJPEG: Int?
   /// Provenance (backbone, weights hash, toolkit version, fit images).
   public var metadata: [String: String]
 
+  /// The cue readings, in the order of the cue values (`calibration.readings`).
   public var readings: [CueReading] { calibration.readings }
 
   /// Fits on the cue values of real images only.
@@ -100,14 +105,17 @@ public struct DeepfakeDetector: Sendable {
   public struct Score: Sendable {
     /// Fisher's fused score `T` (higher: more likely generated).
     public var fused: Double
-    /// Per reading: the cue value, its `z` against the reals, and its
-    /// evidence `−2 log p`.
+    /// Per reading: the cue value.
     public var values: [Double]
+    /// Per reading: `z = (v − m) / s` against the reals' median and scale.
     public var z: [Double]
+    /// Per reading: the evidence `−2 log p`, `p` the tail probability of `z`.
     public var evidence: [Double]
+    /// Whether `fused` is above the detector's `threshold`.
     public var isGenerated: Bool
   }
 
+  /// Scores one image's cue values, one per reading in the order of `readings`.
   public func score(_ values: [Double]) -> Score {
     let e = calibration.evidence(values)
     return Score(fused: e.fused, values: values, z: e.z, evidence: e.evidence, isGenerated: e.fused > threshold)

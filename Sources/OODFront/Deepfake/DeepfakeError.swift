@@ -1,10 +1,19 @@
 /// Why a deepfake detector could not be fitted, read or applied. Every case
 /// names the file.
 public enum DeepfakeError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// An image is `width × height` pixels, below the cues' minimum side
+  /// (`ForensicCrop.minSide`).
   case imageTooSmall(path: String, width: Int, height: Int, minSide: Int)
+  /// A file is not a valid deepfake detector (unreadable, another format,
+  /// or bad metadata or tensors).
   case invalidDetector(path: String, reason: String)
+  /// A file was made by another recipe (`found`), or is a reference bank,
+  /// where `expected` is needed.
   case wrongRecipe(path: String, found: String, expected: String)
+  /// A fit got `count` real images, fewer than the `needed` minimum
+  /// (`DeepfakeDetector.minimumReals`).
   case notEnoughReals(count: Int, needed: Int)
+  /// An argument is out of range or malformed; the message says which.
   case invalidArgument(String)
 
   public var description: String {

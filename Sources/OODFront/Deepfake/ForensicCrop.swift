@@ -6,6 +6,7 @@ import FeatureExtraction
 /// aligned. No resampling: interpolation would erase the very traces
 /// (sensor noise, upsampling periods) the cues look at.
 public enum ForensicCrop {
+  /// The largest crop side, in pixels (256).
   public static let maxSide = 256
   /// The smallest crop the cues are defined on (the network's stage-3 grid
   /// is then 8 × 8, and the widest blur stays inside the image).

@@ -26,11 +26,19 @@ import FeatureExtraction
 /// Means are accumulated in `Double`. The numpy reference is
 /// `Notebooks-export/scripts/deepfake_cues.py` (`statistics`).
 public struct ForensicStatistics: Sendable, Equatable {
+  /// `log((e₀ + ε) / (e₁ + ε))`: the spectral slope between the two finest bands.
   public var band01: Double
+  /// `log((e₁ + ε) / (e₂ + ε))`: the spectral slope between the next two bands.
   public var band12: Double
+  /// `log(σ_n + 0.1) − log(e₁ + 0.1)`: sensor noise relative to structure.
   public var noise: Double
+  /// `|log(h_in / h_across)| + |log(v_in / v_across)|` (each mean offset by
+  /// ε): the period-2 trace of 2× upsampling.
   public var period2: Double
+  /// `log((mean |Δ| across 8 × 8 borders + ε) / (mean |Δ| elsewhere + ε))`.
   public var grid8: Double
+  /// `log(Σ_{Cb,Cr} mean |C − blur C| + 0.1) − log(e₀ + 0.1)`: chroma detail
+  /// relative to luma detail.
   public var chroma: Double
 
   static let binomial: [Float] = [1, 4, 6, 4, 1].map { $0 / 16 }

@@ -21,16 +21,21 @@ import TensorFiles
 /// mirror padding. The network runs at the crop's own size (no resampling):
 /// one folded model per crop side, built on first use.
 public final class PerturbationProbe: @unchecked Sendable {
+  /// `σ` of the Gaussian noise of the `rigid_*` cues, in units of the
+  /// normalised input `(x − 127) / 128` (0.05).
   public static let noiseSigma: Float = 0.05
 
   private let weights: SafeTensorsFile
   private let lock = Mutex()
   private var models: [Int: EfficientNetLite] = [:]
 
-  /// The backbone's provenance for the detector file.
+  /// The backbone's architecture name, provenance for the detector file.
   public let architecture: String
+  /// SHA-256 of the backbone's weights file, provenance for the detector file.
   public let weightsSHA256: String
 
+  /// Loads the backbone's weights at `path` and builds the model
+  /// for `ForensicCrop.maxSide` crops (other sides are built on first use).
   public init(weights path: String) throws {
     weights = try SafeTensorsFile(path: path)
     let probe = try EfficientNetLite(weights: weights, inputSize: ForensicCrop.maxSide)
@@ -49,12 +54,19 @@ public final class PerturbationProbe: @unchecked Sendable {
   /// The four cues of one crop, and the per-cell stage-3 maps of the two
   /// stage-3 cues (row-major `grid × grid`) for heatmaps.
   public struct Output: Sendable {
+    /// `rigid_s3`: the mean of `rigidMap`.
     public var rigidS3: Double
+    /// `minder_s3`: the mean of `minderMap`.
     public var minderS3: Double
+    /// `rigid_pool`, `1 − cos(f(x), f(x + σ n))` (nil unless asked for).
     public var rigidPooled: Double?
+    /// `minder_pool`, `1 − cos(f(x), f(b(x)))` (nil unless asked for).
     public var minderPooled: Double?
+    /// Per stage-3 cell, `1 − cos(f₃(x)_p, f₃(x + σ n)_p)`.
     public var rigidMap: [Float]
+    /// Per stage-3 cell, `1 − cos(f₃(x)_p, f₃(b(x))_p)`.
     public var minderMap: [Float]
+    /// Side of the stage-3 grid (rows of the feature map).
     public var grid: Int
   }
 

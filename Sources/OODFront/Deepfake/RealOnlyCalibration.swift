@@ -15,10 +15,14 @@ import Foundation
 /// Gaussian on reals. They are neither exactly, so the verdict threshold is
 /// set empirically on reals (`DeepfakeDetector.fit`), not from χ².
 public struct RealOnlyCalibration: Sendable, Equatable {
+  /// The cue readings, one per value column.
   public var readings: [CueReading]
+  /// Per reading: the reals' median `m_c`.
   public var medians: [Double]
+  /// Per reading: the scaled MAD `s_c = 1.4826 · median |v − m_c| + 10⁻⁹`.
   public var scales: [Double]
 
+  /// A calibration from stored medians and scales, one per reading.
   public init(readings: [CueReading], medians: [Double], scales: [Double]) {
     self.readings = readings
     self.medians = medians

@@ -9,7 +9,9 @@ public struct FaceChipDetails: Sendable, Equatable {
   public var left: Double, top: Double, right: Double, bottom: Double
   /// Rotation in radians, positive turning the image's x axis towards its y axis.
   public var angle: Double
+  /// Chip height in pixels.
   public var rows: Int
+  /// Chip width in pixels.
   public var cols: Int
 
   var rect: DoubleRect { DoubleRect(left: left, top: top, right: right, bottom: bottom) }

@@ -32,12 +32,15 @@ import TensorFiles
 /// `FaceDetector.upsampled`) and the boxes are mapped back with
 /// `p ↦ p/2 − (1.25, 0.75)` per level.
 public final class FaceDetector: Sendable {
+  /// The `architecture` metadata this loader accepts (`dlib-mmod-face-detector`).
   public static let architecture = "dlib-mmod-face-detector"
   /// Default pixel budget of `detect`: 4096 × 4096 pixels after upsampling
   /// (the tiled pyramid and the first feature maps take ≈ 50 bytes a pixel).
   public static let defaultMaxPixels = 4096 * 4096
 
+  /// The weights file, as given.
   public let path: String
+  /// The weights file's metadata.
   public let metadata: [String: String]
   /// Largest image (width × height, after upsampling) that `detect` accepts.
   public let maxPixels: Int
@@ -51,10 +54,19 @@ public final class FaceDetector: Sendable {
   let pyramidDownsampling: Int
   private let file: SafeTensorsFile
 
+  /// Loads the detector from the weights file at `path` (see
+  /// `init(weights:maxPixels:)`).
   public convenience init(path: String, maxPixels: Int = FaceDetector.defaultMaxPixels) throws {
     try self.init(weights: SafeTensorsFile(path: path), maxPixels: maxPixels)
   }
 
+  /// Loads the detector from an opened weights file, checking its
+  /// architecture, metadata and tensors; `maxPixels` is `detect`'s budget.
+  ///
+  /// - Throws: `FaceNetworkError.wrongArchitecture` for another network's
+  ///   file, `FaceNetworkError.malformedWeights` for bad metadata or
+  ///   non-finite weights, and the file's errors for a missing or misshapen
+  ///   tensor.
   public init(weights file: SafeTensorsFile, maxPixels: Int = FaceDetector.defaultMaxPixels) throws {
     self.file = file
     let path = file.path
@@ -127,6 +139,7 @@ public final class FaceDetector: Sendable {
   /// The faces in `image`, highest confidence first.
   ///
   /// - Parameters:
+  ///   - image: the image to search (an empty one has no faces).
   ///   - upsample: how many times to double the image first (as dlib's
   ///     `detector(img, upsample_num_times)`): finds faces down to ≈ 40 px
   ///     at 1, ≈ 20 px at 2, for 4× the pixels each time. Default 0: faces

@@ -34,7 +34,9 @@ public final class FaceEmbedder: Sendable {
     let downsamples: Bool
   }
 
+  /// The `architecture` metadata this loader accepts (`dlib-face-resnet-v1`).
   public static let architecture = "dlib-face-resnet-v1"
+  /// The weights file, as given.
   public let path: String
   /// Side of the square face chip (150).
   public let chipSize: Int
@@ -44,6 +46,7 @@ public final class FaceEmbedder: Sendable {
   public let distanceThreshold: Float
   /// Per-channel means subtracted from 0–255 RGB before scaling by 1/256.
   public let inputMean: [Float]
+  /// The weights file's metadata.
   public let metadata: [String: String]
   let stem: DlibConvolution
   let blocks: [Block]
@@ -51,10 +54,18 @@ public final class FaceEmbedder: Sendable {
   let projection: [Float]
   private let file: SafeTensorsFile
 
+  /// Loads the network from the weights file at `path` (see `init(weights:)`).
   public convenience init(path: String) throws {
     try self.init(weights: SafeTensorsFile(path: path))
   }
 
+  /// Loads the network from an opened weights file, checking its
+  /// architecture, metadata and every tensor.
+  ///
+  /// - Throws: `FaceNetworkError.wrongArchitecture` for another network's
+  ///   file, `FaceNetworkError.malformedWeights` for bad metadata or
+  ///   non-finite weights, and the file's errors for a missing or misshapen
+  ///   tensor.
   public init(weights file: SafeTensorsFile) throws {
     self.file = file
     let path = file.path

@@ -3,11 +3,16 @@
 /// and is `right - left + 1` pixels wide. Sides may lie outside the image
 /// (detectors report boxes that cross the border).
 public struct FaceRect: Sendable, Hashable {
+  /// Left column (inclusive).
   public var left: Int
+  /// Top row (inclusive).
   public var top: Int
+  /// Right column (inclusive).
   public var right: Int
+  /// Bottom row (inclusive).
   public var bottom: Int
 
+  /// A box with the given sides.
   public init(left: Int, top: Int, right: Int, bottom: Int) {
     self.left = left
     self.top = top
@@ -31,9 +36,12 @@ public struct FaceRect: Sendable, Hashable {
 /// A landmark position in pixel coordinates: x to the right, y down, pixel
 /// centres at integers (dlib's convention).
 public struct FacePoint: Sendable, Hashable {
+  /// Horizontal position in pixels, increasing to the right.
   public var x: Double
+  /// Vertical position in pixels, increasing downwards.
   public var y: Double
 
+  /// The point `(x, y)`.
   public init(x: Double, y: Double) {
     self.x = x
     self.y = y

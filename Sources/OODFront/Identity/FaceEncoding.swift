@@ -16,6 +16,7 @@ public struct FaceEncoding: Sendable {
   /// small-image retry of `FaceIdentityEncoder`).
   public let upsampled: Bool
 
+  /// An encoding with the given fields.
   public init(path: String, descriptor: [Float], facesFound: Int, box: FaceDetection?, upsampled: Bool) {
     self.path = path
     self.descriptor = descriptor

@@ -47,15 +47,23 @@ public struct FaceIdentityEncoder: Sendable {
   /// `upsample = 0` is searched again at `upsample = 1`.
   public static let smallImagePixels = 500_000
 
+  /// The face detector (step 2).
   public let detector: FaceDetector
+  /// The landmark predictor (step 4).
   public let predictor: ShapePredictor
+  /// The descriptor network (step 5); its chip size is the one `Input.chips`
+  /// requires.
   public let embedder: FaceEmbedder
+  /// Pixel budget checked before decoding each file.
   public var limits: ImageLimits
+  /// Worker threads for alignment and embedding (at least 1).
   public var workers: Int
   /// Files aligned and embedded per round (bounds memory; progress is
   /// reported after each round).
   public var batchSize: Int
 
+  /// An encoder from loaded networks; `workers` and `batchSize` below 1 are
+  /// raised to 1.
   public init(
     detector: FaceDetector, predictor: ShapePredictor, embedder: FaceEmbedder, limits: ImageLimits = ImageLimits(),
     workers: Int = ParallelFor.defaultWorkers, batchSize: Int = 32
@@ -81,8 +89,10 @@ public struct FaceIdentityEncoder: Sendable {
 
   /// One descriptor per file, in order; nil where no face was found.
   ///
-  /// - Parameter progress: called after each batch with the number of
-  ///   files done.
+  /// - Parameters:
+  ///   - paths: the image files.
+  ///   - input: whether the files are photos or aligned chips.
+  ///   - progress: called after each batch with the number of files done.
   public func encode(_ paths: [String], input: Input, progress: ((Int) -> Void)? = nil) throws -> [FaceEncoding?] {
     var out: [FaceEncoding?] = []
     out.reserveCapacity(paths.count)

@@ -47,14 +47,27 @@ public struct IdentityBank: Sendable {
   public private(set) var references: [Float]
   /// Where each reference came from (file paths as given at fit time).
   public private(set) var sources: [String]
+  /// Cosine threshold of the verdict: `t(x) ≥ threshold` supports the claim.
   public var threshold: Float
   /// Provenance: the weights that made the descriptors, and how faces were
   /// found and aligned.
   public var metadata: [String: String]
 
+  /// Number of references `N`.
   public var count: Int { sources.count }
 
-  /// - Parameter descriptors: one raw descriptor per reference image.
+  /// A bank fitted on authentic images of one identity; each descriptor is
+  /// L2-normalised (`normalized(_:)`).
+  ///
+  /// - Parameters:
+  ///   - name: the claimed identity's name; not empty.
+  ///   - descriptors: one raw descriptor per reference image, all of the
+  ///     same width; at least one.
+  ///   - sources: the file of each reference, in the order of `descriptors`.
+  ///   - threshold: the cosine verdict threshold.
+  ///   - metadata: provenance written into the bank file.
+  /// - Throws: `IdentityError.invalidArgument` for an empty name, no
+  ///   references, or descriptors and sources that do not match.
   public init(name: String, descriptors: [[Float]], sources: [String], threshold: Float = IdentityBank.defaultThreshold,
     metadata: [String: String] = [:]) throws {
     guard !name.isEmpty else { throw IdentityError.invalidArgument("the identity needs a non-empty name") }

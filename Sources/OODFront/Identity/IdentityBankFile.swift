@@ -12,8 +12,11 @@ import TensorFiles
 /// checked against the loaded weights before scoring), `detector_sha256`,
 /// `landmarks_sha256` and `alignment`.
 public enum IdentityBankFile {
+  /// The `format_version` this code writes and reads (`1`).
   public static let formatVersion = "1"
 
+  /// Writes `bank` to `path` as safetensors, with `toolkitVersion` recorded
+  /// in the metadata.
   public static func write(_ bank: IdentityBank, to path: String, toolkitVersion: String) throws {
     var meta = bank.metadata
     meta["format"] = "identity"
@@ -29,6 +32,7 @@ public enum IdentityBankFile {
     try writer.write(to: path)
   }
 
+  /// Loads the identity bank at `path` (see `read(_:)`).
   public static func read(path: String) throws -> IdentityBank {
     try read(SafeTensorsFile(path: path))
   }

@@ -13,6 +13,7 @@ public enum IdentityError: Error, CustomStringConvertible, Equatable, Sendable {
   /// Detecting, landmarking or embedding the face in a file failed (the
   /// face networks' in-memory errors, here with the file they came from).
   case faceProcessing(path: String, reason: String)
+  /// An argument is out of range or malformed; the message says which.
   case invalidArgument(String)
 
   public var description: String {
