@@ -4,9 +4,10 @@
   import Darwin
 #endif
 import Density
+import Foundation
 
 /// Checks, before any image is read, that a fit's features fit the memory
-/// budget (`--max-fit-memory`) and that the feature spool fits on disk.
+/// budget (`BankConfiguration.maxFitMemory`, `--max-fit-memory`) and that the feature spool fits on disk.
 ///
 /// Features stream to a scratch file as they are computed (`FeatureSpool`),
 /// so images are never held and memory grows with what the fit keeps:
@@ -23,22 +24,29 @@ import Density
 /// image bank row, and 1.8 × for a random-coreset patch bank
 /// (Notebooks-export/reliability.md). The backbone and one batch of
 /// activations (about 130 MB) come on top.
-struct FitMemoryBudget {
+public struct FitMemoryBudget: Sendable {
   /// The default budget: half the machine's physical memory.
-  static var defaultBytes: Int {
+  public static var defaultBytes: Int {
     let pages = sysconf(Int32(_SC_PHYS_PAGES))
     let size = sysconf(Int32(_SC_PAGESIZE))
     guard pages > 0, size > 0 else { return 8 << 30 }
     return pages * size / 2
   }
 
-  let sourceRows: Int
-  let columns: Int
-  let bankRows: Int
-  let readsEveryRow: Bool
+  /// Feature rows the fit computes: images × locations.
+  public let sourceRows: Int
+  /// Width of a feature row.
+  public let columns: Int
+  /// Rows the bank keeps (after a coreset).
+  public let bankRows: Int
+  /// Whether every source row is read back into memory (no coreset, or greedy).
+  public let readsEveryRow: Bool
   let greedy: Bool
 
-  init(images: Int, rowsPerImage: Int, columns: Int, k: Int, coreset: Double?, method: Coreset.Method) {
+  /// The budget of a fit on `images` images of `rowsPerImage` feature rows
+  /// of width `columns`, keeping a `coreset` fraction chosen by `method`
+  /// (nil: every row), with at least `k` rows.
+  public init(images: Int, rowsPerImage: Int, columns: Int, k: Int, coreset: Double?, method: Coreset.Method) {
     let (r, overflow) = images.multipliedReportingOverflow(by: rowsPerImage)
     sourceRows = overflow ? Int.max / 1024 : r
     self.columns = columns
@@ -54,10 +62,10 @@ struct FitMemoryBudget {
   }
 
   /// Bytes of the features on disk.
-  var spoolBytes: Double { Double(sourceRows) * Double(columns) * 4 }
+  public var spoolBytes: Double { Double(sourceRows) * Double(columns) * 4 }
 
   /// Estimated bytes of feature memory (see above).
-  var memoryBytes: Double {
+  public var memoryBytes: Double {
     let rows = Double(readsEveryRow ? sourceRows : bankRows)
     var bytes = 4 * rows * Double(columns) * 4
     if greedy { bytes += Double(sourceRows) * 130 * 4 }
@@ -66,26 +74,38 @@ struct FitMemoryBudget {
 
   /// Throws when the estimate is over `budget` or the spool would not fit
   /// in `scratchFolder`.
-  func check(budget: Int, scratchFolder: String) throws {
+  ///
+  /// - Throws: `AnomalyKitError.overBudget` saying what would be needed and
+  ///   what to change.
+  public func check(budget: Int, scratchFolder: String) throws {
     if memoryBytes > Double(budget) {
-      var advice = "raise --max-fit-memory"
+      var advice = "raise maxFitMemory (--max-fit-memory)"
       if readsEveryRow && bankRows < sourceRows {
-        advice = "use --coreset-method random (it reads back only the rows it keeps) or " + advice
+        advice = "use the random coreset method (--coreset-method random; it reads back only the rows it keeps) or " + advice
       } else if bankRows == sourceRows && sourceRows > 1 {
         advice = "fit on fewer images, use patches with a --coreset, or " + advice
       }
-      throw CLIError(
-        "fit: \(sourceRows) feature rows of \(columns) dimensions need about \(ByteCount.format(Int(memoryBytes))) of memory, "
-          + "over the budget of \(ByteCount.format(budget)) (--max-fit-memory); \(advice)")
+      throw AnomalyKitError.overBudget(
+        "fit: \(sourceRows) feature rows of \(columns) dimensions need about \(Self.format(Int(memoryBytes))) of memory, "
+          + "over the budget of \(Self.format(budget)) (--max-fit-memory); \(advice)")
     }
     var fs = statvfs()
     if statvfs(scratchFolder, &fs) == 0, fs.f_blocks > 0 {  // pseudo file systems report no blocks
       let free = Double(fs.f_bavail) * Double(fs.f_frsize)
       if spoolBytes > free {
-        throw CLIError(
-          "\(scratchFolder): not enough free space for the feature scratch file: \(ByteCount.format(Int(spoolBytes))) needed, "
-            + "\(ByteCount.format(Int(free))) free (choose another folder with --scratch-dir)")
+        throw AnomalyKitError.overBudget(
+          "\(scratchFolder): not enough free space for the feature scratch file: \(Self.format(Int(spoolBytes))) needed, "
+            + "\(Self.format(Int(free))) free (choose another folder with --scratch-dir)")
       }
     }
+  }
+
+  /// `12.0 GiB`, `340 MiB`, `512 bytes`.
+  public static func format(_ bytes: Int) -> String {
+    let units = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")]
+    for (shift, name) in units where bytes >= 1 << shift {
+      return String(format: "%.1f %@", Double(bytes) / Double(1 << shift), name)
+    }
+    return "\(bytes) bytes"
   }
 }

@@ -10,7 +10,7 @@ public struct ImageBankPipeline: Sendable {
   public let recipe: BankRecipe
   let patchBuilder: PatchFeatureBuilder?
 
-  public init(model: EfficientNetLite, recipe: BankRecipe, limits: ImageLimits = ImageLimits(), batchSize: Int = 32) throws {
+  public init(model: any ImageBackbone, recipe: BankRecipe, limits: ImageLimits = ImageLimits(), batchSize: Int = 32) throws {
     var extractor = ImageFeatureExtractor(model: model, policy: recipe.resize, limits: limits, batchSize: batchSize)
     extractor.flipAverage = recipe.flipAverage && !recipe.isPatchBank
     extractor.harmonizer = try recipe.harmonizeJPEG.map { try CompressionHarmonizer(quality: $0) }
@@ -30,16 +30,12 @@ public struct ImageBankPipeline: Sendable {
     }
   }
 
-  public var model: EfficientNetLite { extractor.model }
+  /// The backbone features come from.
+  public var model: any ImageBackbone { extractor.model }
 
   /// Metadata that ties a bank to this backbone and recipe.
   public var provenance: [String: String] {
-    var m = recipe.metadata
-    m["backbone"] = model.architecture
-    m["weights_sha256"] = model.weightsSHA256
-    m["input_size"] = String(model.inputSize)
-    m["input_normalization"] = "(x - \(model.metadata["input_mean"] ?? "127")) / \(model.metadata["input_std"] ?? "128")"
-    return m
+    recipe.metadata.merging(model.provenance) { _, backbone in backbone }
   }
 
   /// Width of the features this pipeline produces (per image, or per location).

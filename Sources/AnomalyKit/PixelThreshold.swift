@@ -1,4 +1,3 @@
-import AnomalyKit
 import Density
 
 /// A pixel threshold for defect masks, from normal images only.

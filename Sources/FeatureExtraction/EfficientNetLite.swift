@@ -37,7 +37,7 @@ public enum BackboneError: Error, CustomStringConvertible, Sendable {
 /// Inference runs one image per worker (see `ParallelFor`), channels-last,
 /// with dense and 1×1 convolutions as OpenBLAS GEMMs and depthwise
 /// convolutions as a SIMD loop.
-public final class EfficientNetLite: Sendable {
+public final class EfficientNetLite: ImageClassifierBackbone {
   struct Block: Sendable {
     let expand: PointwiseConvolution?
     let depthwise: DepthwiseConvolution
@@ -222,6 +222,12 @@ public final class EfficientNetLite: Sendable {
 
   /// SHA-256 of the weight file (recorded in banks and detectors).
   public var weightsSHA256: String { file.sha256() }
+
+  /// The file's `input_mean` (127 for the TF-ported lite0 weights).
+  public var inputMean: Float { Float(metadata["input_mean"] ?? "") ?? 127 }
+
+  /// The file's `input_std` (128 for the TF-ported lite0 weights).
+  public var inputStd: Float { Float(metadata["input_std"] ?? "") ?? 128 }
 
   /// Spatial size and channel count of stage `n`'s output at the input size.
   public func stageShape(_ n: Int) -> (height: Int, width: Int, channels: Int)? {

@@ -7,7 +7,8 @@ import ParallelCompute
 /// `ImageError` naming it (callers that prefer to skip can pre-check with
 /// `ImageDecoder`); nothing is returned for a partial batch.
 public struct ImageFeatureExtractor: Sendable {
-  public let model: EfficientNetLite
+  /// The network features come from.
+  public let model: any ImageBackbone
   public var preprocessor: Preprocessor
   public var limits: ImageLimits
   /// Images per forward call (default 32): large enough to amortise the
@@ -23,11 +24,11 @@ public struct ImageFeatureExtractor: Sendable {
   public var harmonizer: CompressionHarmonizer?
 
   public init(
-    model: EfficientNetLite, policy: ResizePolicy = .crop, limits: ImageLimits = ImageLimits(), batchSize: Int = 32,
+    model: any ImageBackbone, policy: ResizePolicy = .crop, limits: ImageLimits = ImageLimits(), batchSize: Int = 32,
     workers: Int = ParallelFor.defaultWorkers
   ) {
     self.model = model
-    self.preprocessor = Preprocessor(inputSize: model.inputSize, policy: policy)
+    self.preprocessor = Preprocessor(inputSize: model.inputSize, policy: policy, mean: model.inputMean, std: model.inputStd)
     self.limits = limits
     self.batchSize = max(1, batchSize)
     self.workers = max(1, workers)
@@ -78,7 +79,7 @@ public struct ImageFeatureExtractor: Sendable {
         let mirrored = model.forward(Self.mirrored(input, size: preprocessor.inputSize), count: batch.count, layers: [.pooled], workers: workers)
         for i in 0..<pooled.count { pooled[i] = (pooled[i] + (mirrored.pooled?[i] ?? pooled[i])) * 0.5 }
         output.pooled = layers.contains(.pooled) ? pooled : nil
-        if layers.contains(.logits) { output.logits = model.classify(pooled: pooled, count: batch.count) }
+        if layers.contains(.logits) { output.logits = (model as? any ImageClassifierBackbone)?.classify(pooled: pooled, count: batch.count) }
       }
       try body(start..<end, output)
       progress?(end, paths.count)
@@ -116,7 +117,7 @@ public struct ImageFeatureExtractor: Sendable {
         dimension = model.featureDimension
         values += output.pooled ?? []
       case .logits:
-        dimension = model.classCount
+        dimension = (model as? any ImageClassifierBackbone)?.classNames.count ?? 0
         values += output.logits ?? []
       case .stage(let n):
         guard let maps = output.stages[n] else { return }

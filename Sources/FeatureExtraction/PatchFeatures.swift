@@ -43,7 +43,7 @@ public struct PatchFeatureBuilder: Sendable, Equatable {
   }
 
   /// Locations per image, feature width, and grid size for `model`.
-  public func layout(for model: EfficientNetLite) -> (height: Int, width: Int, dimension: Int)? {
+  public func layout(for model: any ImageBackbone) -> (height: Int, width: Int, dimension: Int)? {
     var h = 0
     var w = 0
     var d = 0

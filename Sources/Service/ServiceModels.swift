@@ -1,20 +1,6 @@
 import AnomalyKit
 import Density
 
-/// How a detector turns inputs into feature rows: the sentence encoder for
-/// text detectors, the image pipeline for image detectors.
-public enum ObservationEncoder: Sendable {
-  case text(TextEmbedder)
-  case image(ImageBankPipeline)
-
-  public var modality: String {
-    switch self {
-    case .text: return "text"
-    case .image: return "image"
-    }
-  }
-}
-
 /// A reference bank loaded for image scoring, with the pipeline that
 /// extracts features the way the bank was fitted.
 public struct BankModel: Sendable {

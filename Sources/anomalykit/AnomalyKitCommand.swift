@@ -1,3 +1,4 @@
+import AnomalyKit
 import ArgumentParser
 import Foundation
 import TensorFiles
@@ -8,7 +9,7 @@ import TensorFiles
 /// file, mismatched bank); 2 usage (unknown option, invalid value).
 @main
 struct AnomalyKitCommand: ParsableCommand {
-  static let version = "0.1.0"
+  static let version = AnomalyKitVersion.current
 
   static let configuration = CommandConfiguration(
     commandName: "anomalykit",

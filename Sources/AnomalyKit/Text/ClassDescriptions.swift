@@ -54,9 +54,18 @@ public struct ClassDescriptions: Sendable, Equatable {
   ///   file's errors.
   public static func names(_ spec: String) throws -> ClassDescriptions {
     if spec == "-" || FileManager.default.fileExists(atPath: spec) { return try read(spec) }
-    let names = spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    return try ClassDescriptions(names: spec.split(separator: ",").map(String.init))
+  }
+
+  /// Guidance from class names alone: each name (trimmed; blank names
+  /// dropped) is its own description, with underscores read as spaces for
+  /// the encoder (`card_activation` embeds as "card activation").
+  ///
+  /// - Throws: `TextInputError.empty` when no name is left.
+  public init(names: [String]) throws {
+    let names = names.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     guard !names.isEmpty else { throw TextInputError.empty(path: "--class-names", what: "no class names (expected a,b,c or a file)") }
-    return ClassDescriptions(
+    self.init(
       classNames: names,
       texts: names.enumerated().map { TextRecord(text: $0.element.replacingOccurrences(of: "_", with: " "), origin: "--class-names \($0.offset + 1)") })
   }

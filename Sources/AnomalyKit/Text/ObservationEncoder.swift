@@ -1,25 +1,28 @@
-import AnomalyKit
 import Density
 import FeatureExtraction
-import Foundation
 
-/// What turns a detector's inputs into embeddings: the sentence encoder for
-/// text detectors, the image pipeline (pooled EfficientNet features) for
-/// image detectors. Built from the command line for a new detector, or
-/// from a detector's metadata, refusing different weights.
-enum DetectorEncoder {
+/// What turns a cold-start detector's inputs into embeddings: the sentence
+/// encoder for text detectors, the image pipeline (pooled backbone
+/// features) for image detectors.
+///
+/// Built for a new detector, or from a stored detector's metadata
+/// (`forDetector`), refusing weights other than those it was made with.
+public enum ObservationEncoder: Sendable {
+  /// MiniLM sentence embeddings (masked mean, not normalised).
   case text(TextEmbedder)
+  /// Pooled image features of a backbone.
   case image(ImageBankPipeline)
 
-  var modality: String {
+  /// `text` or `image`, as stored in a detector's `modality` metadata.
+  public var modality: String {
     switch self {
     case .text: return "text"
     case .image: return "image"
     }
   }
 
-  /// Provenance recorded in a detector file.
-  var provenance: [String: String] {
+  /// Provenance recorded in a detector file: modality, encoder and weights hash.
+  public var provenance: [String: String] {
     switch self {
     case .text(let e):
       return [
@@ -35,50 +38,52 @@ enum DetectorEncoder {
   }
 
   /// The encoder a stored detector needs, checked against its metadata.
-  static func forDetector(_ detector: ColdStartDetector, path: String, text: TextOptions, image: ImageOptions) throws -> DetectorEncoder {
+  ///
+  /// - Parameters:
+  ///   - detector: the stored detector.
+  ///   - path: its file, for messages.
+  ///   - textWeights: MiniLM weights; nil finds the bundled file.
+  ///   - imageWeights: EfficientNet-Lite weights; nil finds the bundled file.
+  ///   - limits: limits on decoded images (image detectors).
+  ///   - batchSize: images per forward pass (image detectors).
+  /// - Throws: `AnomalyKitError.mismatch` for an unknown modality or other
+  ///   weights than the detector was made with.
+  public static func forDetector(
+    _ detector: ColdStartDetector, path: String, textWeights: String? = nil, imageWeights: String? = nil,
+    limits: ImageLimits = ImageLimits(), batchSize: Int = 32
+  ) throws -> ObservationEncoder {
     let meta = detector.metadata
-    let encoder: DetectorEncoder
+    let encoder: ObservationEncoder
     switch meta["modality"] {
     case "text":
-      encoder = .text(try text.embedder())
+      encoder = .text(try TextEmbedder.bundled(weights: textWeights))
     case "image":
       let recipe = BankRecipe(features: .pooled, resize: ResizePolicy(rawValue: meta["resize"] ?? "") ?? .crop, flipAverage: meta["tta"] == "hflip")
-      let inputSize = meta["input_size"].flatMap(Int.init)
-      let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: inputSize)
-      encoder = .image(try ImageBankPipeline(model: model, recipe: recipe, limits: image.limits, batchSize: image.batchSize))
+      let model = try EfficientNetLite(
+        path: try imageWeights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: meta["input_size"].flatMap(Int.init))
+      encoder = .image(try ImageBankPipeline(model: model, recipe: recipe, limits: limits, batchSize: batchSize))
     default:
-      throw CLIError("\(path): detector has no known 'modality' (text or image) in its metadata")
+      throw AnomalyKitError.mismatch("\(path): detector has no known 'modality' (text or image) in its metadata")
     }
-    let current = encoder.provenance["weights_sha256"] ?? ""
-    if let recorded = meta["weights_sha256"], recorded != current {
-      let flag = encoder.modality == "text" ? "--text-weights" : "--weights"
-      throw CLIError(
-        "\(path): detector was made with other \(encoder.modality) weights (sha256 \(recorded.prefix(12))…), but this run uses \(current.prefix(12))…; pass the matching \(flag) or build a new detector")
-    }
+    try encoder.check(detector, path: path)
     return encoder
   }
 
-  /// Embeddings of observation inputs: lines of text files, or images and
-  /// folders of images. Blank text lines are skipped with a warning.
-  func embed(_ inputs: [String], maxFiles: Int) throws -> (rows: FeatureMatrix, labels: [String]) {
-    switch self {
-    case .text(let e):
-      var records: [TextRecord] = []
-      for path in inputs {
-        records += try TextLines.read(path, warn: { warn("warning: " + $0) })
-      }
-      guard !records.isEmpty else { throw CLIError("\(inputs.joined(separator: ", ")): no texts (every line is blank)") }
-      return (e.embedReporting(records, label: "embed"), records.map(\.text))
-    case .image(let p):
-      let paths = try InputFiles.images(inputs, maxFiles: maxFiles)
-      let progress = Progress("embed", total: paths.count)
-      return (try p.features(paths) { done, _ in progress.update(done) }, paths)
+  /// Throws unless `detector` was made with this encoder's weights.
+  func check(_ detector: ColdStartDetector, path: String) throws {
+    let current = provenance["weights_sha256"] ?? ""
+    if let recorded = detector.metadata["weights_sha256"], recorded != current {
+      let flag = modality == "text" ? "--text-weights" : "--weights"
+      throw AnomalyKitError.mismatch(
+        "\(path): detector was made with other \(modality) weights (sha256 \(recorded.prefix(12))…), but this run uses \(current.prefix(12))…; pass the matching \(flag) or build a new detector")
     }
   }
+}
 
-  /// Embeddings of texts given directly (text detectors only).
-  func embed(texts: [TextRecord]) throws -> FeatureMatrix {
-    guard case .text(let e) = self else { throw CLIError("this is an image detector: give images, not texts") }
-    return e.embedReporting(texts, label: "embed")
+extension TextEmbedder {
+  /// The MiniLM embedder of `weights` (vocabulary beside it), or of the
+  /// bundled `all-minilm-l6-v2.safetensors`.
+  public static func bundled(weights: String? = nil) throws -> TextEmbedder {
+    TextEmbedder(encoder: try MiniLMEncoder(path: try weights ?? BundledWeights.path("all-minilm-l6-v2.safetensors")))
   }
 }

@@ -83,39 +83,37 @@ struct AdaptCommand: ReadLimitedCommand {
     let target = out ?? detector ?? ""
     try OutputPath.check(target, inputs: observations + [descriptions, classNames, imagenetClasses].compactMap { $0 })
     var current: ColdStartDetector
-    let encoder: DetectorEncoder
+    let encoder: ObservationEncoder
     if let path = detector {
       current = try DetectorFile.read(path: path)
-      encoder = try DetectorEncoder.forDetector(current, path: path, text: text, image: image)
+      encoder = try ObservationEncoder.forDetector(current, path: path, text: text, image: image)
     } else if descriptions != nil || classNames != nil {
       let guidance: ClassDescriptions
-      var meta: [String: String] = [:]
+      let meta: [String: String]
       if let path = descriptions {
         guidance = try ClassDescriptions.read(path)
-        meta["descriptions"] = (TextLines.displayName(path) as NSString).lastPathComponent
+        meta = ["descriptions": (TextLines.displayName(path) as NSString).lastPathComponent]
       } else {
         guidance = try ClassDescriptions.names(classNames ?? "")
-        meta["guidance"] = "class names"
+        meta = ["guidance": "class names"]
       }
-      let embedder = try text.embedder()
-      encoder = .text(embedder)
-      let prototypes = embedder.embed(guidance.texts, warn: { warn("warning: " + $0) })
-      meta.merge(encoder.provenance) { mine, _ in mine }
-      let c = configuration(.text)
-      current = try ColdStartDetector(
-        classNames: guidance.classNames, prototypes: prototypes, metric: c.metric, trim: c.trim, rule: c.rule, kappa: c.kappa, metadata: meta)
+      let textDetector = try ColdStartTextDetector(
+        descriptions: guidance, embedder: try text.embedder(), configuration: configuration(.text), metadata: meta,
+        warning: { warn("warning: " + $0) })
+      encoder = .text(textDetector.embedder)
+      current = textDetector.detector
     } else {
+      let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize)
       let pipeline = try ImageBankPipeline(
-        model: try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize),
-        recipe: BankRecipe(features: .pooled, resize: image.resize, flipAverage: image.flipAverage),
+        model: model, recipe: BankRecipe(features: .pooled, resize: image.resize, flipAverage: image.flipAverage),
         limits: image.limits, batchSize: image.batchSize)
       encoder = .image(pipeline)
-      let classes = try ImageNetClasses.resolve(imagenetClasses ?? "", names: pipeline.model.classNames)
-      let rows = pipeline.model.classifierRows(classes)
+      let classes = try ImageNetClasses.resolve(imagenetClasses ?? "", names: model.classNames)
+      let rows = model.classifierRows(classes)
       let c = configuration(.image)
       current = try ColdStartDetector(
-        classNames: classes.map { pipeline.model.classNames[$0] },
-        prototypes: FeatureMatrix(rows: classes.count, columns: pipeline.model.featureDimension, values: rows), metric: c.metric,
+        classNames: classes.map { model.classNames[$0] },
+        prototypes: FeatureMatrix(rows: classes.count, columns: model.featureDimension, values: rows), metric: c.metric,
         trim: c.trim, rule: c.rule, kappa: c.kappa, metadata: encoder.provenance)
     }
     if !observations.isEmpty {

@@ -35,34 +35,22 @@ struct AddCommand: ReadLimitedCommand {
 
   func run() throws {
     let loaded = try LoadedBank(path: bank, image: image, needsImages: fromNPY == nil)
-    let features: FeatureMatrix
-    var added = 0
+    let grown: ImageAnomalyDetector
+    let added: Int
     if let npy = fromNPY {
-      features = try readFeatureMatrix(npy)
+      let features = try readFeatureMatrix(npy)
+      var d = loaded.detector
+      try d.add(features: features, source: npy)
+      grown = d
       added = features.rows
-    } else if let pipeline = loaded.pipeline {
+    } else {
       let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
       try OutputPath.check(bank, inputs: paths)
       let progress = Progress("add: features", total: paths.count)
-      features = try pipeline.features(paths) { done, _ in progress.update(done) }
+      grown = try loaded.detector.adding(paths: paths) { done, _ in progress.update(done) }
       added = paths.count
-    } else {
-      return
     }
-    var grown = try loaded.bank.adding(features, source: fromNPY ?? "new images")
-    grown.metadata["fit_images"] = String((Int(grown.metadata["fit_images"] ?? "") ?? 0) + added)
-    let isPatchBank = grown.metadata["patches"] == "true"
-    if !isPatchBank, grown.threshold != nil,
-      let fpr = Double(grown.metadata["threshold_fpr"] ?? ""), let holdout = Double(grown.metadata["threshold_holdout"] ?? "")
-    {
-      let calibration = ThresholdCalibration(holdout: holdout, fpr: fpr, seed: UInt64(grown.metadata["threshold_seed"] ?? "") ?? 0)
-      // The bank holds base-space features; the scorer re-normalises idempotently.
-      let all = grown.features
-      let (t, scores) = try ImageBankPipeline.calibrate(
-        all, images: all.rows, scorer: grown.scorer, k: grown.k, coreset: nil, calibration: calibration, pooling: nil)
-      grown.setThreshold(t, calibration: calibration, scores: scores.count)
-    }
-    try BankFile.write(grown, to: bank, toolkitVersion: AnomalyKitCommand.version)
-    warn("added \(added) normal(s) to \(bank): now \(grown.count) features, threshold \(grown.threshold.map { "\($0)" } ?? "none")")
+    try grown.save(to: URL(fileURLWithPath: bank))
+    warn("added \(added) normal(s) to \(bank): now \(grown.bank.count) features, threshold \(grown.threshold.map { "\($0)" } ?? "none")")
   }
 }

@@ -29,7 +29,7 @@ struct ClassifyCommand: ReadLimitedCommand {
   func run() throws {
     let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
     let extractor = try image.extractor()
-    let model = extractor.model
+    guard let model = extractor.model as? EfficientNetLite else { throw CLIError("classify needs a classifier backbone") }
     let k = min(top, model.classCount)
     var results: [JSONValue] = []
     try extractor.forEachBatch(paths, layers: [.logits]) { range, output in

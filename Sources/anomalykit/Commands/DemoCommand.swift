@@ -25,26 +25,27 @@ struct DemoCommand: ReadLimitedCommand {
   @OptionGroup var limits: LimitOptions
 
   func run() throws {
-    let root = try examples ?? WeightsLocator.demoFolder()
+    let root = try examples ?? BundledWeights.demoFolder()
     let outDir = out ?? (NSTemporaryDirectory() + "anomalykit-demo-\(ProcessInfo.processInfo.processIdentifier)")
     try HeatmapWriter.prepare(folder: outDir)
-    let model = try EfficientNetLite(path: try WeightsLocator.locate("efficientnet-lite0.safetensors"))
-    let recipe = BankRecipe(features: .patches(stages: [3, 5], pooling: .max), resize: .stretch)
-    let pipeline = try ImageBankPipeline(model: model, recipe: recipe)
     let normal = try InputFiles.images([root + "/normal"])
     let test = try InputFiles.images([root + "/test"])
-
-    let features = try pipeline.features(normal)
-    var bank = try ImageBankPipeline.fitBank(
-      features, scorer: .knn, k: 1, coreset: 0.25, transform: .sqrt, metadata: pipeline.provenance)
-    let calibration = ThresholdCalibration(holdout: 0.2, fpr: 0.01)
-    let (threshold, scores) = try ImageBankPipeline.calibrate(
-      features, images: normal.count, scorer: .knn, k: 1, coreset: 0.25, calibration: calibration, pooling: .max, transform: .sqrt)
-    bank.setThreshold(threshold, calibration: calibration, scores: scores.count)
+    // The demo's 24 small normals: the patch recipe at the weights' own
+    // 224 px, a 25% coreset and a 20% hold-out per calibration fold.
+    var configuration = BankConfiguration.patchDefault
+    configuration.inputSize = nil
+    configuration.transform = .sqrt
+    configuration.coreset = 0.25
+    configuration.holdout = 0.2
+    let model = try EfficientNetLite(path: try BundledWeights.path("efficientnet-lite0.safetensors"))
+    let detector = try ImageAnomalyDetector.fit(
+      normalPaths: normal, backbone: model, configuration: configuration, options: FitOptions(scratchFolder: outDir))
+    let bank = detector.bank
+    let threshold = bank.threshold ?? .nan
     let bankPath = outDir + "/demo-bank.safetensors"
-    try BankFile.write(bank, to: bankPath, toolkitVersion: AnomalyKitCommand.version)
+    try detector.save(to: URL(fileURLWithPath: bankPath))
 
-    let results = try pipeline.score(test, bank: bank)
+    let results = try detector.score(paths: test, keepMaps: true, progress: nil)
     let heatmaps = outDir + "/heatmaps"
     try HeatmapWriter.prepare(folder: heatmaps)
     try HeatmapWriter.write(results, folder: heatmaps, threshold: threshold, limits: ImageLimits())

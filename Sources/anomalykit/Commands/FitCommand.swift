@@ -120,15 +120,6 @@ struct FitCommand: ReadLimitedCommand {
 
   var isPatchBank: Bool { patches || preset != nil || residual != nil }
 
-  /// A patch bank of backbone stage features without a preset: its defaults
-  /// (input 320, `--resize stretch`, no transform) were chosen by
-  /// leave-one-dataset-out over four industrial sets
-  /// (Notebooks-export/industrial.md).
-  var stagePatches: Bool { isPatchBank && preset == nil && pixelDescriptor == nil }
-
-  /// Input side of stage patch banks by default.
-  static let patchInputSize = 320
-
   /// The residual pixel-patch descriptor asked for (explicitly or by the preset).
   var pixelDescriptor: PixelPatchDescriptor? {
     let d = preset?.descriptor
@@ -137,98 +128,70 @@ struct FitCommand: ReadLimitedCommand {
     return PixelPatchDescriptor(residual: r, patch: size, stride: patchStride ?? d?.stride ?? PatchPreset.defaultStride)
   }
 
+  /// The library configuration these flags ask for: the preset the flags
+  /// select (`BankConfiguration.imageDefault`, `.patchDefault`,
+  /// `.deepfakePatches`, `.residualPatches`, `.externalFeatures`), with every
+  /// flag given on the command line overriding its value.
+  var bankConfiguration: BankConfiguration {
+    var c: BankConfiguration
+    if fromNPY != nil {
+      c = .externalFeatures
+    } else if let preset {
+      c = preset.configuration
+    } else if let d = pixelDescriptor {
+      c = .residualPatches(d)
+    } else {
+      c = isPatchBank ? .patchDefault : .imageDefault
+    }
+    if let d = pixelDescriptor {
+      c.features = .pixelPatches(d, pooling: c.pooling ?? .max)
+    } else if !stage.isEmpty, isPatchBank {
+      c.features = .patches(stages: stage, pooling: c.pooling ?? .max)
+    }
+    if let pooling = pooling.flatMap(PatchPooling.init) { c.pooling = pooling }
+    if let scorer { c.scorer = scorer }
+    if let k { c.k = k }
+    if let transform { c.transform = transform }
+    if let size = image.inputSize { c.inputSize = size }
+    if let resize = image.resizeChoice { c.resize = resize }
+    c.flipAverage = image.flipAverage
+    if let harmonizeJPEG { c.harmonizeJPEG = harmonizeJPEG }
+    if let patchGrid { c.patchGrid = patchGrid }
+    if let coreset { c.coreset = coreset }
+    if let coresetMethod { c.coresetMethod = coresetMethod }
+    c.coresetProjection = coresetProjection
+    c.holdout = holdout
+    c.fpr = fpr
+    c.pixelFPR = pixelFPR
+    c.seed = seed
+    c.maxFitMemory = maxFitMemory?.bytes
+    return c
+  }
+
   func run() throws {
-    let patches = isPatchBank
-    let scorer = self.scorer ?? (patches ? .knn : .cosineKNN)
-    let k = self.k ?? (patches ? 1 : ReferenceBank.defaultK)
-    let poolingChoice = pooling.flatMap(PatchPooling.init) ?? preset?.pooling ?? .max
-    let coresetFraction = patches ? (coreset ?? preset?.coreset ?? 0.01) : coreset
-    let coresetMethod = self.coresetMethod ?? preset?.coresetMethod ?? .greedy
-    let features: any FeatureRows
-    var metadata: [String: String]
-    var images: Int
-    var pipeline: ImageBankPipeline?
+    let configuration = bankConfiguration
+    let options = FitOptions(
+      limits: image.limits, batchSize: image.batchSize, scratchFolder: scratchDir ?? AtomicFile.parentFolder(of: out),
+      warning: { warn($0) })
+    let detector: ImageAnomalyDetector
     if let npy = fromNPY {
       try OutputPath.check(out, inputs: [npy])
-      features = try readFeatureMatrix(npy)
-      images = features.rows
-      metadata = ["backbone": "external", "layer": "external", "source_features": npy]
+      var o = options
+      o.metadata = ["source_features": npy]
+      detector = try ImageAnomalyDetector.fit(features: try readFeatureMatrix(npy), configuration: configuration, options: o)
     } else {
       let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
       try OutputPath.check(out, inputs: paths)
-      let kind: BankRecipe.Features
-      if let d = pixelDescriptor {
-        kind = .pixelPatches(d, pooling: poolingChoice)
-      } else if patches {
-        kind = .patches(stages: stage.isEmpty ? (preset?.stages ?? [3, 5]) : stage, pooling: poolingChoice)
-      } else {
-        kind = .pooled
-      }
-      let recipe = BankRecipe(
-        features: kind, resize: image.resizeChoice ?? preset?.resize ?? (stagePatches ? .stretch : .crop), flipAverage: image.flipAverage,
-        harmonizeJPEG: harmonizeJPEG ?? preset?.harmonizeJPEG, patchGrid: patchGrid ?? preset?.grid ?? .finest)
-      let model = try EfficientNetLite(
-        path: try image.weightsPath(), inputSize: image.inputSize ?? preset?.inputSize ?? (stagePatches ? Self.patchInputSize : nil))
-      let p = try ImageBankPipeline(model: model, recipe: recipe, limits: image.limits, batchSize: image.batchSize)
-      // Features stream to an unlinked scratch file as they are computed;
-      // only the rows the bank keeps are read back (FitMemoryBudget).
-      let scratch = scratchDir ?? AtomicFile.parentFolder(of: out)
-      let spool = try FeatureSpool(folder: scratch, columns: p.featureDimension)
-      let grid = p.grid
-      try FitMemoryBudget(
-        images: paths.count, rowsPerImage: grid.height * grid.width, columns: p.featureDimension, k: k,
-        coreset: coresetFraction, method: coresetMethod
-      ).check(budget: maxFitMemory?.bytes ?? FitMemoryBudget.defaultBytes, scratchFolder: scratch)
+      let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: configuration.inputSize)
       let progress = Progress("fit: features", total: paths.count)
-      try p.forEachFeatureBatch(paths, progress: { done, _ in progress.update(done) }) { try spool.append($0) }
-      features = spool
-      images = paths.count
-      metadata = p.provenance
-      metadata["fit_images"] = String(paths.count)
-      pipeline = p
+      var o = options
+      o.progress = { done, _ in progress.update(done) }
+      detector = try ImageAnomalyDetector.fit(normalPaths: paths, backbone: model, configuration: configuration, options: o)
     }
-    if scorer.usesNeighbors && k > features.rows {
-      throw CLIError("k = \(k) is larger than the bank (\(features.rows) features); use --k \(features.rows) or fewer")
-    }
-    // Measured on CIFAR-10 pooled features, sqrt adds 1.3-2.9 AUROC points
-    // to kNN, cosine kNN and the Gaussian (the default scorer is cosine
-    // kNN) and lowers mean-shifted (-2.1) and angular center (-0.7); on
-    // Magnetic Tile patches it adds 2.2 image-AUROC points, but across four
-    // industrial sets (leave-one-dataset-out) patch banks do better without
-    // it (it costs 14.7 points on MVTec screw). Features from elsewhere are
-    // left as they are.
-    let transform = self.transform ?? (fromNPY != nil ? .none : preset?.transform ?? (stagePatches ? .none : .sqrt))
-    var bank = try ImageBankPipeline.fitBank(
-      features, scorer: scorer, k: k, coreset: coresetFraction, coresetMethod: coresetMethod, coresetProjection: coresetProjection,
-      transform: transform, metadata: metadata, seed: seed)
-    if holdout > 0 {
-      let calibration = ThresholdCalibration(holdout: holdout, fpr: fpr, seed: seed)
-      if images < 2 * calibration.folds {
-        warn("warning: only \(images) normal images for \(calibration.folds) calibration folds; the threshold is rough")
-      }
-      if images >= 2 {
-        do {
-          let pixels = pipeline.flatMap { $0.recipe.isPatchBank ? PixelThreshold(grid: $0.grid, inputSize: $0.extractor.model.inputSize) : nil }
-          let (threshold, scores) = try ImageBankPipeline.calibrate(
-            features, images: images, scorer: scorer, k: k, coreset: coresetFraction, calibration: calibration,
-            pooling: pipeline?.pooling, transform: transform, coresetMethod: coresetMethod, coresetProjection: coresetProjection, seed: seed,
-            rowScores: pixels.map { p in { _, grid in p.add(grid) } })
-          bank.setThreshold(threshold, calibration: calibration, scores: scores.count)
-          if let pixels, let t = pixels.threshold(fpr: pixelFPR) {
-            bank.metadata["pixel_threshold"] = "\(t)"
-            bank.metadata["pixel_fpr"] = "\(pixelFPR)"
-            bank.metadata["pixel_threshold_method"] = PixelThreshold.method
-          }
-        } catch let error as DensityError {
-          guard case .cannotCalibrate = error else { throw error }
-          warn("warning: \(error); verdicts will be null")
-        }
-      } else {
-        warn("warning: a single normal image cannot calibrate a threshold; verdicts will be null")
-      }
-    }
-    try BankFile.write(bank, to: out, toolkitVersion: AnomalyKitCommand.version)
+    try detector.save(to: URL(fileURLWithPath: out))
+    let bank = detector.bank
     let t = bank.threshold.map { String(format: "%.6g", $0) } ?? "none"
-    warn("wrote \(out): \(bank.count)×\(bank.dimension) \(scorer.rawValue) bank (k = \(bank.k), transform \(transform.rawValue)), threshold \(t)")
+    warn(
+      "wrote \(out): \(bank.count)×\(bank.dimension) \(bank.scorer.rawValue) bank (k = \(bank.k), transform \(bank.transform.rawValue)), threshold \(t)")
   }
 }

@@ -91,7 +91,7 @@ struct ScoreCommand: ReadLimitedCommand {
       }
       let masks = try masksOut.map { try DefectMaskWriter(bank: loaded, folder: $0, images: paths, limits: image.limits) }
       let progress = Progress("score", total: paths.count)
-      results = try pipeline.score(paths, bank: loaded.bank, keepMaps: heatmaps != nil || mapsOut != nil || masks != nil) { done, _ in
+      results = try loaded.detector.score(paths: paths, keepMaps: heatmaps != nil || mapsOut != nil || masks != nil) { done, _ in
         progress.update(done)
       }
       if let masks { try masks.write(results) }

@@ -79,11 +79,7 @@ struct ServeCommand: ReadLimitedCommand {
       // The detector is rewritten in place: check now that it can be.
       try OutputPath.check(detector)
       let current = try DetectorFile.read(path: detector)
-      let encoder: ObservationEncoder
-      switch try DetectorEncoder.forDetector(current, path: detector, text: text, image: image) {
-      case .text(let e): encoder = .text(e)
-      case .image(let p): encoder = .image(p)
-      }
+      let encoder = try ObservationEncoder.forDetector(current, path: detector, text: text, image: image)
       detectorModel = DetectorModel(path: detector, detector: current, encoder: encoder, toolkitVersion: AnomalyKitCommand.version)
     }
     let service = try AnomalyService(bank: bankModel, detector: detectorModel, configuration: config)

@@ -9,31 +9,26 @@ extension ScorerKind: ExpressibleByArgument {}
 extension FeatureTransform: ExpressibleByArgument {}
 extension Coreset.Method: ExpressibleByArgument {}
 
-/// Loads a bank and the pipeline that reproduces its features.
+/// Loads a bank and the pipeline that reproduces its features
+/// (`ImageAnomalyDetector.load`), with the command line's weights and limits.
 struct LoadedBank {
-  let bank: ReferenceBank
+  let detector: ImageAnomalyDetector
   let path: String
-  let pipeline: ImageBankPipeline?
+
+  var bank: ReferenceBank { detector.bank }
+  var pipeline: ImageBankPipeline? { detector.pipeline }
 
   /// - Parameter needsImages: false when features come from a .npy.
   init(path: String, image: ImageOptions, needsImages: Bool) throws {
     self.path = path
-    bank = try BankFile.read(path: path)
+    let bank = try BankFile.read(path: path)
     guard needsImages else {
-      pipeline = nil
+      detector = ImageAnomalyDetector.featuresOnly(bank)
       return
     }
-    if bank.metadata["backbone"] == "external" {
-      throw CLIError("\(path): bank was fitted on external features (--from-npy); score it with --from-npy too")
-    }
-    let recipe = try BankRecipe(metadata: bank.metadata, path: path)
     // The bank's input size wins: features must be extracted as at fit time.
     let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: Int(bank.metadata["input_size"] ?? ""))
-    let p = try ImageBankPipeline(
-      model: model, recipe: recipe, limits: image.limits, batchSize: image.batchSize)
-    let expected = ["backbone": model.architecture, "weights_sha256": model.weightsSHA256]
-    try BankFile.checkCompatible(bank, path: path, expected: expected, dimension: p.featureDimension)
-    pipeline = p
+    detector = try ImageAnomalyDetector.load(bank, path: path, backbone: model, limits: image.limits, batchSize: image.batchSize)
   }
 }
 

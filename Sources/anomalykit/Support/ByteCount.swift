@@ -1,3 +1,4 @@
+import AnomalyKit
 import ArgumentParser
 import Foundation
 
@@ -28,13 +29,7 @@ struct ByteCount: ExpressibleByArgument, CustomStringConvertible, Sendable {
   /// `12.0 GiB`, `340 MiB`, `512 bytes`.
   var description: String { Self.format(bytes) }
 
-  static func format(_ bytes: Int) -> String {
-    let units = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")]
-    for (shift, name) in units where bytes >= 1 << shift {
-      return String(format: "%.1f %@", Double(bytes) / Double(1 << shift), name)
-    }
-    return "\(bytes) bytes"
-  }
+  static func format(_ bytes: Int) -> String { FitMemoryBudget.format(bytes) }
 
   static var defaultValueDescriptionHint: String { "bytes, or with a K/M/G/T suffix" }
 }

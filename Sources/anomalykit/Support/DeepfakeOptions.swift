@@ -1,3 +1,4 @@
+import AnomalyKit
 import ArgumentParser
 import FeatureExtraction
 import OODFront
@@ -32,7 +33,7 @@ struct DeepfakeImageOptions: ParsableArguments {
   /// loaded only when a reading needs them.
   func extractor(readings: [CueReading], harmonizeJPEG: Int?) throws -> CueExtractor {
     let probe = try readings.contains(where: \.needsNetwork)
-      ? PerturbationProbe(weights: weights ?? WeightsLocator.locate("efficientnet-lite0.safetensors")) : nil
+      ? PerturbationProbe(weights: weights ?? BundledWeights.path("efficientnet-lite0.safetensors")) : nil
     let tiny = try readings.contains(where: \.needsTinyLaDeDa) ? tinyLaDeDa.map { try TinyLaDeDa(path: $0) } : nil
     return try CueExtractor(
       readings: readings, harmonizer: try harmonizeJPEG.map { try CompressionHarmonizer(quality: $0) }, probe: probe,

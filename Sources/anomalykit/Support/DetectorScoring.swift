@@ -15,7 +15,7 @@ struct DetectorScoring {
 
   func run(json: Bool, csv: Bool) throws {
     let detector = try DetectorFile.read(path: path)
-    let encoder = try DetectorEncoder.forDetector(detector, path: path, text: text, image: image)
+    let encoder = try ObservationEncoder.forDetector(detector, path: path, text: text, image: image)
     let rows: FeatureMatrix
     let labels: [String]
     switch encoder {

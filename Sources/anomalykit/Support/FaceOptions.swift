@@ -1,3 +1,4 @@
+import AnomalyKit
 import ArgumentParser
 import FeatureExtraction
 import OODFront
@@ -35,9 +36,9 @@ struct FaceOptions: ParsableArguments {
 
   /// The loaded networks and the SHA-256 of each weight file.
   func encoder() throws -> (encoder: FaceIdentityEncoder, provenance: [String: String]) {
-    let embedderPath = try embedderWeights ?? WeightsLocator.locate("dlib-face-resnet-v1.safetensors")
-    let detectorPath = try detectorWeights ?? WeightsLocator.locate("dlib-mmod-face-detector.safetensors")
-    let landmarksPath = try landmarksWeights ?? WeightsLocator.locate("dlib-shape-predictor-5.safetensors")
+    let embedderPath = try embedderWeights ?? BundledWeights.path("dlib-face-resnet-v1.safetensors")
+    let detectorPath = try detectorWeights ?? BundledWeights.path("dlib-mmod-face-detector.safetensors")
+    let landmarksPath = try landmarksWeights ?? BundledWeights.path("dlib-shape-predictor-5.safetensors")
     let embedder = try FaceEmbedder(path: embedderPath)
     let detector = try FaceDetector(path: detectorPath)
     let predictor = try ShapePredictor(path: landmarksPath)

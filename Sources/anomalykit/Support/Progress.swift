@@ -3,7 +3,10 @@ import Foundation
 /// Progress on standard error for long runs: silent for a handful of items,
 /// then a line at every 10% (and at the end), as in mlx-swift-examples'
 /// embedder tool. Lines, not carriage returns, so logs stay readable.
-final class Progress {
+/// Updates are serialised by a lock, so the library's `@Sendable` progress
+/// callbacks may call it from any thread.
+final class Progress: @unchecked Sendable {
+  private let lock = NSLock()
   private let label: String
   private let total: Int
   private let enabled: Bool
@@ -19,6 +22,8 @@ final class Progress {
 
   func update(_ done: Int) {
     guard enabled, total > 0 else { return }
+    lock.lock()
+    defer { lock.unlock() }
     let tenth = done * 10 / total
     if tenth >= nextMilestone || done == total {
       let elapsed = Date().timeIntervalSince(start)

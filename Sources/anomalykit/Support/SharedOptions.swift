@@ -1,3 +1,4 @@
+import AnomalyKit
 import ArgumentParser
 import FeatureExtraction
 
@@ -46,7 +47,7 @@ struct ImageOptions: ParsableArguments {
   }
 
   func weightsPath() throws -> String {
-    try weights ?? WeightsLocator.locate("efficientnet-lite0.safetensors")
+    try weights ?? BundledWeights.path("efficientnet-lite0.safetensors")
   }
 
   func extractor() throws -> ImageFeatureExtractor {

@@ -11,7 +11,7 @@ struct TextOptions: ParsableArguments {
   var textWeights: String?
 
   func weightsPath() throws -> String {
-    try textWeights ?? WeightsLocator.locate("all-minilm-l6-v2.safetensors")
+    try textWeights ?? BundledWeights.path("all-minilm-l6-v2.safetensors")
   }
 
   func embedder() throws -> TextEmbedder {
