@@ -90,7 +90,7 @@ let package = Package(
       name: "FuzzRegressionTests",
       dependencies: ["TensorFiles", "FeatureExtraction", "Density", "AnomalyKit", "OODFront"]),
     // Runs the built `anomalykit` binary end to end.
-    .testTarget(name: "CLITests", dependencies: ["anomalykit", "TensorFiles", "OODFront", "FeatureExtraction"]),
+    .testTarget(name: "CLITests", dependencies: ["anomalykit", "AnomalyKit", "Density", "TensorFiles", "OODFront", "FeatureExtraction"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -5,7 +5,7 @@ import TensorFiles
 /// cooperative thread pool, whose few threads must never block, and
 /// resumes with its result. The caller's `ReadLimits` (a task local) go
 /// with it.
-func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+package func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
   let limits = ReadLimits.current
   return try await withCheckedThrowingContinuation { continuation in
     DispatchQueue.global(qos: .userInitiated).async {

@@ -3,8 +3,13 @@ import TensorFiles
 
 /// Errors loading a backbone from a weight file.
 public enum BackboneError: Error, CustomStringConvertible, Sendable {
+  /// The file at `path` is not a backbone weight file (e.g. its metadata has
+  /// no `architecture`).
   case notAWeightsFile(path: String, reason: String)
+  /// The file's `architecture` is not an `efficientnet-lite` variant.
   case unsupportedArchitecture(path: String, architecture: String)
+  /// The tensors do not form an EfficientNet-Lite (no blocks, unexpected
+  /// shapes, more than 7 stages) or the input size is outside 32…2048.
   case malformedWeights(path: String, reason: String)
 
   public var description: String {
@@ -46,14 +51,18 @@ public final class EfficientNetLite: ImageClassifierBackbone {
     let stage: Int
   }
 
+  /// Path of the weight file the network was loaded from.
   public let path: String
   public let architecture: String
   public let inputSize: Int
   public let featureDimension: Int
+  /// Number of classifier outputs (1000 for the ImageNet weights).
   public let classCount: Int
   public let stageCount: Int
   /// ImageNet class names from the file's metadata, if present.
   public let classNames: [String]
+  /// The weight file's string metadata (`architecture`, `input_size`,
+  /// `input_mean`, `input_std`, `bn_eps`, …).
   public let metadata: [String: String]
   let stem: DenseConvolution
   let blocks: [Block]
@@ -65,10 +74,16 @@ public final class EfficientNetLite: ImageClassifierBackbone {
 
   /// Loads and folds the weights of `file`.
   ///
-  /// - Parameter inputSize: square input side; default the file's
-  ///   `input_size` (224 for lite0). The network is fully convolutional up to
-  ///   the pooling, so larger inputs give finer stage maps (e.g. 448 → a
-  ///   56×56 stage-3 map), at a quadratic cost.
+  /// - Parameters:
+  ///   - file: an opened weight file of an `efficientnet-lite` network.
+  ///   - inputSize: square input side; default the file's
+  ///     `input_size` (224 for lite0). The network is fully convolutional up to
+  ///     the pooling, so larger inputs give finer stage maps (e.g. 448 → a
+  ///     56×56 stage-3 map), at a quadratic cost.
+  /// - Throws: `BackboneError` when the metadata names no or another
+  ///   architecture, the tensors' shapes do not form an EfficientNet-Lite, or
+  ///   `inputSize` is outside 32…2048; `TensorFileError` when a tensor is
+  ///   missing or cannot be read.
   public init(weights file: SafeTensorsFile, inputSize: Int? = nil) throws {
     self.file = file
     let path = file.path
@@ -203,6 +218,13 @@ public final class EfficientNetLite: ImageClassifierBackbone {
     classifierBias = try file.floats("_fc.bias", shape: [classCount])
   }
 
+  /// Opens the weight file at `path` and loads it as `init(weights:inputSize:)` does.
+  ///
+  /// - Parameters:
+  ///   - path: a safetensors weight file.
+  ///   - inputSize: square input side; default the file's `input_size`.
+  /// - Throws: `TensorFileError` when the file cannot be opened, and the
+  ///   errors of `init(weights:inputSize:)`.
   public convenience init(path: String, inputSize: Int? = nil) throws {
     try self.init(weights: SafeTensorsFile(path: path), inputSize: inputSize)
   }

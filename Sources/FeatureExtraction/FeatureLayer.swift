@@ -30,12 +30,26 @@ public enum FeatureLayer: Sendable, Hashable, CustomStringConvertible {
 
 /// A batch of feature maps in channels-last layout: `count × height × width × channels`.
 public struct FeatureMaps: Sendable {
+  /// Number of images (maps) in the batch.
   public let count: Int
+  /// Rows of each map.
   public let height: Int
+  /// Columns of each map.
   public let width: Int
+  /// Channels at each location.
   public let channels: Int
+  /// `count × height × width × channels` values, channels-last (NHWC).
   public var values: [Float]
 
+  /// Wraps `values` as a batch of maps; traps unless
+  /// `values.count == count × height × width × channels`.
+  ///
+  /// - Parameters:
+  ///   - count: number of images.
+  ///   - height: rows of each map.
+  ///   - width: columns of each map.
+  ///   - channels: channels at each location.
+  ///   - values: the maps back to back, channels-last.
   public init(count: Int, height: Int, width: Int, channels: Int, values: [Float]) {
     precondition(values.count == count * height * width * channels, "FeatureMaps needs count × height × width × channels values")
     self.count = count
@@ -45,6 +59,7 @@ public struct FeatureMaps: Sendable {
     self.values = values
   }
 
+  /// Values in one image's map: `height × width × channels`.
   public var elementsPerImage: Int { height * width * channels }
 
   /// Image `i`'s map flattened in PyTorch's C×H×W order.
@@ -69,6 +84,13 @@ public struct BackboneOutput: Sendable {
   /// Requested stage maps, keyed by 1-based stage number.
   public var stages: [Int: FeatureMaps] = [:]
 
+  /// Bundles the outputs of one forward pass; anything not requested stays
+  /// nil or empty.
+  ///
+  /// - Parameters:
+  ///   - pooled: `count × featureDimension` pooled features.
+  ///   - logits: `count × classes` logits.
+  ///   - stages: stage maps keyed by 1-based stage number.
   public init(pooled: [Float]? = nil, logits: [Float]? = nil, stages: [Int: FeatureMaps] = [:]) {
     self.pooled = pooled
     self.logits = logits

@@ -9,11 +9,15 @@ import ParallelCompute
 public struct ImageFeatureExtractor: Sendable {
   /// The network features come from.
   public let model: any ImageBackbone
+  /// Resizes decoded images to the model's square input and normalises them
+  /// with its `inputMean` and `inputStd`.
   public var preprocessor: Preprocessor
+  /// Size limits every file is checked against before it is decoded.
   public var limits: ImageLimits
   /// Images per forward call (default 32): large enough to amortise the
   /// per-call setup, small enough that a batch of 224² inputs is ~19 MB.
   public var batchSize: Int
+  /// Threads used for decoding, preprocessing and the network (at least 1).
   public var workers: Int
   /// Test-time augmentation: average the pooled feature of each image with
   /// that of its mirror image (left–right). Applies to `pooled` (and hence
@@ -23,6 +27,15 @@ public struct ImageFeatureExtractor: Sendable {
   /// else (see `CompressionHarmonizer`); nil leaves images as decoded.
   public var harmonizer: CompressionHarmonizer?
 
+  /// Creates an extractor for `model` with a preprocessor matched to its
+  /// input size and normalisation.
+  ///
+  /// - Parameters:
+  ///   - model: the backbone to run.
+  ///   - policy: how images are brought to the square input (default `.crop`).
+  ///   - limits: size limits for decoding.
+  ///   - batchSize: images per forward call (default 32; at least 1).
+  ///   - workers: threads to use (default `ParallelFor.defaultWorkers`; at least 1).
   public init(
     model: any ImageBackbone, policy: ResizePolicy = .crop, limits: ImageLimits = ImageLimits(), batchSize: Int = 32,
     workers: Int = ParallelFor.defaultWorkers

@@ -32,10 +32,20 @@ public struct PatchFeatureBuilder: Sendable, Equatable {
     case coarsest
   }
 
+  /// 1-based backbone stages whose maps are joined, in ascending order.
   public var stages: [Int]
+  /// Side of the square window each location is averaged over (default 3;
+  /// `neighbourhood / 2` locations each way, clipped at the borders).
   public var neighbourhood: Int
+  /// Which grid the stage maps are brought to (default `.finest`).
   public var grid: Grid
 
+  /// Creates a builder; `stages` are sorted ascending.
+  ///
+  /// - Parameters:
+  ///   - stages: 1-based stages to join (default 3 and 5).
+  ///   - neighbourhood: side of the averaging window (default 3).
+  ///   - grid: where the maps meet (default `.finest`).
   public init(stages: [Int] = [3, 5], neighbourhood: Int = 3, grid: Grid = .finest) {
     self.stages = stages.sorted()
     self.neighbourhood = neighbourhood

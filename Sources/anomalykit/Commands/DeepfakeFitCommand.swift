@@ -52,23 +52,18 @@ struct DeepfakeFitCommand: ReadLimitedCommand {
   }
 
   func run() throws {
-    let readings =
-      try cues.map(CueReading.list)
-      ?? (image.tinyLaDeDa != nil ? DeepfakeDetector.defaultReadingsWithTinyLaDeDa : DeepfakeDetector.defaultReadings)
+    let configuration = DeepfakeScreener.Configuration(
+      readings: try cues.map(CueReading.list), harmonizeJPEG: try parsedQuality(), fpr: fpr,
+      backboneWeights: image.weights.map { URL(fileURLWithPath: $0) }, tinyLaDeDaWeights: image.tinyLaDeDa.map { URL(fileURLWithPath: $0) },
+      limits: image.limits)
     let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
     try OutputPath.check(out, inputs: paths)
-    guard paths.count >= DeepfakeDetector.minimumReals else {
-      throw DeepfakeError.notEnoughReals(count: paths.count, needed: DeepfakeDetector.minimumReals)
-    }
-    let quality = try parsedQuality()
-    let extractor = try image.extractor(readings: readings, harmonizeJPEG: quality)
-    let measured = try image.measure(extractor, paths: paths, label: "deepfake fit")
-    var metadata = try image.provenance(extractor)
-    metadata["toolkit_version"] = AnomalyKitCommand.version
-    let detector = try DeepfakeDetector(readings: readings, reals: measured.map(\.values), fpr: fpr, harmonizeJPEG: quality, metadata: metadata)
-    try detector.write(to: out)
+    let progress = Progress("deepfake fit", total: paths.count)
+    let screener = try DeepfakeScreener.fit(realPaths: paths, configuration: configuration) { done, _ in progress.update(done) }
+    try screener.save(to: URL(fileURLWithPath: out))
+    let detector = screener.detector
     warn(
-      "wrote \(out): \(paths.count) real images, cues \(readings.map(\.description).joined(separator: ",")), "
-        + "threshold \(String(format: "%.3f", detector.threshold)) at \(fpr) false positives on reals (cross-fitted)")
+      "wrote \(out): \(paths.count) real images, cues \(detector.readings.map(\.description).joined(separator: ",")), "
+        + "threshold \(String(format: "%.3f", detector.threshold)) at \(detector.fpr) false positives on reals (cross-fitted)")
   }
 }

@@ -50,15 +50,15 @@ struct DeepfakeScoreCommand: ReadLimitedCommand {
       guard !mapped.isEmpty else { throw CLIError("--heatmaps needs a rigid_s3 or minder_s3 cue; \(bank) has \(detector.readings.map(\.description).joined(separator: ","))") }
       try HeatmapWriter.prepare(folder: heatmaps, images: paths)
     }
-    let extractor = try image.extractor(readings: detector.readings, harmonizeJPEG: detector.harmonizeJPEG)
-    let have = try image.provenance(extractor)
-    for (key, flag) in [("weights_sha256", "--weights"), ("tiny_ladeda_sha256", "--tiny-ladeda")] {
-      if let want = detector.metadata[key], let now = have[key], want != now {
-        throw CLIError("\(bank): fitted with \(flag) weights \(want.prefix(12))…, but these are \(now.prefix(12))…; pass the same \(flag) as at fit time")
-      }
-    }
-    let measured = try image.measure(extractor, paths: paths, label: "deepfake score")
-    let scores = measured.map { detector.score($0.values) }
+    let screener = try DeepfakeScreener(
+      detector: detector,
+      extractor: try CueExtractor.make(
+        readings: detector.readings, harmonizeJPEG: detector.harmonizeJPEG, backboneWeights: image.weights,
+        tinyLaDeDaWeights: image.tinyLaDeDa, limits: image.limits), path: bank)
+    let extractor = screener.extractor
+    let progress = Progress("deepfake score", total: paths.count)
+    let (scored, measured) = try screener.score(paths: paths) { done, _ in progress.update(done) }
+    let scores = scored.map(\.score)
     if let heatmaps { try writeHeatmaps(measured, paths: paths, detector: detector, extractor: extractor, folder: heatmaps) }
     if json {
       let doc = JSONValue.array(

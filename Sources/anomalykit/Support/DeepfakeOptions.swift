@@ -28,40 +28,4 @@ struct DeepfakeImageOptions: ParsableArguments {
     guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
     guard maxFiles > 0 else { throw ValidationError("--max-files must be positive") }
   }
-
-  /// The cue extractor for `readings`; the backbone and Tiny-LaDeDa are
-  /// loaded only when a reading needs them.
-  func extractor(readings: [CueReading], harmonizeJPEG: Int?) throws -> CueExtractor {
-    let probe = try readings.contains(where: \.needsNetwork)
-      ? PerturbationProbe(weights: weights ?? BundledWeights.path("efficientnet-lite0.safetensors")) : nil
-    let tiny = try readings.contains(where: \.needsTinyLaDeDa) ? tinyLaDeDa.map { try TinyLaDeDa(path: $0) } : nil
-    return try CueExtractor(
-      readings: readings, harmonizer: try harmonizeJPEG.map { try CompressionHarmonizer(quality: $0) }, probe: probe,
-      tinyLaDeDa: tiny, limits: limits)
-  }
-
-  /// Provenance of the weights the extractor uses, for the detector file.
-  func provenance(_ extractor: CueExtractor) throws -> [String: String] {
-    var m: [String: String] = [:]
-    if let probe = extractor.probe {
-      m["backbone"] = probe.architecture
-      m["weights_sha256"] = probe.weightsSHA256
-    }
-    if extractor.tinyLaDeDa != nil, let tinyLaDeDa { m["tiny_ladeda_sha256"] = try SafeTensorsFile(path: tinyLaDeDa).sha256() }
-    return m
-  }
-
-  /// Measures `paths` in batches, reporting progress on standard error.
-  func measure(_ extractor: CueExtractor, paths: [String], label: String) throws -> [CueExtractor.Measurement] {
-    let progress = Progress(label, total: paths.count)
-    var out: [CueExtractor.Measurement] = []
-    var start = 0
-    while start < paths.count {
-      let end = min(paths.count, start + 16)
-      out += try extractor.measure(paths: Array(paths[start..<end]))
-      progress.update(end)
-      start = end
-    }
-    return out
-  }
 }

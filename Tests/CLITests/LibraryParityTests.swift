@@ -1,0 +1,157 @@
+import AnomalyKit
+import Density
+import FeatureExtraction
+import Foundation
+import OODFront
+import TensorFiles
+import Testing
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
+/// The command-line tool, the HTTP service and the Swift library make the
+/// same files from the same inputs, byte for byte: the defaults live in the
+/// library (`BankConfiguration`, `ColdStartConfiguration`,
+/// `DeepfakeScreener.Configuration`) and the CLI and service only parse
+/// into them.
+@Suite("CLI, service and library write identical files", .serialized)
+struct LibraryParityTests {
+  static let demo = CLIRunner.repositoryRoot + "/Examples/demo"
+
+  static func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+  static func normalURLs() throws -> [URL] {
+    try FileManager.default.contentsOfDirectory(atPath: demo + "/normal").filter { $0.hasSuffix(".png") }.sorted()
+      .map { URL(fileURLWithPath: demo + "/normal/" + $0) }
+  }
+
+  @Test(
+    "image and patch banks: anomalykit fit == ImageAnomalyDetector.fit",
+    arguments: [("image", [String]()), ("patches", ["--patches"])])
+  func imageBanks(kind: String, flags: [String]) async throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let cliBank = dir + "/cli.safetensors"
+    let urls = try Self.normalURLs()
+    let fit = try CLIRunner.run(["fit"] + flags + urls.map(\.path) + ["--out", cliBank])
+    #expect(fit.status == 0, "\(fit.stderr)")
+
+    let configuration: BankConfiguration = kind == "patches" ? .patchDefault : .imageDefault
+    let detector = try await ImageAnomalyDetector.fit(
+      normal: urls, configuration: configuration, weights: URL(fileURLWithPath: CLIRunner.weights))
+    let libraryBank = dir + "/library.safetensors"
+    try detector.save(to: URL(fileURLWithPath: libraryBank))
+    #expect(try Self.bytes(cliBank) == Self.bytes(libraryBank), "\(kind): the CLI's and the library's banks differ")
+
+    // Scores agree too: the CLI's JSON against the library's results.
+    let test = [Self.demo + "/test/defect_0.png", Self.demo + "/test/ok_0.png"]
+    let scored = try CLIRunner.run(["score", "--bank", cliBank, "--json"] + test)
+    #expect(scored.status == 0, "\(scored.stderr)")
+    let cli = try #require(try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [[String: Any]])
+    let loaded = try ImageAnomalyDetector.load(from: URL(fileURLWithPath: libraryBank))
+    let library = try await loaded.score(test.map { URL(fileURLWithPath: $0) })
+    #expect(cli.count == library.count)
+    for (c, l) in zip(cli, library) {
+      #expect(Float(c["score"] as? Double ?? .nan) == l.score, "\(c) vs \(l.score)")
+      #expect(c["anomalous"] as? Bool == l.anomalous)
+    }
+  }
+
+  @Test("external features: anomalykit fit --from-npy == ImageAnomalyDetector.fit(features:)")
+  func externalFeatures() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    var values: [Float] = []
+    var rng = SplitMix64(seed: 7)
+    for _ in 0..<(40 * 16) { values.append(Float(rng.nextUnit() * 2 - 1)) }
+    let npy = dir + "/features.npy"
+    try NPYFile.write(rows: 40, columns: 16, values: values, to: npy)
+    let cliBank = dir + "/cli.safetensors"
+    let fit = try CLIRunner.run(["fit", "--from-npy", npy, "--out", cliBank])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    let detector = try ImageAnomalyDetector.fit(
+      features: FeatureMatrix(rows: 40, columns: 16, values: values), options: FitOptions(metadata: ["source_features": npy]))
+    let libraryBank = dir + "/library.safetensors"
+    try detector.save(to: URL(fileURLWithPath: libraryBank))
+    #expect(try Self.bytes(cliBank) == Self.bytes(libraryBank))
+  }
+
+  @Test("cold start: adapt == serve's /v1/observations == ColdStartTextDetector.observe")
+  func coldStart() async throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let names = "card_activation,exchange_rate,lost_or_stolen_card"
+    let observations = [
+      "my card has not arrived yet", "how do I activate my new card", "what rate do you use for euros",
+      "someone stole my wallet with my card", "what is the weather in Paris", "activate card please",
+    ]
+    let obsFile = dir + "/observations.txt"
+    try (observations.joined(separator: "\n") + "\n").write(toFile: obsFile, atomically: true, encoding: .utf8)
+
+    let cli = dir + "/cli.safetensors"
+    let adapt = try CLIRunner.run(["adapt", "--class-names", names, "--observations", obsFile, "--out", cli])
+    #expect(adapt.status == 0, "\(adapt.stderr)")
+
+    var library = try ColdStartTextDetector(
+      classNames: names.split(separator: ",").map(String.init),
+      embedder: try TextEmbedder.bundled(weights: CLIRunner.repositoryRoot + "/Weights/all-minilm-l6-v2.safetensors"))
+    try await library.observe(observations)
+    let libraryFile = dir + "/library.safetensors"
+    try library.save(to: URL(fileURLWithPath: libraryFile))
+    #expect(try Self.bytes(cli) == Self.bytes(libraryFile), "the CLI's and the library's detectors differ")
+
+    // The service adapts a fresh detector online and persists it on stop.
+    let served = dir + "/served.safetensors"
+    let fresh = try CLIRunner.run(["adapt", "--class-names", names, "--out", served])
+    #expect(fresh.status == 0, "\(fresh.stderr)")
+    let server = try ServeCLITests.Server(["--detector", served, "--persist-every", "1000"])
+    let observed = try await ServeCLITests.request(
+      server.base, "/v1/observations", method: "POST", body: try ServeCLITests.jsonBody(["texts": observations]),
+      contentType: "application/json")
+    #expect(observed.status == 200, "\(String(decoding: observed.raw, as: UTF8.self))")
+    #expect(server.stop() == 0)
+    #expect(try Self.bytes(served) == Self.bytes(cli), "the service's and the CLI's detectors differ")
+
+    // Scores through the library match `score --detector --json`.
+    let query = ["how do I activate my card", "tell me a joke"]
+    let scored = try CLIRunner.run(["score", "--detector", cli, "--json"] + query)
+    #expect(scored.status == 0, "\(scored.stderr)")
+    let rows = try #require(try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [[String: Any]])
+    let mine = try await library.score(query)
+    for (r, m) in zip(rows, mine) {
+      #expect(Float(r["score"] as? Double ?? .nan) == m.score && r["class"] as? String == m.nearestClass, "\(r) vs \(m)")
+    }
+  }
+
+  @Test("deepfake screening: anomalykit deepfake fit == DeepfakeScreener.fit")
+  func deepfake() async throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let urls = try Self.normalURLs()
+    let cli = dir + "/cli.safetensors"
+    let fit = try CLIRunner.run(["deepfake", "fit"] + urls.map(\.path) + ["--out", cli])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    let screener = try await DeepfakeScreener.fit(
+      real: urls, configuration: DeepfakeScreener.Configuration(backboneWeights: URL(fileURLWithPath: CLIRunner.weights)))
+    let libraryFile = dir + "/library.safetensors"
+    try screener.save(to: URL(fileURLWithPath: libraryFile))
+    #expect(try Self.bytes(cli) == Self.bytes(libraryFile))
+
+    let test = [Self.demo + "/test/defect_0.png"]
+    let scored = try CLIRunner.run(["deepfake", "score", "--bank", cli, "--json"] + test)
+    let rows = try #require(try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [[String: Any]])
+    let mine = try await DeepfakeScreener.load(from: URL(fileURLWithPath: cli)).score(test.map { URL(fileURLWithPath: $0) })
+    #expect(rows.first?["score"] as? Double == mine.first?.fused && rows.first?["generated"] as? Bool == mine.first?.isGenerated)
+  }
+}
+
+/// SplitMix64: a seeded generator for test data.
+struct SplitMix64 {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
