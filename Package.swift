@@ -84,6 +84,7 @@ let package = Package(
       name: "FeatureExtractionTests",
       dependencies: ["FeatureExtraction", "CKernels", "TensorFiles"]),
     .testTarget(name: "DensityTests", dependencies: ["Density", "AnomalyKit", "TensorFiles"]),
+    .testTarget(name: "AnomalyKitTests", dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles"]),
     .testTarget(name: "OODFrontTests", dependencies: ["OODFront", "FeatureExtraction", "TensorFiles"]),
     // Replays every input the fuzzers (Fuzz/) ever crashed on; CI runs no fuzzer.
     .testTarget(
