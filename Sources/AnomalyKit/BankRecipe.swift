@@ -6,14 +6,21 @@ import FeatureExtraction
 /// scores are pooled. Saved in the bank's metadata and read back, so that
 /// `score` always extracts features exactly as `fit` did.
 public struct BankRecipe: Sendable, Equatable {
+  /// The features a bank holds.
   public enum Features: Sendable, Equatable {
+    /// One pooled backbone feature per image: an image bank.
     case pooled
+    /// Patch features joined from the backbone's `stages`
+    /// (`PatchFeatureBuilder`), one row per location; an image's score pools
+    /// its location scores with `pooling`.
     case patches(stages: [Int], pooling: PatchPooling)
     /// Residual pixel patches (`PixelPatchDescriptor`): forensic banks.
     case pixelPatches(PixelPatchDescriptor, pooling: PatchPooling)
   }
 
+  /// Which features the bank holds (default `.pooled`).
   public var features: Features
+  /// How images are brought to the backbone's square input (default `.crop`).
   public var resize: ResizePolicy
   /// Average pooled features over the image and its mirror (image banks).
   public var flipAverage: Bool
@@ -23,6 +30,14 @@ public struct BankRecipe: Sendable, Equatable {
   /// Where stage maps of a patch bank meet (`PatchFeatureBuilder.Grid`).
   public var patchGrid: PatchFeatureBuilder.Grid
 
+  /// Creates a recipe; the defaults make a plain image bank.
+  ///
+  /// - Parameters:
+  ///   - features: pooled, patch or pixel-patch features.
+  ///   - resize: how images are brought to the square input.
+  ///   - flipAverage: average pooled features over each image and its mirror.
+  ///   - harmonizeJPEG: JPEG quality to re-encode images at first, or nil.
+  ///   - patchGrid: where the stage maps of a patch bank meet.
   public init(
     features: Features = .pooled, resize: ResizePolicy = .crop, flipAverage: Bool = false, harmonizeJPEG: Int? = nil,
     patchGrid: PatchFeatureBuilder.Grid = .finest
@@ -34,6 +49,8 @@ public struct BankRecipe: Sendable, Equatable {
     self.patchGrid = patchGrid
   }
 
+  /// Whether the bank holds one row per location (`.patches` or
+  /// `.pixelPatches`) rather than one per image.
   public var isPatchBank: Bool {
     if case .pooled = features { return false }
     return true

@@ -6,10 +6,23 @@ import TensorFiles
 /// Images in, bank or scores out: the glue between feature extraction and
 /// the density module, shared by the CLI and the service.
 public struct ImageBankPipeline: Sendable {
+  /// Decodes, preprocesses and runs images through the backbone, set up
+  /// from the recipe (resize policy, flip averaging, JPEG harmonising).
   public let extractor: ImageFeatureExtractor
+  /// The features this pipeline produces and how images are prepared.
   public let recipe: BankRecipe
   let patchBuilder: PatchFeatureBuilder?
 
+  /// Creates a pipeline for `model` that follows `recipe`.
+  ///
+  /// - Parameters:
+  ///   - model: the backbone features come from.
+  ///   - recipe: which features, and how images are prepared.
+  ///   - limits: size limits for decoding images.
+  ///   - batchSize: images per forward call (default 32).
+  /// - Throws: `DensityError.invalidArgument` when the recipe's patch stages
+  ///   are not stages of `model` or its pixel patches do not fit the input;
+  ///   `ImageError.unsupported` for a JPEG quality outside 1…100.
   public init(model: any ImageBackbone, recipe: BankRecipe, limits: ImageLimits = ImageLimits(), batchSize: Int = 32) throws {
     var extractor = ImageFeatureExtractor(model: model, policy: recipe.resize, limits: limits, batchSize: batchSize)
     extractor.flipAverage = recipe.flipAverage && !recipe.isPatchBank
@@ -241,9 +254,17 @@ public struct ImageBankPipeline: Sendable {
 
   /// Scores images against `bank`.
   ///
-  /// - Parameter keepMaps: keep each image's per-location scores (patch
-  ///   banks) for heatmaps; without them a run's memory does not grow with
-  ///   images × locations.
+  /// - Parameters:
+  ///   - paths: the image files, scored in batches of the extractor's
+  ///     `batchSize`.
+  ///   - bank: a bank fitted on this pipeline's features.
+  ///   - keepMaps: keep each image's per-location scores (patch
+  ///     banks) for heatmaps; without them a run's memory does not grow with
+  ///     images × locations.
+  ///   - progress: called after each batch with the images done and the total.
+  /// - Returns: one verdict per path, in order.
+  /// - Throws: `ImageError` naming an image that cannot be read, and the
+  ///   bank's errors when it cannot score the features.
   public func score(
     _ paths: [String], bank: ReferenceBank, keepMaps: Bool = true, progress: ((Int, Int) -> Void)? = nil
   ) throws -> [ImageScore] {

@@ -6,6 +6,14 @@ import FeatureExtraction
 /// bound at the top, both written beside it) and the image score in the
 /// top-left corner, each on a dark backing so it reads over any image.
 public enum HeatmapLegend {
+  /// `image` with the colour bar and, when given, the score drawn on.
+  ///
+  /// - Parameters:
+  ///   - image: the heatmap overlay to annotate.
+  ///   - range: the scores at the bottom and top of the colour ramp.
+  ///   - score: the image score to write, or nil for none.
+  /// - Returns: the annotated image, or `image` unchanged when it is too small
+  ///   for the bar.
   public static func annotate(_ image: RGBImage, range: ClosedRange<Float>, score: Float?) -> RGBImage {
     var canvas = Canvas(image)
     let scale = min(image.width, image.height) >= 200 ? 2 : 1

@@ -7,24 +7,45 @@ import Foundation
 /// `coldstart eval --plot`; the numbers behind it are always available as
 /// CSV/JSON for a proper plotting tool.
 public struct LinePlot: Sendable {
+  /// One line of the chart.
   public struct Series: Sendable {
+    /// The line's name in the legend.
     public var label: String
+    /// The y value at each step, from step 1; non-finite values are skipped.
     public var values: [Double]
+    /// A named line.
+    ///
+    /// - Parameters:
+    ///   - label: the name in the legend.
+    ///   - values: the y value at each step.
     public init(label: String, values: [Double]) {
       self.label = label
       self.values = values
     }
   }
 
+  /// The lines, coloured in turn from matplotlib's tab10 palette.
   public var series: [Series]
+  /// Label under the x axis (the steps).
   public var xLabel: String
+  /// Label above the y axis.
   public var yLabel: String
+  /// Title above the chart; empty for none.
   public var title: String
+  /// Image width in pixels (default 900).
   public var width = 900
+  /// Image height in pixels (default 540).
   public var height = 540
   /// Glyph scale (pixels per font cell).
   public var scale = 2
 
+  /// A chart of `series` at the default size (900 × 540, glyph scale 2).
+  ///
+  /// - Parameters:
+  ///   - series: the lines.
+  ///   - xLabel: label under the x axis.
+  ///   - yLabel: label above the y axis.
+  ///   - title: title above the chart (default none).
   public init(series: [Series], xLabel: String, yLabel: String, title: String = "") {
     self.series = series
     self.xLabel = xLabel
@@ -37,6 +58,10 @@ public struct LinePlot: Sendable {
     (31, 119, 180), (214, 39, 40), (148, 103, 189), (44, 160, 44), (255, 127, 14), (140, 86, 75), (227, 119, 194), (127, 127, 127),
   ]
 
+  /// Draws the chart: y ticks at 1, 2 or 5 × 10ᵏ spanning the finite
+  /// values, x ticks at 0, 25, 50, 75 and 100 % of the longest series.
+  ///
+  /// - Returns: a `width × height` image on a white background.
   public func render() -> RGBImage {
     var canvas = Canvas(width: width, height: height)
     let left = 90

@@ -15,8 +15,14 @@ import TensorFiles
 public struct ClassDescriptions: Sendable, Equatable {
   /// One entry per prototype, in file order.
   public var classNames: [String]
+  /// The description of each prototype, parallel to `classNames`.
   public var texts: [TextRecord]
 
+  /// Guidance from parallel lists: `texts[i]` describes class `classNames[i]`.
+  ///
+  /// - Parameters:
+  ///   - classNames: one class name per prototype.
+  ///   - texts: one description per prototype.
   public init(classNames: [String], texts: [TextRecord]) {
     self.classNames = classNames
     self.texts = texts

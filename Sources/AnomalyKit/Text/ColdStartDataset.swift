@@ -11,10 +11,15 @@ import Foundation
 /// descriptions.json    class name → description (the zero-shot guidance)
 /// ```
 public struct ColdStartDataset: Sendable {
+  /// The zero-shot guidance, from the descriptions file.
   public var descriptions: ClassDescriptions
+  /// The normal observations of the stream (`train/seq.in`).
   public var streamNormals: [TextRecord]
+  /// The texts the stream's anomalies are drawn from (`id-oos/valid/seq.in`).
   public var anomalyPool: [TextRecord]
+  /// Normal test texts (`test/seq.in`).
   public var testNormals: [TextRecord]
+  /// Anomalous test texts (`id-oos/test/seq.in`).
   public var testAnomalies: [TextRecord]
 
   /// The text splits every dataset folder must hold.

@@ -5,8 +5,12 @@ import FeatureExtraction
 /// normalised: the cold-start methods use squared L2 on raw vectors, as the
 /// official ColdFusion code does), with warnings for texts that lose words.
 public struct TextEmbedder: Sendable {
+  /// The sentence encoder (tokenizer and MiniLM weights).
   public let encoder: MiniLMEncoder
 
+  /// An embedder that runs `encoder`.
+  ///
+  /// - Parameter encoder: the sentence encoder to embed with.
   public init(encoder: MiniLMEncoder) { self.encoder = encoder }
 
   /// Row `i` embeds `records[i]`. `warn` hears about each text cut to the

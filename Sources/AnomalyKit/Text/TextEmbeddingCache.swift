@@ -10,7 +10,9 @@ import TensorFiles
 /// `texts_sha256`: SHA-256 over the texts, each followed by a NUL byte.
 /// A cache whose keys do not match is ignored (and overwritten).
 public enum TextEmbeddingCache {
-  public static func key(_ texts: [TextRecord]) -> String {
+  /// Hex SHA-256 over the texts, each followed by a NUL byte (the
+  /// `texts_sha256` metadata value).
+  package static func key(_ texts: [TextRecord]) -> String {
     var hash = SHA256()
     for t in texts {
       var bytes = Array(t.text.utf8)
@@ -30,6 +32,14 @@ public enum TextEmbeddingCache {
     return FeatureMatrix(rows: info.shape[0], columns: info.shape[1], values: values)
   }
 
+  /// Writes `embeddings` of `texts` to `path`, keyed by the weights and texts.
+  ///
+  /// - Parameters:
+  ///   - embeddings: the `N × D` embeddings, row `i` that of `texts[i]`.
+  ///   - path: the cache file to (over)write.
+  ///   - weightsSHA256: SHA-256 of the encoder's weight file.
+  ///   - texts: the texts embedded, in row order.
+  /// - Throws: the safetensors writer's errors when the file cannot be written.
   public static func store(_ embeddings: FeatureMatrix, to path: String, weightsSHA256: String, texts: [TextRecord]) throws {
     var writer = SafeTensorsWriter(metadata: [
       "format": "embedding-cache", "weights_sha256": weightsSHA256, "texts_sha256": key(texts),

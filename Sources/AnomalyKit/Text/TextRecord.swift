@@ -12,10 +12,16 @@ import TensorFiles
 
 /// One text to embed, with where it came from (for messages).
 public struct TextRecord: Sendable, Equatable {
+  /// The text itself.
   public var text: String
   /// `file:line`, or a label such as `argument 2`.
   public var origin: String
 
+  /// A text and where it came from.
+  ///
+  /// - Parameters:
+  ///   - text: the text.
+  ///   - origin: `file:line` or a label, for messages.
   public init(text: String, origin: String) {
     self.text = text
     self.origin = origin
@@ -24,11 +30,21 @@ public struct TextRecord: Sendable, Equatable {
 
 /// Problems with text inputs.
 public enum TextInputError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// The file does not exist, is a folder or cannot be read, or a stream is
+  /// over `ReadLimits.maxStreamBytes`.
   case unreadable(path: String, reason: String)
+  /// Line `line` (1-based) is not valid UTF-8; `byteOffset` is where in the
+  /// line the bad sequence starts.
   case invalidUTF8(path: String, line: Int, byteOffset: Int)
+  /// The input holds no texts; `what` says what is missing.
   case empty(path: String, what: String)
+  /// A JSON descriptions file is not valid JSON, not an object of class →
+  /// text(s), names a class twice or has an empty description.
   case invalidDescriptions(path: String, reason: String)
+  /// A cold-start dataset folder lacks `file` (a split or the guidance).
   case missingDatasetFile(directory: String, file: String)
+  /// A text at `origin` is `bytes` bytes long, over `limit`
+  /// (`ReadLimits.maxTextBytes`).
   case textTooLong(origin: String, bytes: Int, limit: Int)
 
   public var description: String {
