@@ -197,8 +197,10 @@ public struct ImageAnomalyDetector: Sendable {
   /// verdict (nil without a threshold) and, for patch banks, the map of
   /// location scores.
   ///
-  /// - Parameter keepMaps: keep each image's location scores (patch
-  ///   banks); without them memory does not grow with images × locations.
+  /// - Parameters:
+  ///   - images: the images to score (PNG or JPEG).
+  ///   - keepMaps: keep each image's location scores (patch banks);
+  ///     without them memory does not grow with images × locations.
   /// - Throws: `AnomalyKitError.invalidInput` for a detector without a
   ///   pipeline, and `ImageError` naming an image that cannot be read.
   public func score(_ images: [URL], keepMaps: Bool = true) async throws -> [ImageScore] {
@@ -220,7 +222,9 @@ public struct ImageAnomalyDetector: Sendable {
 
   /// Scores feature rows (an N×D matrix in the bank's feature space).
   ///
-  /// - Parameter source: names the rows in error messages.
+  /// - Parameters:
+  ///   - features: the rows to score, one per sample.
+  ///   - source: names the rows in error messages.
   public func score(features: FeatureMatrix, source: String = "features") throws -> [Float] {
     try bank.score(features, source: source)
   }

@@ -35,15 +35,9 @@ extension EfficientNetLite {
     return max(largest, h * w * head.outputChannels)
   }
 
-  /// Runs the network on `count` normalised HWC images stored back to back
-  /// in `input` (`count × inputSize² × 3`).
-  ///
-  /// Images are spread over `workers` threads, one image per worker at a
-  /// time; each image's result does not depend on the batch or the worker
-  /// count.
-  public func forward(
-    _ input: [Float], count: Int, layers: Set<FeatureLayer>, workers: Int = ParallelFor.defaultWorkers
-  ) -> BackboneOutput {
+  /// `forward(_:count:layers:workers:)`'s body (declared in the class
+  /// body, where DocC documents protocol requirements).
+  func runForward(_ input: [Float], count: Int, layers: Set<FeatureLayer>, workers: Int) -> BackboneOutput {
     let imageElements = inputSize * inputSize * 3
     precondition(input.count == count * imageElements, "input must hold count × inputSize² × 3 floats")
     var output = BackboneOutput()
@@ -98,12 +92,12 @@ extension EfficientNetLite {
       output.stages[n] = FeatureMaps(count: count, height: h, width: w, channels: c, values: values)
     }
     if layers.contains(.pooled) { output.pooled = pooled }
-    if layers.contains(.logits) { output.logits = classify(pooled: pooled, count: count) }
+    if layers.contains(.logits) { output.logits = logits(pooled: pooled, count: count) }
     return output
   }
 
-  /// Logits for `count` pooled features: `pooled · Wᵀ + b`.
-  public func classify(pooled: [Float], count: Int) -> [Float] {
+  /// `classify(pooled:count:)`'s body.
+  func logits(pooled: [Float], count: Int) -> [Float] {
     var logits = [Float](repeating: 0, count: count * classCount)
     for i in 0..<count {
       for j in 0..<classCount { logits[i * classCount + j] = classifierBias[j] }

@@ -242,6 +242,29 @@ public final class EfficientNetLite: ImageClassifierBackbone {
     return out
   }
 
+  /// Runs the network on `count` normalised HWC images stored back to back
+  /// in `input` (`count × inputSize² × 3`).
+  ///
+  /// Images are spread over `workers` threads, one image per worker at a
+  /// time; each image's result does not depend on the batch or the worker
+  /// count.
+  ///
+  /// - Parameters:
+  ///   - input: the images, normalised as `(x − inputMean) / inputStd`.
+  ///   - count: how many images `input` holds.
+  ///   - layers: the outputs to return.
+  ///   - workers: threads to spread images over.
+  /// - Returns: the pooled features, logits and stage maps asked for.
+  public func forward(
+    _ input: [Float], count: Int, layers: Set<FeatureLayer>, workers: Int = ParallelFor.defaultWorkers
+  ) -> BackboneOutput {
+    runForward(input, count: count, layers: layers, workers: workers)
+  }
+
+  /// Logits for `count` pooled features: `pooled · Wᵀ + b`, as
+  /// `count × classCount` values.
+  public func classify(pooled: [Float], count: Int) -> [Float] { logits(pooled: pooled, count: count) }
+
   /// SHA-256 of the weight file (recorded in banks and detectors).
   public var weightsSHA256: String { file.sha256() }
 

@@ -125,8 +125,10 @@ public struct ColdStartTextDetector: Sendable {
   /// Scores texts: distance to the nearest prototype, that class, and the
   /// verdict (nil without a threshold).
   ///
-  /// - Parameter zeroShot: score against the descriptions alone, ignoring
-  ///   what was observed.
+  /// - Parameters:
+  ///   - texts: the texts to score.
+  ///   - zeroShot: score against the descriptions alone, ignoring what
+  ///     was observed.
   public func score(_ texts: [String], zeroShot: Bool = false) async throws -> [TextScore] {
     try await offloaded { [self] in try self.score(texts, zeroShot: zeroShot) }
   }
