@@ -140,6 +140,26 @@ struct LibraryParityTests {
     let mine = try await DeepfakeScreener.load(from: URL(fileURLWithPath: cli)).score(test.map { URL(fileURLWithPath: $0) })
     #expect(rows.first?["score"] as? Double == mine.first?.fused && rows.first?["generated"] as? Bool == mine.first?.isGenerated)
   }
+
+  @Test("identity: anomalykit identity fit == IdentityVerifier.fit, and checks agree")
+  func identity() async throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let photos = ["scene_a.png", "scene_b.png"].map { URL(fileURLWithPath: CLIRunner.fixture("faces/" + $0)) }
+    let cli = dir + "/cli.safetensors"
+    let fit = try CLIRunner.run(["identity", "fit", "--name", "P"] + photos.map(\.path) + ["--out", cli])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    let verifier = try await IdentityVerifier.fit(name: "P", references: photos)
+    let libraryFile = dir + "/library.safetensors"
+    try verifier.save(to: URL(fileURLWithPath: libraryFile))
+    #expect(try Self.bytes(cli) == Self.bytes(libraryFile))
+
+    let checked = try CLIRunner.run(["identity", "check", "--bank", cli, "--json", photos[1].path])
+    #expect(checked.status == 0, "\(checked.stderr)")
+    let rows = try #require(try JSONSerialization.jsonObject(with: Data(checked.stdout.utf8)) as? [[String: Any]])
+    let mine = try await IdentityVerifier.load(from: URL(fileURLWithPath: libraryFile)).check([photos[1]])
+    #expect(rows.count == 1 && mine.count == 1)
+    #expect(Float(rows[0]["truth"] as? Double ?? .nan) == mine[0].truth && rows[0]["supports"] as? Bool == mine[0].supportsClaim, "\(rows) vs \(mine)")
+  }
 }
 
 /// SplitMix64: a seeded generator for test data.

@@ -46,13 +46,12 @@ struct IdentityFitCommand: ReadLimitedCommand {
     guard !found.isEmpty else {
       throw CLIError("\(inputs.joined(separator: ", ")): no face found in any of the \(paths.count) file(s); nothing to fit")
     }
-    var bank = try IdentityBank(
-      name: name, descriptors: found.map(\.descriptor), sources: found.map(\.path), threshold: threshold,
-      metadata: provenance)
+    let verifier = try IdentityVerifier.fit(
+      name: name, faces: found, threshold: threshold, encoder: encoder, input: faces.input, provenance: provenance)
+    let bank = verifier.bank
     let loo = bank.leaveOneOutScores()
-    let summary = Self.summary(loo, threshold: threshold)
-    bank.metadata["leave_one_out_truth"] = summary.json.serialized
-    try IdentityBankFile.write(bank, to: out, toolkitVersion: AnomalyKitCommand.version)
+    let summary = bank.leaveOneOutSummary()
+    try verifier.save(to: URL(fileURLWithPath: out))
     warn("wrote \(out): identity '\(name)', \(bank.count) reference face(s), threshold \(String(format: "%.4g", threshold))")
     warn(summary.text)
     let outliers = zip(bank.sources, loo).filter { $0.1 < threshold }
@@ -61,27 +60,5 @@ struct IdentityFitCommand: ReadLimitedCommand {
       let more = outliers.count > 5 ? " and \(outliers.count - 5) more" : ""
       warn("warning: \(outliers.count) reference(s) match no other reference at the threshold: \(list)\(more); check that each shows \(name)")
     }
-  }
-
-  /// The references' leave-one-out truth scores, summarised: count, min,
-  /// median, mean, max and how many fall below the threshold.
-  static func summary(_ scores: [Float], threshold: Float) -> (json: JSONValue, text: String) {
-    guard !scores.isEmpty else {
-      return (.object([("count", .number(0))]), "leave-one-out truth scores: need ≥ 2 references")
-    }
-    let sorted = scores.sorted()
-    let n = sorted.count
-    let median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-    let mean = sorted.reduce(0, +) / Float(n)
-    let below = sorted.filter { $0 < threshold }.count
-    let json = JSONValue.object([
-      ("count", .number(Double(n))), ("min", .number(Double(sorted[0]))), ("median", .number(Double(median))),
-      ("mean", .number(Double(mean))), ("max", .number(Double(sorted[n - 1]))),
-      ("below_threshold", .number(Double(below))),
-    ])
-    let text = String(
-      format: "leave-one-out truth scores of the references: min %.4f, median %.4f, max %.4f (%d of %d below the threshold)",
-      sorted[0], median, sorted[n - 1], below, n)
-    return (json, text)
   }
 }

@@ -1,6 +1,7 @@
 import AnomalyKit
 import ArgumentParser
 import FeatureExtraction
+import Foundation
 import OODFront
 
 /// Options the `identity` commands share: where the dlib weights are, what
@@ -36,21 +37,10 @@ struct FaceOptions: ParsableArguments {
 
   /// The loaded networks and the SHA-256 of each weight file.
   func encoder() throws -> (encoder: FaceIdentityEncoder, provenance: [String: String]) {
-    let embedderPath = try embedderWeights ?? BundledWeights.path("dlib-face-resnet-v1.safetensors")
-    let detectorPath = try detectorWeights ?? BundledWeights.path("dlib-mmod-face-detector.safetensors")
-    let landmarksPath = try landmarksWeights ?? BundledWeights.path("dlib-shape-predictor-5.safetensors")
-    let embedder = try FaceEmbedder(path: embedderPath)
-    let detector = try FaceDetector(path: detectorPath)
-    let predictor = try ShapePredictor(path: landmarksPath)
-    let provenance = [
-      "embedder": FaceEmbedder.architecture, "embedder_sha256": embedder.weightsSHA256,
-      "detector": FaceDetector.architecture, "detector_sha256": detector.weightsSHA256,
-      "landmarks": "dlib-shape-predictor-5", "landmarks_sha256": predictor.weightsSHA256,
-      "alignment": FaceIdentityEncoder.alignmentDescription(input),
-    ]
-    let encoder = FaceIdentityEncoder(
-      detector: detector, predictor: predictor, embedder: embedder, limits: ImageLimits(maxPixels: maxPixels))
-    return (encoder, provenance)
+    let url = { (path: String?) in path.map { URL(fileURLWithPath: $0) } }
+    return try IdentityVerifier.encoder(
+      weights: IdentityVerifier.Weights(embedder: url(embedderWeights), detector: url(detectorWeights), landmarks: url(landmarksWeights)),
+      input: input, limits: ImageLimits(maxPixels: maxPixels))
   }
 
   /// Encodes `paths`, one entry per path: stops at the first file without a
