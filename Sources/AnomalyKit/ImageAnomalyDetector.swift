@@ -38,8 +38,8 @@ public struct ImageAnomalyDetector: Sendable {
 
   /// Wraps a bank and the pipeline that reproduces its features.
   ///
-  /// - Throws: `AnomalyKitError.mismatch` when the pipeline's backbone or
-  ///   feature width differs from the bank's.
+  /// - Throws: `DensityError.incompatibleBank` when the pipeline's backbone,
+  ///   weights or feature width differ from the bank's.
   public init(bank: ReferenceBank, pipeline: ImageBankPipeline?) throws {
     if let pipeline {
       try BankFile.checkCompatible(
@@ -102,6 +102,13 @@ public struct ImageAnomalyDetector: Sendable {
     normal: [URL], backbone: any ImageBackbone, configuration: BankConfiguration = .imageDefault, options: FitOptions = FitOptions()
   ) async throws -> ImageAnomalyDetector {
     try await offloaded { try fit(normalPaths: normal.map(\.path), backbone: backbone, configuration: configuration, options: options) }
+  }
+
+  /// Synchronous `fit(normal:backbone:configuration:options:)`.
+  public static func fit(
+    normal: [URL], backbone: any ImageBackbone, configuration: BankConfiguration = .imageDefault, options: FitOptions = FitOptions()
+  ) throws -> ImageAnomalyDetector {
+    try fit(normalPaths: normal.map(\.path), backbone: backbone, configuration: configuration, options: options)
   }
 
   /// Fits a bank on features from any source: an N×D matrix, one row per
@@ -278,14 +285,17 @@ public struct ImageAnomalyDetector: Sendable {
   /// Writes the bank (safetensors) atomically: a crash leaves any previous
   /// file intact.
   public func save(to url: URL) throws {
-    try BankFile.write(bank, to: url.path, toolkitVersion: AnomalyKitVersion.current)
+    try BankFile.write(bank, to: url.path, toolkitVersion: ToolkitVersion.current)
   }
 
   /// Loads a bank with the bundled EfficientNet-Lite0 (or `weights`), at the
   /// input size the bank was fitted at.
   ///
-  /// - Throws: the bank file's errors, and `AnomalyKitError.mismatch` when
-  ///   the weights differ from those the bank was fitted with.
+  /// A bank fitted on external features loads without a pipeline and
+  /// scores features only.
+  ///
+  /// - Throws: the bank file's errors, and `DensityError.incompatibleBank`
+  ///   when the weights differ from those the bank was fitted with.
   public static func load(
     from url: URL, weights: URL? = nil, limits: ImageLimits = ImageLimits(), batchSize: Int = 32
   ) throws -> ImageAnomalyDetector {
@@ -299,6 +309,11 @@ public struct ImageAnomalyDetector: Sendable {
 
   /// Loads a bank fitted with `backbone` (same architecture, weights and
   /// input size).
+  ///
+  /// - Throws: the bank file's errors, `DensityError.incompatibleBank` for
+  ///   another architecture, other weights or another feature width, and
+  ///   `AnomalyKitError.mismatch` for another input size or a bank of
+  ///   external features.
   public static func load(
     from url: URL, backbone: any ImageBackbone, limits: ImageLimits = ImageLimits(), batchSize: Int = 32
   ) throws -> ImageAnomalyDetector {

@@ -9,7 +9,7 @@ import TensorFiles
 /// file, mismatched bank); 2 usage (unknown option, invalid value).
 @main
 struct AnomalyKitCommand: ParsableCommand {
-  static let version = AnomalyKitVersion.current
+  static let version = ToolkitVersion.current
 
   static let configuration = CommandConfiguration(
     commandName: "anomalykit",

@@ -151,7 +151,7 @@ public struct ColdStartTextDetector: Sendable {
 
   /// Writes the detector atomically (safetensors).
   public func save(to url: URL) throws {
-    try DetectorFile.write(detector, to: url.path, toolkitVersion: AnomalyKitVersion.current)
+    try DetectorFile.write(detector, to: url.path, toolkitVersion: ToolkitVersion.current)
   }
 
   /// Reads a text detector, with the bundled MiniLM unless `embedder` is given.

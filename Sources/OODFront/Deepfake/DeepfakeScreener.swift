@@ -114,7 +114,7 @@ public struct DeepfakeScreener: Sendable {
       tinyLaDeDaWeights: configuration.tinyLaDeDaWeights?.path, limits: configuration.limits)
     let measured = try extractor.measure(paths: paths, progress: progress)
     var metadata = try extractor.provenance()
-    metadata["toolkit_version"] = AnomalyKitVersion.current
+    metadata["toolkit_version"] = ToolkitVersion.current
     let detector = try DeepfakeDetector(
       readings: readings, reals: measured.map(\.values), fpr: configuration.fpr, harmonizeJPEG: configuration.harmonizeJPEG,
       metadata: metadata)

@@ -122,7 +122,7 @@ public struct IdentityVerifier: Sendable {
 
   /// Writes the identity bank atomically (safetensors).
   public func save(to url: URL) throws {
-    try IdentityBankFile.write(bank, to: url.path, toolkitVersion: AnomalyKitVersion.current)
+    try IdentityBankFile.write(bank, to: url.path, toolkitVersion: ToolkitVersion.current)
   }
 
   /// Reads an identity bank, refusing one made with other embedder weights.

@@ -3,16 +3,11 @@
 import AnomalyKit
 import Foundation
 
-func pngsAndJPEGs(in folder: String) throws -> [URL] {
-  try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-    .filter { [".png", ".jpg", ".jpeg"].contains(where: $0.lowercased().hasSuffix) }
-    .map { URL(fileURLWithPath: folder).appendingPathComponent($0) }
-}
-
 let arguments = CommandLine.arguments.dropFirst()
 let demo = try BundledWeights.demoFolder()
-let normal = try pngsAndJPEGs(in: arguments.first ?? demo + "/normal")
-let test = try pngsAndJPEGs(in: arguments.dropFirst().first ?? demo + "/test")
+// Folders are walked recursively for .png, .jpg and .jpeg files.
+let normal = try ImageFiles.list([URL(fileURLWithPath: arguments.first ?? demo + "/normal")])
+let test = try ImageFiles.list([URL(fileURLWithPath: arguments.dropFirst().first ?? demo + "/test")])
 
 // Patch bank with the held-out defaults (the same bank `anomalykit fit --patches` writes).
 let detector = try await ImageAnomalyDetector.fit(normal: normal, configuration: .patchDefault)

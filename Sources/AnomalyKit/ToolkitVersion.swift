@@ -1,5 +1,5 @@
 /// The toolkit's version, written into every bank and detector file.
-public enum AnomalyKitVersion {
+public enum ToolkitVersion {
   /// The current version (semantic versioning).
   public static let current = "0.1.0"
 }
