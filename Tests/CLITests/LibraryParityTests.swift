@@ -60,9 +60,8 @@ struct LibraryParityTests {
   @Test("external features: anomalykit fit --from-npy == ImageAnomalyDetector.fit(features:)")
   func externalFeatures() throws {
     let dir = try CLIRunner.temporaryFolder()
-    var values: [Float] = []
-    var rng = SplitMix64(seed: 7)
-    for _ in 0..<(40 * 16) { values.append(Float(rng.nextUnit() * 2 - 1)) }
+    // Deterministic, irregular values in [-1, 1].
+    let values: [Float] = (0..<(40 * 16)).map { Float(sin(Double($0) * 12.9898 + 78.233)) }
     let npy = dir + "/features.npy"
     try NPYFile.write(rows: 40, columns: 16, values: values, to: npy)
     let cliBank = dir + "/cli.safetensors"
@@ -160,18 +159,4 @@ struct LibraryParityTests {
     #expect(rows.count == 1 && mine.count == 1)
     #expect(Float(rows[0]["truth"] as? Double ?? .nan) == mine[0].truth && rows[0]["supports"] as? Bool == mine[0].supportsClaim, "\(rows) vs \(mine)")
   }
-}
-
-/// SplitMix64: a seeded generator for test data.
-struct SplitMix64 {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
