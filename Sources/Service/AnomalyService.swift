@@ -2,6 +2,7 @@ import AnomalyKit
 import Density
 import FeatureExtraction
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import TensorFiles
@@ -99,6 +100,9 @@ public struct AnomalyService: Sendable {
       headers[.contentType] = "application/json"
       return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
     }
+    for path in WebPage.files.keys {
+      router.get(RouterPath(path)) { _, _ in WebPage.response(path) }
+    }
     router.post("/v1/score/image") { request, context in try await scoreImage(request, context: context) }
     router.post("/v1/score/text") { request, context in try await scoreText(request, context: context) }
     router.post("/v1/observations") { request, context in try await observe(request, context: context) }
@@ -132,7 +136,11 @@ public struct AnomalyService: Sendable {
 
   func scoreImage(_ request: Request, context: BasicRequestContext) async throws -> Response {
     let bytes = try await imageBytes(request)
-    let wantsHeatmap = request.uri.queryParameters.get("heatmap").map { $0 == "true" || $0 == "1" } ?? false
+    let wantsPNG = request.uri.queryParameters.get("format") == "png"
+    if let format = request.uri.queryParameters.get("format"), format != "png", format != "json" {
+      throw ServiceInputError("format must be json or png, found '\(format)'")
+    }
+    let wantsHeatmap = wantsPNG || (request.uri.queryParameters.get("heatmap").map { $0 == "true" || $0 == "1" } ?? false)
     if let bank, let images {
       let (score, png) = try await withUpload(bytes) { file in
         let score = try await images.run([file])[0]
@@ -140,20 +148,33 @@ public struct AnomalyService: Sendable {
           guard wantsHeatmap, let map = score.map else { return nil }
           let image = try ImageDecoder.decode(path: file, limits: bank.pipeline.extractor.limits)
           let dense = Heatmap.upsample(map, gridHeight: score.gridHeight, gridWidth: score.gridWidth, width: image.width, height: image.height)
-          return try ImageEncoder.pngBytes(Heatmap.overlay(image, map: dense, range: HeatmapScale.range(map, threshold: bank.bank.threshold)))
+          let range = HeatmapScale.range(map, threshold: bank.bank.threshold)
+          var overlay = Heatmap.overlay(image, map: dense, range: range)
+          // The PNG stands alone: its colour bar and score are drawn on.
+          if wantsPNG { overlay = HeatmapLegend.annotate(overlay, range: range, score: score.score) }
+          return try ImageEncoder.pngBytes(overlay)
         }
         return (score, png)
+      }
+      if wantsHeatmap && png == nil {
+        throw ServiceInputError("\(wantsPNG ? "format=png" : "heatmap=true") needs a patch bank (fit with --patches); this bank has one score per image")
+      }
+      if wantsPNG, let png {
+        var headers = HTTPFields()
+        headers[.contentType] = "image/png"
+        headers[Self.scoreHeader] = "\(score.score)"
+        headers[Self.anomalousHeader] = score.anomalous.map { $0 ? "true" : "false" } ?? "null"
+        headers[Self.thresholdHeader] = bank.bank.threshold.map { "\($0)" } ?? "null"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: png)))
       }
       var members: [(String, JSONValue)] = [
         ("score", .number(Double(score.score))), ("anomalous", score.anomalous.map { .bool($0) } ?? .null),
         ("threshold", bank.bank.threshold.map { .number(Double($0)) } ?? .null),
       ]
-      if wantsHeatmap {
-        guard let png else { throw ServiceInputError("heatmap=true needs a patch bank (fit with --patches); this bank has one score per image") }
-        members.append(("heatmap_png_base64", .string(Data(png).base64EncodedString())))
-      }
+      if let png { members.append(("heatmap_png_base64", .string(Data(png).base64EncodedString()))) }
       return ServiceResponse.json(.object(members))
     }
+    if wantsPNG { throw ServiceInputError("format=png needs a patch bank (--bank); an image detector scores without maps") }
     guard let detector, let store, case .image(let pipeline) = detector.encoder else {
       throw HTTPError(.notFound, message: "no image model: start the service with --bank BANK or an image --detector")
     }
@@ -194,6 +215,11 @@ public struct AnomalyService: Sendable {
   }
 
   // MARK: - Helpers
+
+  /// Headers of `POST /v1/score/image?format=png`: the numbers beside the PNG.
+  static let scoreHeader = HTTPField.Name("X-AnomalyKit-Score")!
+  static let anomalousHeader = HTTPField.Name("X-AnomalyKit-Anomalous")!
+  static let thresholdHeader = HTTPField.Name("X-AnomalyKit-Threshold")!
 
   func detectorScores(_ rows: FeatureMatrix, labels: [String]?, store: DetectorStore) async throws -> Response {
     let current = await store.detector

@@ -17,20 +17,26 @@ enum OpenAPIDocument {
         "/v1/info": {
           "get": {"summary": "The loaded bank and detector: path, size, threshold, metadata", "responses": {"200": {"description": "{\"bank\": {…}, \"detector\": {…}}"}}}
         },
+        "/": {
+          "get": {"summary": "The web page: drop images, see heatmaps, score texts, add observations (no framework, works offline)", "responses": {"200": {"description": "text/html"}}}
+        },
         "/v1/openapi.json": {
           "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1 JSON"}}}
         },
         "/v1/score/image": {
           "post": {
             "summary": "Score one image against the bank (or an image detector)",
-            "parameters": [{"name": "heatmap", "in": "query", "required": false, "schema": {"type": "boolean"}, "description": "Add a PNG heatmap (patch banks), base64-encoded"}],
+            "parameters": [
+              {"name": "heatmap", "in": "query", "required": false, "schema": {"type": "boolean"}, "description": "Add a PNG heatmap (patch banks), base64-encoded"},
+              {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "png"]}, "description": "png: answer with the heatmap overlay itself (image/png, colour bar and score drawn on; patch banks), the numbers in the X-AnomalyKit-Score, X-AnomalyKit-Anomalous and X-AnomalyKit-Threshold headers"}
+            ],
             "requestBody": {"required": true, "content": {
               "image/png": {"schema": {"type": "string", "format": "binary"}},
               "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
               "multipart/form-data": {"schema": {"type": "object", "properties": {"image": {"type": "string", "format": "binary"}}}}
             }},
             "responses": {
-              "200": {"description": "Bank: {\"score\": number, \"anomalous\": bool|null, \"threshold\": number|null, \"heatmap_png_base64\"?: string}. Detector: {\"results\": [{\"score\", \"anomalous\", \"class\"}]}"},
+              "200": {"description": "Bank: {\"score\": number, \"anomalous\": bool|null, \"threshold\": number|null, \"heatmap_png_base64\"?: string}, or with format=png the overlay as image/png. Detector: {\"results\": [{\"score\", \"anomalous\", \"class\"}]}", "content": {"application/json": {}, "image/png": {}}},
               "400": {"description": "Not a decodable PNG/JPEG, or over the pixel budget"},
               "404": {"description": "No image model loaded"},
               "413": {"description": "Body over the size limit"},

@@ -158,9 +158,62 @@ struct ServeCLITests {
     #expect(detectorInfo["observations"] as? Int == 3, "\(state.json)")
     let openapi = try await Self.request(restarted.base, "/v1/openapi.json")
     let paths = (openapi.json["paths"] as? [String: Any]) ?? [:]
-    for route in ["/v1/health", "/v1/info", "/v1/openapi.json", "/v1/score/image", "/v1/score/text", "/v1/observations"] {
+    for route in ["/", "/v1/health", "/v1/info", "/v1/openapi.json", "/v1/score/image", "/v1/score/text", "/v1/observations"] {
       #expect(paths[route] != nil, "OpenAPI document lacks \(route)")
     }
     #expect(restarted.stop() == 0)
+  }
+
+  /// A GET with its headers (the page is not JSON).
+  static func fetch(_ url: String) async throws -> (status: Int, headers: [String: String], body: Data) {
+    let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: url)))
+    let http = try #require(response as? HTTPURLResponse)
+    var headers: [String: String] = [:]
+    for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
+    return (http.statusCode, headers, data)
+  }
+
+  @Test("GET / serves the page and its assets with a self-only CSP; format=png returns the overlay with the numbers in headers")
+  func webPageAndPNG() async throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let patches = dir + "/patches.safetensors"
+    let pooled = dir + "/pooled.safetensors"
+    #expect(try CLIRunner.run(["fit", "--patches", Self.demo + "/normal", "--out", patches]).status == 0)
+    #expect(try CLIRunner.run(["fit", Self.demo + "/normal", "--out", pooled]).status == 0)
+
+    let server = try Server(["--bank", patches])
+    var weight = 0
+    for (path, type) in [("/", "text/html"), ("/app.js", "text/javascript"), ("/app.css", "text/css")] {
+      let page = try await Self.fetch(server.base + path)
+      #expect(page.status == 200 && page.headers["content-type"]?.hasPrefix(type) == true, "\(path): \(page.headers)")
+      let csp = page.headers["content-security-policy"] ?? ""
+      #expect(csp.contains("default-src 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe"), "\(path): \(csp)")
+      #expect(page.headers["x-content-type-options"] == "nosniff")
+      weight += page.body.count
+    }
+    #expect(weight < 50_000, "page weight \(weight) bytes")
+    let html = String(decoding: try await Self.fetch(server.base + "/").body, as: UTF8.self)
+    #expect(html.contains("src=\"/app.js\"") && !html.contains("<script>"), "no inline script")
+
+    let defect = try Data(contentsOf: URL(fileURLWithPath: Self.demo + "/test/defect_0.png"))
+    var request = URLRequest(url: try #require(URL(string: server.base + "/v1/score/image?format=png")))
+    request.httpMethod = "POST"
+    request.httpBody = defect
+    request.setValue("image/png", forHTTPHeaderField: "Content-Type")
+    let (png, response) = try await URLSession.shared.data(for: request)
+    let http = try #require(response as? HTTPURLResponse)
+    #expect(http.statusCode == 200 && http.value(forHTTPHeaderField: "Content-Type") == "image/png")
+    #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+    let json = try await Self.request(server.base, "/v1/score/image", method: "POST", body: defect, contentType: "image/png")
+    #expect(Float(http.value(forHTTPHeaderField: "X-AnomalyKit-Score") ?? "") == Float(json.json["score"] as? Double ?? .nan))
+    #expect(http.value(forHTTPHeaderField: "X-AnomalyKit-Anomalous") == ((json.json["anomalous"] as? Bool) == true ? "true" : "false"))
+    let bad = try await Self.request(server.base, "/v1/score/image?format=gif", method: "POST", body: defect, contentType: "image/png")
+    #expect(bad.status == 400 && (bad.json["error"] as? String ?? "").contains("format must be json or png"), "\(bad.json)")
+    #expect(server.stop() == 0)
+
+    let imageBank = try Server(["--bank", pooled])
+    let refused = try await Self.request(imageBank.base, "/v1/score/image?format=png", method: "POST", body: defect, contentType: "image/png")
+    #expect(refused.status == 400 && (refused.json["error"] as? String ?? "").contains("needs a patch bank"), "\(refused.json)")
+    #expect(imageBank.stop() == 0)
   }
 }
