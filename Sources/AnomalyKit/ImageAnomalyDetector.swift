@@ -63,6 +63,21 @@ public struct ImageAnomalyDetector: Sendable {
   /// The image threshold, or nil when the bank was fitted without one.
   public var threshold: Float? { bank.threshold }
 
+  /// The calibration the threshold was set with (its false-positive rate,
+  /// hold-out fraction and seed), or nil without a threshold.
+  public var thresholdCalibration: ThresholdCalibration? {
+    guard bank.threshold != nil, let fpr = Double(bank.metadata["threshold_fpr"] ?? ""),
+      let holdout = Double(bank.metadata["threshold_holdout"] ?? "")
+    else { return nil }
+    return ThresholdCalibration(holdout: holdout, fpr: fpr, seed: UInt64(bank.metadata["threshold_seed"] ?? "") ?? 0)
+  }
+
+  /// The pixel threshold of a patch bank, for defect masks: the `1 − pixelFPR`
+  /// quantile of the normal images' cross-fitted, smoothed location scores
+  /// (`BankConfiguration.pixelFPR`); nil for image banks and banks without
+  /// a threshold. Compare it with `AnomalyMap.dense` maps.
+  public var pixelThreshold: Float? { bank.metadata["pixel_threshold"].flatMap { Float($0) } }
+
   /// Whether the bank scores image locations (and results carry maps).
   public var isPatchBank: Bool { bank.metadata["patches"] == "true" }
 

@@ -39,6 +39,8 @@ struct LibraryParityTests {
     let configuration: BankConfiguration = kind == "patches" ? .patchDefault : .imageDefault
     let detector = try await ImageAnomalyDetector.fit(
       normal: urls, configuration: configuration, weights: URL(fileURLWithPath: CLIRunner.weights))
+    #expect(detector.thresholdCalibration?.fpr == configuration.fpr)
+    #expect((detector.pixelThreshold != nil) == (kind == "patches"))
     let libraryBank = dir + "/library.safetensors"
     try detector.save(to: URL(fileURLWithPath: libraryBank))
     #expect(try Self.bytes(cliBank) == Self.bytes(libraryBank), "\(kind): the CLI's and the library's banks differ")
@@ -118,6 +120,26 @@ struct LibraryParityTests {
     for (r, m) in zip(rows, mine) {
       #expect(Float(r["score"] as? Double ?? .nan) == m.score && r["class"] as? String == m.nearestClass, "\(r) vs \(m)")
     }
+  }
+
+  @Test("image cold start: adapt --imagenet-classes == ColdStartImageDetector.observe")
+  func imageColdStart() async throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let urls = try Self.normalURLs()
+    let cli = dir + "/cli.safetensors"
+    let adapt = try CLIRunner.run(
+      ["adapt", "--imagenet-classes", "stone wall,825", "--observations"] + urls.map(\.path) + ["--out", cli, "--resize", "stretch"])
+    #expect(adapt.status == 0, "\(adapt.stderr)")
+    var library = try ColdStartImageDetector(
+      classes: ["stone wall", "825"], backbone: try EfficientNetLite(path: CLIRunner.weights), resize: .stretch)
+    try await library.observe(urls)
+    let libraryFile = dir + "/library.safetensors"
+    try library.save(to: URL(fileURLWithPath: libraryFile))
+    #expect(try Self.bytes(cli) == Self.bytes(libraryFile))
+    let reloaded = try ColdStartImageDetector.load(from: URL(fileURLWithPath: libraryFile), weights: URL(fileURLWithPath: CLIRunner.weights))
+    let scores = try await reloaded.score([URL(fileURLWithPath: Self.demo + "/test/defect_0.png")])
+    #expect(scores.count == 1 && scores[0].score.isFinite)
+    #expect(throws: AnomalyKitError.self) { try ColdStartImageDetector(classes: ["unicorn"], backbone: try EfficientNetLite(path: CLIRunner.weights)) }
   }
 
   @Test("deepfake screening: anomalykit deepfake fit == DeepfakeScreener.fit")

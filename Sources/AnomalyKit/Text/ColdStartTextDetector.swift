@@ -129,18 +129,18 @@ public struct ColdStartTextDetector: Sendable {
   ///   - texts: the texts to score.
   ///   - zeroShot: score against the descriptions alone, ignoring what
   ///     was observed.
-  public func score(_ texts: [String], zeroShot: Bool = false) async throws -> [TextScore] {
+  public func score(_ texts: [String], zeroShot: Bool = false) async throws -> [ColdStartScore] {
     try await offloaded { [self] in try self.score(texts, zeroShot: zeroShot) }
   }
 
   /// Synchronous `score(_:zeroShot:)`.
-  public func score(_ texts: [String], zeroShot: Bool = false) throws -> [TextScore] {
+  public func score(_ texts: [String], zeroShot: Bool = false) throws -> [ColdStartScore] {
     guard !texts.isEmpty else { return [] }
     let nearest = try detector.nearest(embed(texts), zeroShot: zeroShot)
     let threshold = zeroShot ? nil : detector.threshold
     return texts.indices.map { i in
-      TextScore(
-        text: texts[i], score: nearest.distances[i], anomalous: threshold.map { nearest.distances[i] > $0 },
+      ColdStartScore(
+        input: texts[i], score: nearest.distances[i], anomalous: threshold.map { nearest.distances[i] > $0 },
         nearestClass: detector.classNames[nearest.indices[i]])
     }
   }
@@ -158,16 +158,4 @@ public struct ColdStartTextDetector: Sendable {
   public static func load(from url: URL, embedder: TextEmbedder? = nil) throws -> ColdStartTextDetector {
     try ColdStartTextDetector(DetectorFile.read(path: url.path), embedder: embedder ?? TextEmbedder.bundled(), path: url.path)
   }
-}
-
-/// The verdict on one text.
-public struct TextScore: Sendable, Equatable {
-  /// The text scored.
-  public let text: String
-  /// Distance to the nearest class prototype (higher is more anomalous).
-  public let score: Float
-  /// Whether the score is above the threshold; nil without one.
-  public let anomalous: Bool?
-  /// The class whose prototype is nearest.
-  public let nearestClass: String
 }

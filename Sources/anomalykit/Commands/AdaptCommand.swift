@@ -103,18 +103,12 @@ struct AdaptCommand: ReadLimitedCommand {
       encoder = .text(textDetector.embedder)
       current = textDetector.detector
     } else {
-      let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize)
-      let pipeline = try ImageBankPipeline(
-        model: model, recipe: BankRecipe(features: .pooled, resize: image.resize, flipAverage: image.flipAverage),
-        limits: image.limits, batchSize: image.batchSize)
-      encoder = .image(pipeline)
-      let classes = try ImageNetClasses.resolve(imagenetClasses ?? "", names: model.classNames)
-      let rows = model.classifierRows(classes)
-      let c = configuration(.image)
-      current = try ColdStartDetector(
-        classNames: classes.map { model.classNames[$0] },
-        prototypes: FeatureMatrix(rows: classes.count, columns: model.featureDimension, values: rows), metric: c.metric,
-        trim: c.trim, rule: c.rule, kappa: c.kappa, metadata: encoder.provenance)
+      let imageDetector = try ColdStartImageDetector(
+        classes: try ImageNetClasses.items(imagenetClasses ?? ""),
+        backbone: try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize), resize: image.resize,
+        flipAverage: image.flipAverage, configuration: configuration(.image), limits: image.limits, batchSize: image.batchSize)
+      encoder = .image(imageDetector.pipeline)
+      current = imageDetector.detector
     }
     if !observations.isEmpty {
       let (rows, _) = try encoder.embed(observations, maxFiles: image.maxFiles)
@@ -129,30 +123,12 @@ struct AdaptCommand: ReadLimitedCommand {
   }
 }
 
-/// Resolving `--imagenet-classes`.
+/// Reading `--imagenet-classes`.
 enum ImageNetClasses {
-  /// Indices for a comma-separated list (or a file, one per line) of class
-  /// names (case-insensitive, as in `Weights/imagenet-classes.txt`) or
-  /// indices.
-  static func resolve(_ spec: String, names: [String]) throws -> [Int] {
-    var items: [String]
-    if FileManager.default.fileExists(atPath: spec) {
-      items = try TextLines.read(spec).records.map(\.text)
-    } else {
-      items = spec.split(separator: ",").map(String.init)
-    }
-    items = items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    guard !items.isEmpty else { throw CLIError("--imagenet-classes: no classes given") }
-    let lookup = Dictionary(names.enumerated().map { ($0.element.lowercased(), $0.offset) }, uniquingKeysWith: { a, _ in a })
-    return try items.map { item in
-      if let i = Int(item) {
-        guard i >= 0, i < names.count else { throw CLIError("--imagenet-classes: index \(i) is outside 0…\(names.count - 1)") }
-        return i
-      }
-      guard let i = lookup[item.lowercased()] else {
-        throw CLIError("--imagenet-classes: unknown class '\(item)' (see Weights/imagenet-classes.txt, or use indices)")
-      }
-      return i
-    }
+  /// The class names or indices of a comma-separated list, or of a file
+  /// with one per line (`ColdStartImageDetector.resolve` looks them up).
+  static func items(_ spec: String) throws -> [String] {
+    if FileManager.default.fileExists(atPath: spec) { return try TextLines.read(spec).records.map(\.text) }
+    return spec.split(separator: ",").map(String.init)
   }
 }
