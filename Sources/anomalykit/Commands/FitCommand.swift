@@ -68,17 +68,17 @@ struct FitCommand: ReadLimitedCommand {
   @Option(name: .customLong("coreset-projection"), help: "Random-projection width of the greedy coreset's distances (default 128, PatchCore's). 32 was 2.6-5× faster in our measurements but selects other rows (MVTec screw moved 2 AUROC points; Notebooks-export/industrial.md).")
   var coresetProjection: Int = Coreset.defaultProjection
 
-  @Option(name: .long, help: "Fraction of normals held out per fold to calibrate the threshold (0 = no threshold).")
-  var holdout: Double = 0.1
+  @Option(name: .long, help: "Fraction of normals held out per fold to calibrate the threshold (0 = no threshold; default \(BankConfiguration.imageDefault.holdout)).")
+  var holdout: Double?
 
-  @Option(name: .long, help: "Target false-positive rate of the threshold on normal data.")
-  var fpr: Double = 0.01
+  @Option(name: .long, help: "Target false-positive rate of the threshold on normal data (default \(BankConfiguration.imageDefault.fpr)).")
+  var fpr: Double?
 
-  @Option(name: .customLong("pixel-fpr"), help: "Patch banks with --holdout: also calibrate a pixel threshold for score --masks-out, at this false-positive rate on the normal images' (cross-fitted, smoothed) location scores.")
-  var pixelFPR: Double = 0.01
+  @Option(name: .customLong("pixel-fpr"), help: "Patch banks with --holdout: also calibrate a pixel threshold for score --masks-out, at this false-positive rate on the normal images' (cross-fitted, smoothed) location scores (default \(BankConfiguration.patchDefault.pixelFPR)).")
+  var pixelFPR: Double?
 
-    @Option(name: .long, help: "Seed for the calibration folds and the coreset.")
-  var seed: UInt64 = 0
+  @Option(name: .long, help: "Seed for the calibration folds and the coreset (default \(BankConfiguration.imageDefault.seed)).")
+  var seed: UInt64?
 
   @Option(name: .customLong("from-npy"), help: "Fit on an N×D .npy of features instead of images.")
   var fromNPY: String?
@@ -98,9 +98,9 @@ struct FitCommand: ReadLimitedCommand {
     guard fromNPY != nil || !inputs.isEmpty else { throw ValidationError("give normal images or folders, or --from-npy") }
     guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
     if let k, k < 1 { throw ValidationError("--k must be at least 1") }
-    guard (0..<1).contains(holdout) else { throw ValidationError("--holdout must be in [0, 1)") }
-    guard fpr > 0 && fpr < 1 else { throw ValidationError("--fpr must be in (0, 1)") }
-    guard pixelFPR > 0 && pixelFPR < 1 else { throw ValidationError("--pixel-fpr must be in (0, 1)") }
+    if let holdout, !(0..<1).contains(holdout) { throw ValidationError("--holdout must be in [0, 1)") }
+    if let fpr, !(fpr > 0 && fpr < 1) { throw ValidationError("--fpr must be in (0, 1)") }
+    if let pixelFPR, !(pixelFPR > 0 && pixelFPR < 1) { throw ValidationError("--pixel-fpr must be in (0, 1)") }
     if let c = coreset, !(c > 0 && c <= 1) { throw ValidationError("--coreset must be in (0, 1]") }
     guard (8...1024).contains(coresetProjection) else { throw ValidationError("--coreset-projection must be in 8…1024") }
     if let pooling, PatchPooling(pooling) == nil { throw ValidationError("--pooling must be max, mean or topQ with 0 < Q ≤ 1") }
@@ -160,10 +160,10 @@ struct FitCommand: ReadLimitedCommand {
     if let coreset { c.coreset = coreset }
     if let coresetMethod { c.coresetMethod = coresetMethod }
     c.coresetProjection = coresetProjection
-    c.holdout = holdout
-    c.fpr = fpr
-    c.pixelFPR = pixelFPR
-    c.seed = seed
+    if let holdout { c.holdout = holdout }
+    if let fpr { c.fpr = fpr }
+    if let pixelFPR { c.pixelFPR = pixelFPR }
+    if let seed { c.seed = seed }
     c.maxFitMemory = maxFitMemory?.bytes
     return c
   }

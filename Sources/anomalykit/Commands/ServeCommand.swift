@@ -24,25 +24,25 @@ struct ServeCommand: ReadLimitedCommand {
   var detector: String?
 
   @Option(name: .long, help: "Address to bind (default loopback only).")
-  var host = "127.0.0.1"
+  var host = ServiceConfiguration().host
 
   @Option(name: .long, help: "Port to bind (0: any free port).")
-  var port = 8080
+  var port = ServiceConfiguration().port
 
   @Option(name: .customLong("max-body-bytes"), help: "Largest request body (413 above it; default 20M).")
   var maxBodyBytes: ByteCount?
 
   @Option(name: .customLong("max-concurrent"), help: "Scoring jobs at once (each already uses every core).")
-  var maxConcurrent = 1
+  var maxConcurrent = ServiceConfiguration().maxConcurrentJobs
 
   @Option(name: .customLong("max-queue"), help: "Requests that may wait for a job slot; more get 503.")
-  var maxQueue = 64
+  var maxQueue = ServiceConfiguration().maxQueuedJobs
 
   @Option(name: .customLong("request-timeout"), help: "Seconds a request may wait for a job slot before it gets 503.")
-  var requestTimeout = 30.0
+  var requestTimeout = ServiceConfiguration().requestTimeoutSeconds
 
   @Option(name: .customLong("persist-every"), help: "Rewrite the detector file after this many new observations (and on shutdown).")
-  var persistEvery = 16
+  var persistEvery = ServiceConfiguration().persistEvery
 
   @OptionGroup var image: ImageOptions
   @OptionGroup var text: TextOptions
