@@ -11,6 +11,8 @@ Examples/coldstart/descriptions.json, serves both, and checks:
 - the page loads with no console error and says what is loaded;
 - a demo image uploaded through the file input gets its heatmap, and the
   score and verdict on the page match the JSON API's;
+- with an image cold-start detector, images observed through the page move
+  the count, and a scored image's score and class match the JSON API's;
 - texts typed into the box get a table whose verdicts and classes match the
   JSON API's; observations move the count on the page;
 - a non-image upload shows the server's JSON error in the page, and an
@@ -152,10 +154,10 @@ class DevTools:
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
 
-    def console_errors(self):
-        """Errors the page raised or logged: exceptions, console.error, and log entries."""
+    def console_errors(self, since=0):
+        """Errors the page raised or logged (from event `since` on): exceptions, console.error, and log entries."""
         out = []
-        for e in self.events:
+        for e in self.events[since:]:
             method, p = e.get("method"), e.get("params", {})
             if method == "Runtime.exceptionThrown":
                 out.append(("exception", p["exceptionDetails"].get("text", ""), ""))
@@ -303,6 +305,33 @@ def main():
         width = page.evaluate("document.documentElement.scrollWidth")
         check(width <= 375, f"no horizontal overflow at 375 px (scroll width {width})")
         page.screenshot(os.path.join(shots, "web-ui-375.png"))
+
+        # An image cold-start detector: images are scored against its classes
+        # and observed through the page.
+        image_detector = os.path.join(work, "image-detector.safetensors")
+        run(binary, "adapt", "--imagenet-classes", "stone wall,825", "--resize", "stretch", "--out", image_detector)
+        server2, base2 = start_server(binary, "--detector", image_detector)
+        try:
+            mark = len(page.events)
+            page.call("Emulation.setDeviceMetricsOverride", width=1440, height=1000, deviceScaleFactor=1, mobile=False)
+            page.call("Page.navigate", url=base2 + "/")
+            page.wait_for("document.body && document.body.dataset.ready === 'true'", "the image-detector page")
+            info = page.evaluate("document.getElementById('info-list').textContent")
+            check("Cold-start image detector" in info and "ImageNet" in info, f"image detector described: {info[:100]}…")
+            page.set_files("#observation-image-input", [os.path.join(DEMO, "normal", n) for n in ("brick_00.png", "brick_01.png")])
+            count = page.wait_for("(() => { const s = document.getElementById('observation-status').dataset.observations; return s === '2' && s; })()", "two image observations")
+            check(count == "2", "image observations move the count on the page")
+            page.set_files("#image-input", [defect])
+            page.wait_for("!!document.querySelector('#image-results .card[data-state=done]')", "the image detector's score")
+            shown = page.evaluate("[...document.querySelectorAll('#image-results .card dd')].map(d => d.textContent)")
+            status, answer = api(base2, "/v1/score/image", open(defect, "rb").read(), "image/png")
+            result = answer.get("results", [{}])[0]
+            check(status == 200 and shown[2] == result.get("class") and abs(float(shown[0]) - result["score"]) <= 1e-3 * abs(result["score"]),
+                  f"image detector: score and class on the page ({shown[0]}, {shown[2]}) match the API ({result.get('score')}, {result.get('class')})")
+            check(page.console_errors(since=mark) == [], f"no console errors with the image detector: {page.console_errors(since=mark)}")
+        finally:
+            server2.send_signal(signal.SIGTERM)
+            server2.wait(timeout=30)
 
         weight = sum(len(urllib.request.urlopen(base + p).read()) for p in ("/", "/app.js", "/app.css"))
         check(weight < 50_000, f"page weight {weight} bytes < 50 KB")

@@ -71,7 +71,8 @@ function describeBank(bank) {
 
 function describeDetector(d) {
   const items = [];
-  const guidance = (d.metadata && (d.metadata.descriptions || d.metadata.guidance)) || "zero-shot guidance";
+  const guidance = (d.metadata && (d.metadata.descriptions || d.metadata.guidance))
+    || (d.modality === "image" ? "the names of ImageNet classes" : "zero-shot guidance");
   items.push(`Cold-start ${d.modality} detector: ${d.classes} normal classes from ${guidance}, rule "${d.rule}".`);
   items.push(d.threshold === null
     ? `${d.observations} observations so far; a threshold appears once enough have arrived.`
@@ -90,7 +91,10 @@ async function loadInfo() {
   for (const line of lines) list.appendChild(el("li", line));
   $("images").hidden = !(info.bank || (info.detector && info.detector.modality === "image"));
   $("texts").hidden = !(info.detector && info.detector.modality === "text");
-  $("observations").hidden = !(info.detector && info.detector.modality === "text");
+  $("observations").hidden = !info.detector;
+  const imageDetector = Boolean(info.detector && info.detector.modality === "image");
+  $("observation-form").hidden = imageDetector;
+  $("observation-images").hidden = !imageDetector;
   return info;
 }
 
@@ -213,23 +217,37 @@ function setUpTexts() {
     event.preventDefault();
     const texts = lines($("observation-input").value);
     if (texts.length === 0) { showError("observation-error", "Type at least one observation."); return; }
-    const button = $("observation-submit");
-    button.disabled = true;
-    try {
-      const body = await postTexts("/v1/observations", texts);
-      const status = $("observation-status");
-      status.textContent = `${body.accepted} accepted; ${body.observations} observations in all; threshold ${body.threshold === null ? "not yet set" : fmt(body.threshold)}.`;
-      status.dataset.observations = String(body.observations);
-      $("threshold-history").appendChild(el("li", `after ${body.observations}: threshold ${body.threshold === null ? "—" : fmt(body.threshold)}`));
-      $("observation-input").value = "";
-      showError("observation-error", "");
-      await loadInfo();
-    } catch (error) {
-      showError("observation-error", error.message);
-    } finally {
-      button.disabled = false;
+    if (await observe($("observation-submit"), () => postTexts("/v1/observations", texts))) $("observation-input").value = "";
+  });
+
+  // An image detector observes images, one request each.
+  const images = $("observation-image-input");
+  images.addEventListener("change", async () => {
+    for (const file of Array.from(images.files)) {
+      await observe(images, () => getJSON("/v1/observations", { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } }), file.name);
     }
   });
+}
+
+// Posts observations, then shows the count and the threshold as they move;
+// true when the server took them.
+async function observe(control, post, label) {
+  control.disabled = true;
+  try {
+    const body = await post();
+    const status = $("observation-status");
+    status.textContent = `${body.accepted} accepted; ${body.observations} observations in all; threshold ${body.threshold === null ? "not yet set" : fmt(body.threshold)}.`;
+    status.dataset.observations = String(body.observations);
+    $("threshold-history").appendChild(el("li", `after ${body.observations}: threshold ${body.threshold === null ? "—" : fmt(body.threshold)}`));
+    showError("observation-error", "");
+    await loadInfo();
+    return true;
+  } catch (error) {
+    showError("observation-error", label ? `${label}: ${error.message}` : error.message);
+    return false;
+  } finally {
+    control.disabled = false;
+  }
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
