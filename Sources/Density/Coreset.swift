@@ -182,9 +182,11 @@ public enum Coreset {
 }
 
 /// ‖a − b‖² over `count` floats, eight lanes at a time (explicit SIMD: the
-/// compiler may not reorder a float reduction by itself).
-@inline(__always)
-func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+/// compiler may not reorder a float reduction by itself). Inlinable, so
+/// the benchmark's baseline greedy (`anomalykit-bench coreset`) calls the
+/// same code as inline as `Coreset.select` does.
+@inlinable @inline(__always)
+package func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
   var acc = SIMD8<Float>(repeating: 0)
   var c = 0
   while c + 8 <= count {

@@ -47,25 +47,6 @@ struct BenchError: Error, CustomStringConvertible {
   init(_ d: String) { description = d }
 }
 
-/// ‖a − b‖² over `p` floats, as Density's (internal) squaredDistance.
-@inline(__always)
-func benchDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ p: Int) -> Float {
-  var acc = SIMD8<Float>(repeating: 0)
-  var c = 0
-  while c + 8 <= p {
-    let t = UnsafeRawPointer(a + c).loadUnaligned(as: SIMD8<Float>.self) - UnsafeRawPointer(b + c).loadUnaligned(as: SIMD8<Float>.self)
-    acc += t * t
-    c += 8
-  }
-  var s = acc.sum()
-  while c < p {
-    let t = a[c] - b[c]
-    s += t * t
-    c += 1
-  }
-  return s
-}
-
 /// The greedy coreset as shipped before issue 20: every round scans every row
 /// (with Elkan's per-row test), two workers.
 func rowScanGreedy(_ z: [Float], rows n: Int, dimension p: Int, count m: Int, first: Int) -> [Int] {
@@ -93,7 +74,7 @@ func rowScanGreedy(_ z: [Float], rows n: Int, dimension p: Int, count m: Int, fi
               let c0 = current
               let cs = centres
               ParallelFor.chunks(count: t, workers: t > 4096 ? workers : 1) { range in
-                for a in range { cd[a] = benchDistance(zs.base + cs[a] * p, zs.base + c0 * p, p) }
+                for a in range { cd[a] = squaredDistance(zs.base + cs[a] * p, zs.base + c0 * p, count: p) }
               }
               md[c0] = -.infinity
               owner[c0] = Int32(t)
@@ -106,7 +87,7 @@ func rowScanGreedy(_ z: [Float], rows n: Int, dimension p: Int, count m: Int, fi
                 for i in lo..<hi {
                   let mi = md[i]
                   if t == 0 || cd[Int(owner[i])] < 4 * mi * 1.0001 {
-                    let s = benchDistance(zs.base + i * p, zs.base + c0 * p, p)
+                    let s = squaredDistance(zs.base + i * p, zs.base + c0 * p, count: p)
                     if s < mi {
                       md[i] = s
                       owner[i] = round
