@@ -283,10 +283,8 @@ public struct ImageAnomalyDetector: Sendable {
   func adding(_ features: FeatureMatrix, images: Int, source: String) throws -> ImageAnomalyDetector {
     var grown = try bank.adding(features, source: source)
     grown.metadata["fit_images"] = String((Int(grown.metadata["fit_images"] ?? "") ?? 0) + images)
-    if grown.metadata["patches"] != "true", grown.threshold != nil,
-      let fpr = Double(grown.metadata["threshold_fpr"] ?? ""), let holdout = Double(grown.metadata["threshold_holdout"] ?? "")
-    {
-      let calibration = ThresholdCalibration(holdout: holdout, fpr: fpr, seed: UInt64(grown.metadata["threshold_seed"] ?? "") ?? 0)
+    // The grown bank keeps the threshold's metadata: recalibrate it with the same settings.
+    if !isPatchBank, let calibration = ImageAnomalyDetector(unchecked: grown, pipeline: pipeline).thresholdCalibration {
       let all = grown.features
       let (t, scores) = try ImageBankPipeline.calibrate(
         all, images: all.rows, scorer: grown.scorer, k: grown.k, coreset: nil, calibration: calibration, pooling: nil)
@@ -314,12 +312,17 @@ public struct ImageAnomalyDetector: Sendable {
   public static func load(
     from url: URL, weights: URL? = nil, limits: ImageLimits = ImageLimits(), batchSize: Int = 32
   ) throws -> ImageAnomalyDetector {
-    let bank = try BankFile.read(path: url.path)
+    try load(path: url.path, weights: weights?.path, limits: limits, batchSize: batchSize)
+  }
+
+  /// `load(from:weights:limits:batchSize:)` on paths as given on a command line.
+  package static func load(path: String, weights: String?, limits: ImageLimits, batchSize: Int) throws -> ImageAnomalyDetector {
+    let bank = try BankFile.read(path: path)
     guard bank.metadata["backbone"] != "external" else { return ImageAnomalyDetector(unchecked: bank, pipeline: nil) }
+    // The bank's input size wins: features must be extracted as at fit time.
     let model = try EfficientNetLite(
-      path: try weights?.path ?? BundledWeights.path("efficientnet-lite0.safetensors"),
-      inputSize: Int(bank.metadata["input_size"] ?? ""))
-    return try load(bank, path: url.path, backbone: model, limits: limits, batchSize: batchSize)
+      path: try weights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: Int(bank.metadata["input_size"] ?? ""))
+    return try load(bank, path: path, backbone: model, limits: limits, batchSize: batchSize)
   }
 
   /// Loads a bank fitted with `backbone` (same architecture, weights and

@@ -136,10 +136,9 @@ public struct AnomalyService: Sendable {
 
   func scoreImage(_ request: Request, context: BasicRequestContext) async throws -> Response {
     let bytes = try await imageBytes(request)
-    let wantsPNG = request.uri.queryParameters.get("format") == "png"
-    if let format = request.uri.queryParameters.get("format"), format != "png", format != "json" {
-      throw ServiceInputError("format must be json or png, found '\(format)'")
-    }
+    let format = request.uri.queryParameters.get("format") ?? "json"
+    guard format == "json" || format == "png" else { throw ServiceInputError("format must be json or png, found '\(format)'") }
+    let wantsPNG = format == "png"
     let wantsHeatmap = wantsPNG || (request.uri.queryParameters.get("heatmap").map { $0 == "true" || $0 == "1" } ?? false)
     if let bank, let images {
       let (score, png) = try await withUpload(bytes) { file in

@@ -20,9 +20,6 @@ enum WebPage {
     "/app.css": (PackageResources.app_css, "text/css; charset=utf-8"),
   ]
 
-  /// Bytes of the page and its assets: what the 50 KB budget counts.
-  static var weight: Int { files.values.reduce(0) { $0 + $1.bytes.count } }
-
   static func response(_ path: String) -> Response {
     guard let file = files[path] else { return ServiceResponse.error("no such page: \(path)", status: .notFound) }
     var headers = HTTPFields()

@@ -153,8 +153,11 @@ extension IdentityBank {
   /// median, mean, max and how many fall below the threshold (as JSON and
   /// as a sentence). A reference below the threshold matches no other one:
   /// it may show someone else.
-  public func leaveOneOutSummary() -> (json: JSONValue, text: String) {
-    let scores = leaveOneOutScores()
+  ///
+  /// - Parameter scores: `leaveOneOutScores()`, when the caller has them
+  ///   already (they cost one comparison per pair of references).
+  public func leaveOneOutSummary(_ scores: [Float]? = nil) -> (json: JSONValue, text: String) {
+    let scores = scores ?? leaveOneOutScores()
     guard !scores.isEmpty else {
       return (.object([("count", .number(0))]), "leave-one-out truth scores: need ≥ 2 references")
     }

@@ -100,6 +100,11 @@ async function loadInfo() {
 
 // MARK: images
 
+// fetch() options that post one image file as the request body.
+function upload(file) {
+  return { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } };
+}
+
 function imageCard(file) {
   const card = el("article", null, "card");
   card.appendChild(el("p", file.name, "name"));
@@ -128,7 +133,7 @@ async function scoreImage(file) {
   try {
     if (patchBank) {
       // One request: the overlay with its colour bar as a PNG, the numbers in headers.
-      const response = await fetch("/v1/score/image?format=png", { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } });
+      const response = await fetch("/v1/score/image?format=png", upload(file));
       if (!response.ok) throw new Error(await errorOf(response));
       const heatmap = el("img", null, "heatmap");
       heatmap.alt = "heatmap overlay with colour bar";
@@ -139,7 +144,7 @@ async function scoreImage(file) {
       addFact(facts, "threshold", fmt(info.bank.threshold));
       addFact(facts, "verdict", verdictNode(anomalous === "null" ? null : anomalous === "true"));
     } else {
-      const body = await getJSON("/v1/score/image", { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } });
+      const body = await getJSON("/v1/score/image", upload(file));
       const result = body.results ? body.results[0] : body;
       addFact(facts, "score", fmt(result.score));
       addFact(facts, "threshold", fmt(body.threshold !== undefined ? body.threshold : (info.detector || {}).threshold));
@@ -224,7 +229,7 @@ function setUpTexts() {
   const images = $("observation-image-input");
   images.addEventListener("change", async () => {
     for (const file of Array.from(images.files)) {
-      await observe(images, () => getJSON("/v1/observations", { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } }), file.name);
+      await observe(images, () => getJSON("/v1/observations", upload(file)), file.name);
     }
   });
 }

@@ -50,7 +50,7 @@ struct IdentityFitCommand: ReadLimitedCommand {
       name: name, faces: found, threshold: threshold, encoder: encoder, input: faces.input, provenance: provenance)
     let bank = verifier.bank
     let loo = bank.leaveOneOutScores()
-    let summary = bank.leaveOneOutSummary()
+    let summary = bank.leaveOneOutSummary(loo)
     try verifier.save(to: URL(fileURLWithPath: out))
     warn("wrote \(out): identity '\(name)', \(bank.count) reference face(s), threshold \(String(format: "%.4g", threshold))")
     warn(summary.text)

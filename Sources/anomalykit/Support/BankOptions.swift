@@ -21,14 +21,14 @@ struct LoadedBank {
   /// - Parameter needsImages: false when features come from a .npy.
   init(path: String, image: ImageOptions, needsImages: Bool) throws {
     self.path = path
-    let bank = try BankFile.read(path: path)
     guard needsImages else {
-      detector = ImageAnomalyDetector.featuresOnly(bank)
+      detector = ImageAnomalyDetector.featuresOnly(try BankFile.read(path: path))
       return
     }
-    // The bank's input size wins: features must be extracted as at fit time.
-    let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: Int(bank.metadata["input_size"] ?? ""))
-    detector = try ImageAnomalyDetector.load(bank, path: path, backbone: model, limits: image.limits, batchSize: image.batchSize)
+    detector = try ImageAnomalyDetector.load(path: path, weights: image.weights, limits: image.limits, batchSize: image.batchSize)
+    if detector.pipeline == nil {
+      throw CLIError("\(path): bank was fitted on external features (--from-npy); score it with --from-npy too")
+    }
   }
 }
 

@@ -14,9 +14,7 @@ struct TextOptions: ParsableArguments {
     try textWeights ?? BundledWeights.path("all-minilm-l6-v2.safetensors")
   }
 
-  func embedder() throws -> TextEmbedder {
-    TextEmbedder(encoder: try MiniLMEncoder(path: try weightsPath()))
-  }
+  func embedder() throws -> TextEmbedder { try TextEmbedder.bundled(weights: textWeights) }
 }
 
 extension TextEmbedder {
