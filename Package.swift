@@ -71,7 +71,7 @@ let package = Package(
     .executableTarget(
       name: "anomalykit",
       dependencies: [
-        "AnomalyKit", "FeatureExtraction", "Density", "OODFront", "TensorFiles", "Service",
+        "AnomalyKit", "FeatureExtraction", "Density", "OODFront", "TensorFiles", "Service", "ParallelCompute",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

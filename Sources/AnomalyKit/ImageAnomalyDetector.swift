@@ -242,6 +242,26 @@ public struct ImageAnomalyDetector: Sendable {
     return try pipeline.score(paths, bank: bank, keepMaps: keepMaps, progress: progress)
   }
 
+  /// Each image's k nearest bank rows (each location's, for a patch bank):
+  /// this bank's part of a sharded score. Write it with `NeighbourFile`
+  /// and merge the shards' files with `ShardSet.merge`.
+  ///
+  /// - Throws: `AnomalyKitError.invalidInput` for a detector without a
+  ///   pipeline; `DensityError.invalidArgument` for a scorer that does not
+  ///   shard (`ScorerKind.shardingRefusal`); `ImageError` naming an image
+  ///   that cannot be read.
+  public func neighbours(_ images: [URL]) throws -> NeighbourList {
+    try neighbours(paths: images.map(\.path), progress: nil)
+  }
+
+  /// `neighbours(_:)` on file paths, with progress.
+  package func neighbours(paths: [String], progress: ((Int, Int) -> Void)?) throws -> NeighbourList {
+    guard let pipeline else {
+      throw AnomalyKitError.invalidInput("this bank was fitted on external features; use bank.neighbours(features), not images")
+    }
+    return try pipeline.neighbours(paths, bank: bank, progress: progress)
+  }
+
   /// Scores feature rows (an N×D matrix in the bank's feature space).
   ///
   /// - Parameters:

@@ -94,6 +94,7 @@ public enum BankFile {
     guard let transform = FeatureTransform(rawValue: file.metadata["feature_transform"] ?? "none") else {
       throw fail("unknown feature_transform '\(file.metadata["feature_transform"] ?? "")'")
     }
+    _ = try ShardIdentity(metadata: file.metadata, path: path)
     let bank = try ReferenceBank(
       scorer: scorer, k: k, transform: transform, store: store, threshold: threshold, metadata: file.metadata, gaussian: gaussian)
     // A NaN or Inf feature would make every distance to it NaN or Inf and the

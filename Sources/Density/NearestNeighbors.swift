@@ -9,7 +9,11 @@ import ParallelCompute
 /// ‖q − b‖² = ‖q‖² + ‖b‖² − 2 q·b
 /// ```
 ///
-/// (clamped at 0 against rounding). Queries are taken `queryBlock` at a time
+/// (clamped at 0 against rounding), which picks each query's k nearest;
+/// their distances are then recomputed directly as `Σ (q_j − b_j)²` in a
+/// fixed order (eight lanes, as in `Coreset`), so the reported distances, and the
+/// scores summed from them, are the same bits whether the bank was searched
+/// whole or in shards. Queries are taken `queryBlock` at a time
 /// and the bank `bankBlock` rows at a time, so scratch memory is
 /// `queryBlock × bankBlock` floats per worker whatever the bank size; each
 /// query keeps a sorted top-k list that is updated as blocks stream past.
@@ -175,9 +179,20 @@ public struct NearestNeighbors: Sendable {
       s = e
     }
     for i in 0..<nq {
+      // The GEMM picked the k nearest; their distances are recomputed
+      // directly, so a reported distance depends only on the two rows and
+      // not on how the bank was blocked or sharded (OpenBLAS's result for one
+      // q·b can change with the matrix shape: small-matrix kernels, K
+      // blocking). That is what makes merged shard scores bit-identical.
+      var exact = TopK(k: k)
+      let query = q + (q0 + i) * dimension
+      for j in 0..<k where lists[i].indices[j] >= 0 {
+        let row = Int(lists[i].indices[j])
+        exact.insert(squaredDistance(query, b + row * dimension, count: dimension), lists[i].indices[j])
+      }
       for j in 0..<k {
-        outDistances[(q0 + i) * k + j] = lists[i].distances[j]
-        outIndices[(q0 + i) * k + j] = lists[i].indices[j]
+        outDistances[(q0 + i) * k + j] = exact.distances[j]
+        outIndices[(q0 + i) * k + j] = exact.indices[j]
       }
     }
   }

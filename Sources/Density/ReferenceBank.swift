@@ -165,10 +165,23 @@ public struct ReferenceBank: Sendable {
 
   /// Σ over the k nearest bank rows of the squared distance.
   private func sumOfNearest(_ q: [Float], rows: Int, bank: (values: [Float], norms: [Float])?) -> [Float] {
+    let found = nearest(q, rows: rows, bank: bank)
     let kk = min(k, count)
-    let result: (distances: [Float], indices: [Int32])
+    return (0..<rows).map { Self.sumOfNearest(found.distances, query: $0, k: kk) }
+  }
+
+  /// `Σ_{j<k} d_j` of one query's ascending distances, nearest first: the
+  /// one place the kNN sum is taken, so whole and merged shard scores agree.
+  static func sumOfNearest(_ distances: [Float], query: Int, k: Int) -> Float {
+    (0..<k).reduce(Float(0)) { $0 + distances[query * k + $1] }
+  }
+
+  /// The min(k, N) nearest rows of this bank (or of `bank`, the mean-shifted
+  /// copy) to each row of `q`, already in the bank's space.
+  func nearest(_ q: [Float], rows: Int, bank: (values: [Float], norms: [Float])?) -> (distances: [Float], indices: [Int32]) {
+    let kk = min(k, count)
     if let bank {
-      result = bank.values.withUnsafeBufferPointer { b in
+      return bank.values.withUnsafeBufferPointer { b in
         bank.norms.withUnsafeBufferPointer { n in
           q.withUnsafeBufferPointer { qb in
             search.search(
@@ -177,18 +190,16 @@ public struct ReferenceBank: Sendable {
           }
         }
       }
-    } else {
-      result = store.withValues { b in
-        norms.withUnsafeBufferPointer { n in
-          q.withUnsafeBufferPointer { qb in
-            search.search(
-              queries: qb.baseAddress.unsafelyUnwrapped, queryRows: rows, bank: b.baseAddress.unsafelyUnwrapped, bankRows: count,
-              bankNorms: n.baseAddress.unsafelyUnwrapped, dimension: dimension, k: kk)
-          }
+    }
+    return store.withValues { b in
+      norms.withUnsafeBufferPointer { n in
+        q.withUnsafeBufferPointer { qb in
+          search.search(
+            queries: qb.baseAddress.unsafelyUnwrapped, queryRows: rows, bank: b.baseAddress.unsafelyUnwrapped, bankRows: count,
+            bankNorms: n.baseAddress.unsafelyUnwrapped, dimension: dimension, k: kk)
         }
       }
     }
-    return (0..<rows).map { r in (0..<kk).reduce(Float(0)) { $0 + result.distances[r * kk + $1] } }
   }
 
   /// A new bank holding these normals plus `features`, with derived state

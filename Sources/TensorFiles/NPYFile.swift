@@ -9,7 +9,22 @@ public enum NPYFile {
   /// Writes an N×D float32 matrix atomically.
   public static func write(rows: Int, columns: Int, values: [Float], to path: String) throws {
     precondition(values.count == rows * columns, "values.count must equal rows × columns")
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+    try write(descr: "<f4", rows: rows, columns: columns, to: path) { w in try values.withUnsafeBytes { try w.write($0) } }
+  }
+
+  /// Writes an N×D little-endian int64 matrix atomically (row ids, for
+  /// example; numpy reads it as `int64`).
+  public static func write(rows: Int, columns: Int, int64 values: [Int64], to path: String) throws {
+    precondition(values.count == rows * columns, "values.count must equal rows × columns")
+    try write(descr: "<i8", rows: rows, columns: columns, to: path) { w in
+      try values.map(\.littleEndian).withUnsafeBytes { try w.write($0) }
+    }
+  }
+
+  private static func write(
+    descr: String, rows: Int, columns: Int, to path: String, data: (inout AtomicFile.Writer) throws -> Void
+  ) throws {
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
     var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
@@ -18,7 +33,20 @@ public enum NPYFile {
     bytes += Array(header.utf8)
     try AtomicFile.write(to: path) { w in
       try w.write(bytes)
-      try values.withUnsafeBytes { try w.write($0) }
+      try data(&w)
+    }
+  }
+
+  /// Reads a 1-D or 2-D `.npy` of little-endian int64 in C order, as
+  /// (rows, columns, values) like `read(path:)`.
+  public static func readInt64(path: String) throws -> (rows: Int, columns: Int, values: [Int64]) {
+    let file = try MappedFile(path: path)
+    return try file.withBytes { raw in
+      let layout = try parse(raw, path: path, dtypes: ["<i8": 8])
+      let values = (0..<(layout.rows * layout.columns)).map {
+        Int64(bitPattern: raw.loadUnaligned(fromByteOffset: layout.dataStart + 8 * $0, as: UInt64.self).littleEndian)
+      }
+      return (layout.rows, layout.columns, values)
     }
   }
 
@@ -34,6 +62,22 @@ public enum NPYFile {
   /// `read(path:)` on the bytes of a `.npy` file held in memory; `path` is
   /// only used in messages.
   public static func read(bytes raw: UnsafeRawBufferPointer, path: String) throws -> (rows: Int, columns: Int, values: [Float]) {
+    let layout = try parse(raw, path: path, dtypes: ["<f4": 4, "<f8": 8])
+    let values: [Float] = (0..<(layout.rows * layout.columns)).map { i in
+      if layout.elementSize == 4 {
+        return Float(bitPattern: raw.loadUnaligned(fromByteOffset: layout.dataStart + 4 * i, as: UInt32.self).littleEndian)
+      }
+      return Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: layout.dataStart + 8 * i, as: UInt64.self).littleEndian))
+    }
+    return (layout.rows, layout.columns, values)
+  }
+
+  /// The header of a `.npy`: shape, element size (of one of `dtypes`, a
+  /// descr such as `<f4` and its size) and where the data starts; checks
+  /// that the data fills the rest of the file exactly.
+  private static func parse(
+    _ raw: UnsafeRawBufferPointer, path: String, dtypes: [String: Int]
+  ) throws -> (rows: Int, columns: Int, elementSize: Int, dataStart: Int) {
     func fail(_ reason: String) -> TensorFileError { .invalidNPY(path: path, reason: reason) }
     guard raw.count >= 10, raw[0] == 0x93, Array(raw[1..<6]) == Array("NUMPY".utf8) else {
       throw fail("missing the \\x93NUMPY magic")
@@ -62,13 +106,8 @@ public enum NPYFile {
     guard compact.hasPrefix("{"), compact.hasSuffix("}") else {
       throw fail("header is not a Python dict literal (expected {'descr': ..., 'fortran_order': ..., 'shape': (...)})")
     }
-    let elementSize: Int
-    if contains(compact, "'descr':'<f4'") {
-      elementSize = 4
-    } else if contains(compact, "'descr':'<f8'") {
-      elementSize = 8
-    } else {
-      throw fail("dtype must be '<f4' or '<f8' (little-endian float32/float64)")
+    guard let elementSize = dtypes.keys.sorted().first(where: { contains(compact, "'descr':'\($0)'") }).flatMap({ dtypes[$0] }) else {
+      throw fail("dtype must be " + dtypes.keys.sorted().map { "'\($0)'" }.joined(separator: " or ") + " (little-endian)")
     }
     guard contains(compact, "'fortran_order':False") else { throw fail("only C order is supported") }
     let key = Array("'shape':(")
@@ -88,13 +127,7 @@ public enum NPYFile {
     guard !overflow, count <= (raw.count - dataStart) / elementSize, (raw.count - dataStart) == count * elementSize else {
       throw fail("shape (\(rows), \(columns)) needs \(overflow ? Int.max : count * elementSize) data bytes, file has \(raw.count - dataStart)")
     }
-    let values: [Float] = (0..<count).map { i in
-      if elementSize == 4 {
-        return Float(bitPattern: raw.loadUnaligned(fromByteOffset: dataStart + 4 * i, as: UInt32.self).littleEndian)
-      }
-      return Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: dataStart + 8 * i, as: UInt64.self).littleEndian))
-    }
-    return (rows, columns, values)
+    return (rows, columns, elementSize, dataStart)
   }
 
   private static func contains(_ text: String, _ needle: String) -> Bool {

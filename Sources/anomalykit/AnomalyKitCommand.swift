@@ -18,7 +18,7 @@ struct AnomalyKitCommand: ParsableCommand {
     subcommands: [
       DemoCommand.self, FitCommand.self, ScoreCommand.self, AddCommand.self, EvalCommand.self,
       InfoCommand.self, EmbedCommand.self, ClassifyCommand.self, AdaptCommand.self, ColdStartCommand.self,
-      DeepfakeCommand.self, IdentityCommand.self, ServeCommand.self,
+      DeepfakeCommand.self, IdentityCommand.self, ServeCommand.self, ShardCommand.self, MergeScoresCommand.self,
     ])
 
   static func main() {
@@ -37,6 +37,7 @@ struct AnomalyKitCommand: ParsableCommand {
     }
     do {
       var runnable = command
+      (command as? any ThreadedCommand)?.threading.apply()
       let limits = (command as? any ReadLimitedCommand)?.limits.readLimits ?? ReadLimits()
       try ReadLimits.$current.withValue(limits) { try runnable.run() }
     } catch let error as ValidationError {

@@ -6,7 +6,7 @@ import Foundation
 import TensorFiles
 
 /// `anomalykit fit NORMAL_IMAGES_OR_DIRS... --out BANK.safetensors`.
-struct FitCommand: ReadLimitedCommand {
+struct FitCommand: ReadLimitedCommand, ThreadedCommand {
   static let configuration = CommandConfiguration(
     commandName: "fit",
     abstract: "Fit a reference bank on normal images (no anomalies needed).",
@@ -89,11 +89,21 @@ struct FitCommand: ReadLimitedCommand {
   @Option(name: .customLong("scratch-dir"), help: "Folder for the feature scratch file that a fit streams features into (default: the --out folder).")
   var scratchDir: String?
 
+  @Option(name: .long, help: "Fit shard i of N (i counts from 0) of a fit too large for one machine, from the i-th slice of the inputs: run it with the same inputs and options on N workers. Needs a random coreset (greedy is refused); the shards carry no threshold (merge-scores --calibrate-fpr sets one on held-out normals).")
+  var shard: String?
+
   @OptionGroup var image: ImageOptions
 
   @OptionGroup var limits: LimitOptions
+  @OptionGroup var threading: ThreadOptions
 
   func validate() throws {
+    if let shard {
+      guard ShardedFit(shard) != nil else { throw ValidationError("--shard must be i/N with 0 ≤ i < N, e.g. 0/4; got '\(shard)'") }
+      if let holdout, holdout > 0 {
+        throw ValidationError("--shard fits carry no threshold (a shard's own cross-fit sits on a 1/N bank's scale); leave out --holdout and calibrate the merged scores of held-out normals with merge-scores --calibrate-fpr")
+      }
+    }
     if let m = maxFitMemory, m.bytes < 1 << 20 { throw ValidationError("--max-fit-memory must be at least 1M") }
     guard fromNPY != nil || !inputs.isEmpty else { throw ValidationError("give normal images or folders, or --from-npy") }
     guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
@@ -169,19 +179,36 @@ struct FitCommand: ReadLimitedCommand {
   }
 
   func run() throws {
-    let configuration = bankConfiguration
-    let options = FitOptions(
+    var configuration = bankConfiguration
+    let sharded = shard.flatMap(ShardedFit.init)
+    if let sharded {
+      if coresetMethod == nil { configuration.coresetMethod = .random }
+      configuration = try sharded.configuration(configuration)
+    }
+    var options = FitOptions(
       limits: image.limits, batchSize: image.batchSize, scratchFolder: scratchDir ?? AtomicFile.parentFolder(of: out),
       warning: { warn($0) })
     let detector: ImageAnomalyDetector
     if let npy = fromNPY {
       try OutputPath.check(out, inputs: [npy])
       var o = options
-      o.metadata = ["source_features": npy]
-      detector = try ImageAnomalyDetector.fit(features: try readFeatureMatrix(npy), configuration: configuration, options: o)
+      o.metadata["source_features"] = npy
+      var features = try readFeatureMatrix(npy)
+      if let sharded {
+        let rows = Array(0..<features.rows)
+        o.metadata.merge(sharded.identity(inputs: rows.map { "\(npy)#\($0)" }, configuration: configuration).metadata) { $1 }
+        features = features.selecting(Array(try sharded.slice(rows)))
+        configuration.seed = sharded.seed(configuration.seed)
+      }
+      detector = try ImageAnomalyDetector.fit(features: features, configuration: configuration, options: o)
     } else {
-      let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
+      var paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
       try OutputPath.check(out, inputs: paths)
+      if let sharded {
+        options.metadata.merge(sharded.identity(inputs: paths, configuration: configuration).metadata) { $1 }
+        paths = Array(try sharded.slice(paths))
+        configuration.seed = sharded.seed(configuration.seed)
+      }
       let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: configuration.inputSize)
       let progress = Progress("fit: features", total: paths.count)
       var o = options

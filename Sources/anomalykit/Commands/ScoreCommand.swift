@@ -7,7 +7,7 @@ import TensorFiles
 
 /// `anomalykit score --bank BANK IMAGES_OR_DIRS... [--json|--csv] [--heatmaps DIR]`, or
 /// `anomalykit score --detector DETECTOR (TEXTS... | --text-file F | IMAGES_OR_DIRS...) [--json|--csv]`.
-struct ScoreCommand: ReadLimitedCommand {
+struct ScoreCommand: ReadLimitedCommand, ThreadedCommand {
   static let configuration = CommandConfiguration(
     commandName: "score", abstract: "Score images against a reference bank, or texts / images against a cold-start detector.",
     discussion: """
@@ -50,10 +50,14 @@ struct ScoreCommand: ReadLimitedCommand {
   @Option(name: .customLong("from-npy"), help: "Score the rows of an N×D .npy instead of images.")
   var fromNPY: String?
 
+  @Option(name: .customLong("neighbours-out"), help: "Instead of scores, write each input's (each location's, for patch banks) k nearest bank rows: distances to this .npy (float32 Q×k), global row ids to NAME.rows.npy (int64) and what answered to NAME.json. Merge one file per shard with 'anomalykit merge-scores' (knn and cosine-knn banks).")
+  var neighboursOut: String?
+
   @OptionGroup var image: ImageOptions
   @OptionGroup var text: TextOptions
 
   @OptionGroup var limits: LimitOptions
+  @OptionGroup var threading: ThreadOptions
 
   func validate() throws {
     guard !(json && csv) else { throw ValidationError("--json and --csv are exclusive") }
@@ -68,6 +72,13 @@ struct ScoreCommand: ReadLimitedCommand {
       guard masksOut == nil || fromNPY == nil else { throw ValidationError("--masks-out needs images, not --from-npy") }
       guard textFile == nil, !zeroShot else { throw ValidationError("--text-file and --zero-shot need --detector") }
     }
+    if let neighboursOut {
+      guard detector == nil else { throw ValidationError("--neighbours-out needs --bank") }
+      guard neighboursOut.hasSuffix(".npy") else { throw ValidationError("--neighbours-out must end in .npy") }
+      guard heatmaps == nil, mapsOut == nil, masksOut == nil, !json, !csv else {
+        throw ValidationError("--neighbours-out writes neighbours, not scores: it excludes --heatmaps, --maps-out, --masks-out, --json and --csv")
+      }
+    }
   }
 
   func run() throws {
@@ -77,6 +88,7 @@ struct ScoreCommand: ReadLimitedCommand {
     }
     guard let bank else { return }
     let loaded = try LoadedBank(path: bank, image: image, needsImages: fromNPY == nil)
+    if let neighboursOut { return try writeNeighbours(loaded, to: neighboursOut) }
     var results: [ImageScore] = []
     if let npy = fromNPY {
       results = try loaded.scoreRows(of: npy)
@@ -107,6 +119,36 @@ struct ScoreCommand: ReadLimitedCommand {
       }
     }
     ScoreOutput.print(results, json: json, csv: csv)
+  }
+}
+
+extension ScoreCommand {
+  /// `--neighbours-out`: this bank's (shard's) k nearest rows of every
+  /// input, for `merge-scores`.
+  func writeNeighbours(_ loaded: LoadedBank, to out: String) throws {
+    let bank = loaded.bank
+    if let refusal = bank.scorer.shardingRefusal { throw CLIError("\(loaded.path): \(refusal)") }
+    let file = try SafeTensorsFile(path: loaded.path)
+    let identity = NeighbourFile.shardIdentity(of: bank, file: file)
+    let result: NeighbourFile
+    if let npy = fromNPY {
+      try OutputPath.check(out, inputs: [npy, loaded.path])
+      let features = try readFeatureMatrix(npy)
+      result = NeighbourFile(
+        bank: loaded.path, shard: identity, scorer: bank.scorer, inputs: (0..<features.rows).map { "\(npy)#\($0)" }, rowsPerInput: 1,
+        neighbours: try bank.neighbours(features, source: npy))
+    } else {
+      guard let pipeline = loaded.pipeline else { return }
+      let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
+      try OutputPath.check(out, inputs: paths + [loaded.path])
+      let progress = Progress("score: neighbours", total: paths.count)
+      let found = try loaded.detector.neighbours(paths: paths) { done, _ in progress.update(done) }
+      result = NeighbourFile(
+        bank: loaded.path, shard: identity, scorer: bank.scorer, inputs: paths, rowsPerInput: pipeline.grid.height * pipeline.grid.width,
+        neighbours: found)
+    }
+    try result.write(to: out)
+    warn("wrote \(out): \(result.neighbours.queries) × k = \(result.neighbours.k) neighbours from shard \(identity.index) of \(identity.count)")
   }
 }
 
