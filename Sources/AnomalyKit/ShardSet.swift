@@ -31,6 +31,9 @@ public struct ShardSet: Sendable {
   /// The bank's metadata without the per-shard keys: scorer, k, recipe,
   /// threshold and its calibration.
   public var metadata: [String: String]
+  /// Read from a whole bank: it stands for any split of itself, so merging
+  /// takes the shard count from the files.
+  var isWholeBank = false
 
   /// A set with these parts.
   public init(parentSHA256: String, count: Int, shards: [String], metadata: [String: String]) {
@@ -88,6 +91,7 @@ public struct ShardSet: Sendable {
         self.init(parentSHA256: shard.parentSHA256, count: shard.count, shards: [], metadata: file.metadata)
       } else {
         self.init(parentSHA256: file.sha256(), count: 1, shards: [path], metadata: file.metadata)
+        isWholeBank = true
       }
     }
   }
@@ -122,6 +126,7 @@ public struct ShardSet: Sendable {
   public func merge(_ files: [NeighbourFile], paths: [String]) throws -> [ImageScore] {
     precondition(files.count == paths.count, "one path per file")
     guard let first = files.first else { throw AnomalyKitError.invalidInput("no neighbour files to merge") }
+    let count = isWholeBank ? first.shard.count : self.count
     var byIndex: [Int: String] = [:]
     for (file, path) in zip(files, paths) {
       guard file.shard.parentSHA256 == parentSHA256 else {
@@ -130,7 +135,7 @@ public struct ShardSet: Sendable {
             + "\(parentSHA256.prefix(12))…; merge neighbour files of one bank's shards, with that bank's manifest")
       }
       guard file.shard.count == count else {
-        throw AnomalyKitError.mismatch("\(path): from a set of \(file.shard.count) shards, the bank metadata says \(count)")
+        throw AnomalyKitError.mismatch("\(path): from a set of \(file.shard.count) shards, \(paths[0]) and the bank metadata say \(count)")
       }
       if let other = byIndex[file.shard.index] {
         throw AnomalyKitError.mismatch("\(other) and \(path) both answer shard \(file.shard.index) of \(count); give each shard once")
