@@ -96,6 +96,7 @@ struct FitCommand: ReadLimitedCommand, ThreadedCommand {
 
   @OptionGroup var limits: LimitOptions
   @OptionGroup var threading: ThreadOptions
+  @OptionGroup var inputList: InputListOptions
 
   func validate() throws {
     if let shard {
@@ -105,7 +106,7 @@ struct FitCommand: ReadLimitedCommand, ThreadedCommand {
       }
     }
     if let m = maxFitMemory, m.bytes < 1 << 20 { throw ValidationError("--max-fit-memory must be at least 1M") }
-    guard fromNPY != nil || !inputs.isEmpty else { throw ValidationError("give normal images or folders, or --from-npy") }
+    guard fromNPY != nil || !inputs.isEmpty || inputList.inputsFrom != nil else { throw ValidationError("give normal images or folders, --inputs-from, or --from-npy") }
     guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
     if let k, k < 1 { throw ValidationError("--k must be at least 1") }
     if let holdout, !(0..<1).contains(holdout) { throw ValidationError("--holdout must be in [0, 1)") }
@@ -202,7 +203,7 @@ struct FitCommand: ReadLimitedCommand, ThreadedCommand {
       }
       detector = try ImageAnomalyDetector.fit(features: features, configuration: configuration, options: o)
     } else {
-      var paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
+      var paths = try InputFiles.images(try inputList.inputs(inputs), maxFiles: image.maxFiles)
       try OutputPath.check(out, inputs: paths)
       if let sharded {
         options.metadata.merge(sharded.identity(inputs: paths, configuration: configuration).metadata) { $1 }

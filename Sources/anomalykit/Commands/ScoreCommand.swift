@@ -58,17 +58,19 @@ struct ScoreCommand: ReadLimitedCommand, ThreadedCommand {
 
   @OptionGroup var limits: LimitOptions
   @OptionGroup var threading: ThreadOptions
+  @OptionGroup var inputList: InputListOptions
 
   func validate() throws {
     guard !(json && csv) else { throw ValidationError("--json and --csv are exclusive") }
     guard (bank == nil) != (detector == nil) else { throw ValidationError("give exactly one of --bank or --detector") }
     if detector != nil {
       guard textFile != nil || !inputs.isEmpty else { throw ValidationError("give texts, --text-file, or images") }
+      guard inputList.inputsFrom == nil else { throw ValidationError("--inputs-from needs --bank (a detector reads texts with --text-file)") }
       guard heatmaps == nil, mapsOut == nil, masksOut == nil, fromNPY == nil else {
         throw ValidationError("--heatmaps, --maps-out, --masks-out and --from-npy need --bank")
       }
     } else {
-      guard fromNPY != nil || !inputs.isEmpty else { throw ValidationError("give images or folders, or --from-npy") }
+      guard fromNPY != nil || !inputs.isEmpty || inputList.inputsFrom != nil else { throw ValidationError("give images or folders, --inputs-from, or --from-npy") }
       guard masksOut == nil || fromNPY == nil else { throw ValidationError("--masks-out needs images, not --from-npy") }
       guard textFile == nil, !zeroShot else { throw ValidationError("--text-file and --zero-shot need --detector") }
     }
@@ -93,7 +95,7 @@ struct ScoreCommand: ReadLimitedCommand, ThreadedCommand {
     if let npy = fromNPY {
       results = try loaded.scoreRows(of: npy)
     } else if let pipeline = loaded.pipeline {
-      let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
+      let paths = try InputFiles.images(try inputList.inputs(inputs), maxFiles: image.maxFiles)
       if let mapsOut { try OutputPath.check(mapsOut, inputs: paths + [bank]) }
       if let dir = heatmaps {
         guard pipeline.recipe.isPatchBank else {
@@ -139,7 +141,7 @@ extension ScoreCommand {
         neighbours: try bank.neighbours(features, source: npy))
     } else {
       guard let pipeline = loaded.pipeline else { return }
-      let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
+      let paths = try InputFiles.images(try inputList.inputs(inputs), maxFiles: image.maxFiles)
       try OutputPath.check(out, inputs: paths + [loaded.path])
       let progress = Progress("score: neighbours", total: paths.count)
       let found = try loaded.detector.neighbours(paths: paths) { done, _ in progress.update(done) }
