@@ -20,6 +20,12 @@ import TensorFiles
 ///   bytes (image detector); the detector adapts, and is persisted every
 ///   `persistEvery` observations and on shutdown
 ///
+/// Replicas: any number of processes may serve one bank (it is memory-mapped
+/// read-only, so they share its pages). For a detector, one writer adapts
+/// and persists; `readOnly` replicas refuse observations and reload the file
+/// when the writer replaces it (`DetectorStore`); `/v1/info` gives each
+/// one's `role` and `generation`.
+///
 /// SIGTERM or SIGINT stop accepting connections, let in-flight requests
 /// finish (Hummingbird's graceful shutdown), then persist the detector.
 ///
@@ -45,7 +51,7 @@ public struct AnomalyService: Sendable {
     self.bank = bank
     self.detector = detector
     self.configuration = configuration
-    store = detector.map { DetectorStore($0, persistEvery: configuration.persistEvery) }
+    store = detector.map { DetectorStore($0, persistEvery: configuration.persistEvery, readOnly: configuration.readOnly) }
     let wait = Duration.milliseconds(Int(configuration.requestTimeoutSeconds * 1000))
     jobs = JobQueue(limit: configuration.maxConcurrentJobs, maxQueued: configuration.maxQueuedJobs, timeout: wait)
     if case .text(let embedder)? = detector?.encoder {
@@ -122,10 +128,11 @@ public struct AnomalyService: Sendable {
         ])))
     }
     if let store, let detector {
-      let current = await store.detector
+      let current = await store.current()
       members.append(
         ("detector", .object([
           ("path", .string(detector.path)), ("modality", .string(detector.encoder.modality)),
+          ("role", .string(store.readOnly ? "reader" : "writer")), ("generation", .number(Double(await store.generation))),
           ("classes", .number(Double(current.classNames.count))), ("observations", .number(Double(current.observations.rows))),
           ("threshold", current.threshold.map { .number(Double($0)) } ?? .null), ("rule", .string(current.rule.rawValue)),
           ("metadata", Self.object(current.metadata)),
@@ -192,6 +199,11 @@ public struct AnomalyService: Sendable {
     guard let detector, let store else {
       throw HTTPError(.notFound, message: "no detector: start the service with --detector DETECTOR to adapt online")
     }
+    guard !store.readOnly else {
+      throw HTTPError(
+        .conflict,
+        message: "this replica is read-only (serve --read-only): it reloads the detector file when the writer replaces it; send observations to the writer")
+    }
     let rows: FeatureMatrix
     let count: Int
     switch detector.encoder {
@@ -221,7 +233,7 @@ public struct AnomalyService: Sendable {
   static let thresholdHeader = HTTPField.Name("X-AnomalyKit-Threshold")!
 
   func detectorScores(_ rows: FeatureMatrix, labels: [String]?, store: DetectorStore) async throws -> Response {
-    let current = await store.detector
+    let current = await store.current()
     let nearest = try current.nearest(rows)
     let results: [JSONValue] = nearest.distances.indices.map { i in
       var members: [(String, JSONValue)] = []

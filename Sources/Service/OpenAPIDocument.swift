@@ -15,7 +15,7 @@ enum OpenAPIDocument {
           "get": {"summary": "Liveness", "responses": {"200": {"description": "{\"status\": \"ok\"}"}}}
         },
         "/v1/info": {
-          "get": {"summary": "The loaded bank and detector: path, size, threshold, metadata", "responses": {"200": {"description": "{\"bank\": {…}, \"detector\": {…}}"}}}
+          "get": {"summary": "The loaded bank and detector: path, size, threshold, metadata; for the detector also role (writer, or reader for --read-only replicas) and generation (writes of its file so far)", "responses": {"200": {"description": "{\"bank\": {…}, \"detector\": {…}}"}}}
         },
         "/": {
           "get": {"summary": "The web page: drop images, see heatmaps, score texts, add observations (no framework, works offline)", "responses": {"200": {"description": "text/html"}}}
@@ -72,6 +72,7 @@ enum OpenAPIDocument {
               "200": {"description": "{\"accepted\": n, \"observations\": total, \"persisted\": bool, \"threshold\": number|null}"},
               "400": {"description": "Invalid body"},
               "404": {"description": "No detector loaded"},
+              "409": {"description": "A read-only replica: send observations to the writer"},
               "413": {"description": "Body over the size limit"},
               "503": {"description": "Busy"}
             }

@@ -19,6 +19,9 @@ public struct ServiceConfiguration: Sendable {
   public var persistEvery = 16
   /// Longest text accepted, in UTF-8 bytes (the CLI's `--max-text-bytes`).
   public var maxTextBytes = 100_000
+  /// A reader replica: refuse observations (409) and reload the detector
+  /// file when another process (the one writer) replaces it.
+  public var readOnly = false
 
   public init() {}
 }

@@ -44,6 +44,9 @@ struct ServeCommand: ReadLimitedCommand {
   @Option(name: .customLong("persist-every"), help: "Rewrite the detector file after this many new observations (and on shutdown).")
   var persistEvery = ServiceConfiguration().persistEvery
 
+  @Flag(name: .customLong("read-only"), help: "A reader replica behind a load balancer: refuse POST /v1/observations (409) and reload the detector file whenever the one writer replica (started without --read-only) replaces it. /v1/info shows each replica's role and generation.")
+  var readOnly = false
+
   @OptionGroup var image: ImageOptions
   @OptionGroup var text: TextOptions
   @OptionGroup var limits: LimitOptions
@@ -66,6 +69,7 @@ struct ServeCommand: ReadLimitedCommand {
     config.maxQueuedJobs = maxQueue
     config.requestTimeoutSeconds = requestTimeout
     config.persistEvery = persistEvery
+    config.readOnly = readOnly
     config.maxTextBytes = limits.readLimits.maxTextBytes
 
     var bankModel: BankModel?
@@ -76,8 +80,8 @@ struct ServeCommand: ReadLimitedCommand {
     }
     var detectorModel: DetectorModel?
     if let detector {
-      // The detector is rewritten in place: check now that it can be.
-      try OutputPath.check(detector)
+      // A writer rewrites the detector in place: check now that it can.
+      if !readOnly { try OutputPath.check(detector) }
       let current = try DetectorFile.read(path: detector)
       let encoder = try ObservationEncoder.forDetector(current, path: detector, text: text, image: image)
       detectorModel = DetectorModel(path: detector, detector: current, encoder: encoder, toolkitVersion: AnomalyKitCommand.version)
