@@ -42,9 +42,18 @@ def find_binary(binary: str | None = None) -> str:
     return os.path.abspath(resolved)
 
 
+# Dask's nanny sets these for its Python workers (glibc's malloc gives
+# memory back eagerly; numerical libraries stay single-threaded). The binary
+# manages its own threads with --threads, and eager trimming slowed it by a
+# few percent in scale.md's runs, so it runs with the environment a user's
+# shell would give it.
+_WORKER_ONLY_ENVIRONMENT = ("MALLOC_TRIM_THRESHOLD_",)
+
+
 def run(binary: str, args: Sequence[str]) -> str:
     """Runs ``binary args`` and returns its standard output."""
-    proc = subprocess.run([binary, *args], capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k not in _WORKER_ONLY_ENVIRONMENT}
+    proc = subprocess.run([binary, *args], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise AnomalyKitError(args, proc.returncode, proc.stderr)
     return proc.stdout
