@@ -44,6 +44,28 @@ public struct NeighbourFile: Sendable {
     self.neighbours = neighbours
   }
 
+  /// Loads the bank (or shard) at `bank` with the bundled backbone (or
+  /// `weights`) and answers `images`: each image's k nearest rows (each
+  /// location's, for a patch bank). Write it with `write(to:)`.
+  ///
+  /// - Throws: the bank's loading errors; `DensityError.invalidArgument` for
+  ///   a scorer that does not shard; `ImageError` naming an image that
+  ///   cannot be read.
+  public init(images: [URL], bank: URL, weights: URL? = nil) throws {
+    try self.init(paths: images.map(\.path), bank: bank.path, detector: try ImageAnomalyDetector.load(from: bank, weights: weights), progress: nil)
+  }
+
+  /// `init(images:bank:weights:)` for a detector already loaded from `bank`.
+  package init(paths: [String], bank: String, detector: ImageAnomalyDetector, progress: ((Int, Int) -> Void)?) throws {
+    guard let pipeline = detector.pipeline else {
+      throw AnomalyKitError.invalidInput("\(bank): bank was fitted on external features; answer features with ReferenceBank.neighbours")
+    }
+    self.init(
+      bank: bank, shard: Self.shardIdentity(of: detector.bank, file: try SafeTensorsFile(path: bank)), scorer: detector.bank.scorer,
+      inputs: paths, rowsPerInput: pipeline.grid.height * pipeline.grid.width,
+      neighbours: try detector.neighbours(paths: paths, progress: progress))
+  }
+
   /// The companions of `path` (which ends in `.npy`): its row ids and its
   /// description.
   public static func companions(of path: String) -> (rows: String, description: String) {

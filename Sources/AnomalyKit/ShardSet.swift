@@ -96,6 +96,48 @@ public struct ShardSet: Sendable {
     }
   }
 
+  /// Splits the bank at `bank` into `count` shard files in `folder`
+  /// (`STEM.shard-I-of-N.safetensors`, contiguous row ranges:
+  /// `ReferenceBank.shard(_:of:parentSHA256:)`) and writes
+  /// `folder/manifest.json`. The bank stays memory-mapped; one shard at a
+  /// time is held in memory. On failure no shard file is left behind.
+  ///
+  /// - Returns: the written set (its `shards` are the files' paths).
+  /// - Throws: `AnomalyKitError.invalidInput` naming the bank for a scorer
+  ///   that does not shard, a bank that is already a shard, or too many
+  ///   shards (each must hold k rows); the file system's errors.
+  @discardableResult
+  public static func split(bank: URL, into count: Int, folder: URL) throws -> ShardSet {
+    let path = bank.path
+    let file = try SafeTensorsFile(path: path)
+    let parent = try BankFile.read(file)
+    func fail(_ reason: String) -> AnomalyKitError { .invalidInput("\(path): \(reason)") }
+    if let refusal = parent.scorer.shardingRefusal { throw fail(refusal) }
+    if parent.shard != nil { throw fail("this bank is already a shard; split its parent bank instead") }
+    guard count >= 1, count <= parent.count / parent.k else {
+      throw fail(
+        "\(count) shards is too many for a bank of \(parent.count) rows with k = \(parent.k): each shard must hold at least k rows, "
+          + "so use 1…\(parent.count / parent.k) shards")
+    }
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let stem = bank.deletingPathExtension().lastPathComponent
+    let parentSHA256 = file.sha256()
+    var written: [String] = []
+    do {
+      for i in 0..<count {
+        let out = folder.appendingPathComponent("\(stem).shard-\(i)-of-\(count).safetensors").path
+        try BankFile.write(try parent.shard(i, of: count, parentSHA256: parentSHA256), to: out, toolkitVersion: ToolkitVersion.current)
+        written.append(out)
+      }
+      let set = ShardSet(parentSHA256: parentSHA256, count: count, shards: written, metadata: parent.metadata)
+      try set.write(to: folder.appendingPathComponent("manifest.json").path)
+      return set
+    } catch {
+      for out in written { try? FileManager.default.removeItem(atPath: out) }
+      throw error
+    }
+  }
+
   /// Writes the manifest atomically; shard paths inside the manifest's
   /// folder are written relative to it, so the folder can move.
   public func write(to path: String) throws {

@@ -130,27 +130,22 @@ extension ScoreCommand {
   func writeNeighbours(_ loaded: LoadedBank, to out: String) throws {
     let bank = loaded.bank
     if let refusal = bank.scorer.shardingRefusal { throw CLIError("\(loaded.path): \(refusal)") }
-    let file = try SafeTensorsFile(path: loaded.path)
-    let identity = NeighbourFile.shardIdentity(of: bank, file: file)
     let result: NeighbourFile
     if let npy = fromNPY {
       try OutputPath.check(out, inputs: [npy, loaded.path])
       let features = try readFeatureMatrix(npy)
       result = NeighbourFile(
-        bank: loaded.path, shard: identity, scorer: bank.scorer, inputs: (0..<features.rows).map { "\(npy)#\($0)" }, rowsPerInput: 1,
+        bank: loaded.path, shard: NeighbourFile.shardIdentity(of: bank, file: try SafeTensorsFile(path: loaded.path)), scorer: bank.scorer,
+        inputs: (0..<features.rows).map { "\(npy)#\($0)" }, rowsPerInput: 1,
         neighbours: try bank.neighbours(features, source: npy))
     } else {
-      guard let pipeline = loaded.pipeline else { return }
       let paths = try InputFiles.images(try inputList.inputs(inputs), maxFiles: image.maxFiles)
       try OutputPath.check(out, inputs: paths + [loaded.path])
       let progress = Progress("score: neighbours", total: paths.count)
-      let found = try loaded.detector.neighbours(paths: paths) { done, _ in progress.update(done) }
-      result = NeighbourFile(
-        bank: loaded.path, shard: identity, scorer: bank.scorer, inputs: paths, rowsPerInput: pipeline.grid.height * pipeline.grid.width,
-        neighbours: found)
+      result = try NeighbourFile(paths: paths, bank: loaded.path, detector: loaded.detector) { done, _ in progress.update(done) }
     }
     try result.write(to: out)
-    warn("wrote \(out): \(result.neighbours.queries) × k = \(result.neighbours.k) neighbours from shard \(identity.index) of \(identity.count)")
+    warn("wrote \(out): \(result.neighbours.queries) × k = \(result.neighbours.k) neighbours from shard \(result.shard.index) of \(result.shard.count)")
   }
 }
 
