@@ -18,6 +18,24 @@ def chunks(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+def prepare(binary: str | None, images: Sequence[str], workdir: str | None) -> tuple[str, list[str], str]:
+    """The binary's path, the images as a list, and an existing work folder
+    (a new temporary one by default, which suits a local cluster only)."""
+    binary = cli.find_binary(binary)
+    workdir = workdir or tempfile.mkdtemp(prefix="anomalykit-dask-")
+    os.makedirs(workdir, exist_ok=True)
+    return binary, list(images), workdir
+
+
+def gather_in_order(client: Client, futures: list, expected: int) -> list[dict]:
+    """The chunks' score lists, concatenated in chunk order: each input
+    exactly once, even when a task was rerun after its worker died."""
+    results = [row for part in client.gather(futures) for row in part]
+    if len(results) != expected:
+        raise RuntimeError(f"scored {len(results)} of {expected} images; a chunk's output was incomplete")
+    return results
+
+
 def _score_chunk(binary: str, bank: str, inputs_file: str, threads: int, extra: Sequence[str]) -> list[dict]:
     out = cli.run(binary, ["score", "--bank", bank, "--inputs-from", inputs_file, "--json", "--threads", str(threads), *extra])
     return cli.scores_from_json(out)
@@ -57,17 +75,11 @@ def score_many(
     Returns:
         ``[{"path", "score", "anomalous"}]``, one per image, in order.
     """
-    binary = cli.find_binary(binary)
-    images = list(images)
+    binary, images, workdir = prepare(binary, images, workdir)
     if not images:
         return []
-    workdir = workdir or tempfile.mkdtemp(prefix="anomalykit-dask-")
-    os.makedirs(workdir, exist_ok=True)
     futures = []
     for i, chunk in enumerate(chunks(images, chunk_size)):
         listed = cli.write_list(workdir, f"chunk-{i}", chunk)
         futures.append(client.submit(_score_chunk, binary, bank, listed, threads, list(extra_args), key=f"anomalykit-score-{i}-{os.path.basename(listed)}", pure=False))
-    results = [row for part in client.gather(futures) for row in part]
-    if len(results) != len(images):
-        raise RuntimeError(f"scored {len(results)} of {len(images)} images; a chunk's output was incomplete")
-    return results
+    return gather_in_order(client, futures, len(images))

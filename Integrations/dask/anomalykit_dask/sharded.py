@@ -12,13 +12,12 @@ import json
 import math
 import os
 import random
-import tempfile
 from typing import Sequence
 
 from distributed import Client
 
 from . import cli
-from .batch import chunks
+from .batch import chunks, gather_in_order, prepare
 
 
 def shard_paths(manifest: str) -> list[str]:
@@ -74,13 +73,10 @@ def score_sharded(
     Returns:
         ``[{"path", "score", "anomalous"}]``, one per image, in input order.
     """
-    binary = cli.find_binary(binary)
+    binary, images, workdir = prepare(binary, images, workdir)
     shards = shard_paths(manifest)
-    images = list(images)
     if not images:
         return []
-    workdir = workdir or tempfile.mkdtemp(prefix="anomalykit-dask-")
-    os.makedirs(workdir, exist_ok=True)
     merged = []
     for i, chunk in enumerate(chunks(images, chunk_size)):
         listed = cli.write_list(workdir, f"chunk-{i}", chunk)
@@ -89,10 +85,7 @@ def score_sharded(
             for s, shard in enumerate(shards)
         ]
         merged.append(client.submit(_merge, binary, manifest, parts, [], pure=False))
-    results = [row for part in client.gather(merged) for row in part]
-    if len(results) != len(images):
-        raise RuntimeError(f"scored {len(results)} of {len(images)} images; a chunk's output was incomplete")
-    return results
+    return gather_in_order(client, merged, len(images))
 
 
 def fit_sharded(
