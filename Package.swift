@@ -5,7 +5,7 @@
 // Module map (the design card):
 //   CBLAS, CLAPACKE, CPNG   system libraries (OpenBLAS, LAPACKE, libpng)
 //   CJPEG, CPNGShim         libjpeg-turbo and libpng behind C error managers that return status codes
-//   CKernels                AVX2/FMA conv, GEMM and transformer kernels (runtime-dispatched) with portable fallbacks
+//   CKernels                AVX2/FMA conv, GEMM and transformer kernels, AVX-512 BF16 dot products (runtime-dispatched) with portable fallbacks
 //   TensorFiles             safetensors and .npy files, atomic writes, SHA-256, JSON
 //   ParallelCompute         worker pool over images / query blocks; BLAS kept single-threaded
 //   FeatureExtraction       image decoding, preprocessing, kernels, backbones
@@ -52,7 +52,7 @@ let package = Package(
     .target(
       name: "FeatureExtraction",
       dependencies: ["CBLAS", "CPNG", "CPNGShim", "CJPEG", "CKernels", "TensorFiles", "ParallelCompute"]),
-    .target(name: "Density", dependencies: ["CBLAS", "CLAPACKE", "TensorFiles", "ParallelCompute"]),
+    .target(name: "Density", dependencies: ["CBLAS", "CLAPACKE", "CKernels", "TensorFiles", "ParallelCompute"]),
     .target(name: "AnomalyKit", dependencies: ["FeatureExtraction", "Density", "TensorFiles", "ParallelCompute"]),
     .target(
       name: "OODFront",
@@ -86,7 +86,7 @@ let package = Package(
     .testTarget(
       name: "FeatureExtractionTests",
       dependencies: ["FeatureExtraction", "CKernels", "TensorFiles"]),
-    .testTarget(name: "DensityTests", dependencies: ["Density", "AnomalyKit", "TensorFiles"]),
+    .testTarget(name: "DensityTests", dependencies: ["Density", "AnomalyKit", "TensorFiles", "CKernels"]),
     .testTarget(name: "AnomalyKitTests", dependencies: ["AnomalyKit", "FeatureExtraction", "Density", "TensorFiles"]),
     .testTarget(name: "OODFrontTests", dependencies: ["OODFront", "FeatureExtraction", "TensorFiles"]),
     // Replays every input the fuzzers (Fuzz/) ever crashed on; CI runs no fuzzer.

@@ -59,6 +59,10 @@ public struct BankConfiguration: Sendable, Equatable {
   /// Refuse fits whose features would need more memory than this many
   /// bytes; nil is half the machine's memory (`FitMemoryBudget`).
   public var maxFitMemory: Int?
+  /// How the bank stores its rows: `.f32` (default) or `.bf16`, half the
+  /// memory and disk, searched on BF16 dot products and re-ranked in
+  /// float32 (knn and cosine-knn only).
+  public var bankDType: BankDType = .f32
 
   /// Creates a configuration; every parameter defaults to `imageDefault`'s value.
   public init(
@@ -179,6 +183,7 @@ public struct BankConfiguration: Sendable, Equatable {
     if let s = inputSize, !(32...2048).contains(s) { throw fail("inputSize must be in 32…2048, found \(s)") }
     if let m = maxFitMemory, m < 1 << 20 { throw fail("maxFitMemory must be at least 1 MiB, found \(m) bytes") }
     if flipAverage && isPatchBank { throw fail("flipAverage applies to image banks, not to patch banks") }
+    if bankDType != .f32, let refusal = scorer.lowPrecisionRefusal { throw fail("bankDType \(bankDType.rawValue): \(refusal)") }
     if case .patches(let stages, _) = features {
       guard !stages.isEmpty else { throw fail("a patch bank needs at least one stage") }
       for s in stages where s < 1 { throw fail("patch stage \(s): stages count from 1") }

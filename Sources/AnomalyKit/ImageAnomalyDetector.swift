@@ -184,7 +184,7 @@ public struct ImageAnomalyDetector: Sendable {
     }
     var bank = try ImageBankPipeline.fitBank(
       features, scorer: c.scorer, k: c.k, coreset: c.coreset, coresetMethod: c.coresetMethod,
-      coresetProjection: c.coresetProjection, transform: c.transform, metadata: metadata, seed: c.seed)
+      coresetProjection: c.coresetProjection, transform: c.transform, metadata: metadata, seed: c.seed, dtype: c.bankDType)
     if let calibration = c.calibration {
       if images < 2 * calibration.folds {
         options.warning?("warning: only \(images) normal images for \(calibration.folds) calibration folds; the threshold is rough")
@@ -195,7 +195,7 @@ public struct ImageAnomalyDetector: Sendable {
           let (threshold, scores) = try ImageBankPipeline.calibrate(
             features, images: images, scorer: c.scorer, k: c.k, coreset: c.coreset, calibration: calibration,
             pooling: pipeline?.pooling, transform: c.transform, coresetMethod: c.coresetMethod,
-            coresetProjection: c.coresetProjection, seed: c.seed, rowScores: pixels.map { p in { _, grid in p.add(grid) } })
+            coresetProjection: c.coresetProjection, seed: c.seed, dtype: c.bankDType, rowScores: pixels.map { p in { _, grid in p.add(grid) } })
           bank.setThreshold(threshold, calibration: calibration, scores: scores.count)
           if let pixels, let t = pixels.threshold(fpr: c.pixelFPR) {
             bank.metadata["pixel_threshold"] = "\(t)"
@@ -307,7 +307,7 @@ public struct ImageAnomalyDetector: Sendable {
     if !isPatchBank, let calibration = ImageAnomalyDetector(unchecked: grown, pipeline: pipeline).thresholdCalibration {
       let all = grown.features
       let (t, scores) = try ImageBankPipeline.calibrate(
-        all, images: all.rows, scorer: grown.scorer, k: grown.k, coreset: nil, calibration: calibration, pooling: nil)
+        all, images: all.rows, scorer: grown.scorer, k: grown.k, coreset: nil, calibration: calibration, pooling: nil, dtype: grown.dtype)
       grown.setThreshold(t, calibration: calibration, scores: scores.count)
     }
     return ImageAnomalyDetector(unchecked: grown, pipeline: pipeline)

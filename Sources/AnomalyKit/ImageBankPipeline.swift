@@ -144,7 +144,7 @@ public struct ImageBankPipeline: Sendable {
   public static func fitBank(
     _ features: some FeatureRows, scorer: ScorerKind, k: Int, coreset: Double?, coresetMethod: Coreset.Method = .greedy,
     coresetProjection: Int = Coreset.defaultProjection, transform: FeatureTransform = .none, metadata: [String: String],
-    seed: UInt64 = 0
+    seed: UInt64 = 0, dtype: BankDType = .f32
   ) throws -> ReferenceBank {
     var meta = metadata
     let bankFeatures: FeatureMatrix
@@ -166,7 +166,7 @@ public struct ImageBankPipeline: Sendable {
     } else {
       bankFeatures = try features.matrix()
     }
-    return try ReferenceBank(fitting: consume bankFeatures, scorer: scorer, k: k, transform: transform, metadata: meta)
+    return try ReferenceBank(fitting: consume bankFeatures, scorer: scorer, k: k, transform: transform, metadata: meta).storing(dtype)
   }
 
   /// How this pipeline pools locations (nil for image banks).
@@ -203,7 +203,7 @@ public struct ImageBankPipeline: Sendable {
   public static func calibrate(
     _ features: some FeatureRows, images: Int, scorer: ScorerKind, k: Int, coreset: Double?, calibration: ThresholdCalibration,
     pooling: PatchPooling?, transform: FeatureTransform = .none, coresetMethod: Coreset.Method = .greedy,
-    coresetProjection: Int = Coreset.defaultProjection, seed: UInt64 = 0,
+    coresetProjection: Int = Coreset.defaultProjection, seed: UInt64 = 0, dtype: BankDType = .f32,
     rowScores: ((_ image: Int, _ scores: ArraySlice<Float>) -> Void)? = nil
   ) throws -> (threshold: Float, scores: [Float]) {
     let per = features.rows / max(images, 1)
@@ -215,7 +215,7 @@ public struct ImageBankPipeline: Sendable {
       let keptRows = kept.flatMap { ($0 * per)..<(($0 + 1) * per) }
       let bank = try fitBank(
         FeatureRowSubset(features, rows: keptRows), scorer: scorer, k: k, coreset: coreset, coresetMethod: coresetMethod,
-        coresetProjection: coresetProjection, transform: transform, metadata: [:], seed: seed)
+        coresetProjection: coresetProjection, transform: transform, metadata: [:], seed: seed, dtype: dtype)
       var heldScores: [Float] = []
       heldScores.reserveCapacity(held.count)
       var start = 0

@@ -84,6 +84,7 @@ public struct ShardedFit: Sendable, Equatable {
     settings["coreset"] = c.coreset.map { "\($0)" } ?? "none"
     settings["coreset_method"] = c.coresetMethod.rawValue
     settings["seed"] = String(c.seed)
+    if c.bankDType != .f32 { settings["bank_dtype"] = c.bankDType.rawValue }
     for key in settings.keys.sorted() { text += "\(key)=\(settings[key] ?? "")\n" }
     for input in inputs { text += "input=\(input)\n" }
     return SHA256.hex(of: Array(text.utf8))

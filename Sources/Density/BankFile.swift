@@ -3,7 +3,8 @@ import TensorFiles
 /// Reading and writing reference banks as safetensors.
 ///
 /// Tensors:
-/// - `features` F32 `[N, D]`: the normal features in the scorer's base space
+/// - `features` F32 `[N, D]` (or BF16 for a `bank_dtype` `bf16` bank, knn
+///   and cosine-knn only): the normal features in the scorer's base space
 ///   (raw, or L2-normalised for the normalising scorers);
 /// - `center` F32 `[D]`: the mean normalised feature (normalising scorers);
 /// - `gaussian.mean` F64 `[D]`, `gaussian.cholesky` F64 `[D, D]` (lower
@@ -43,8 +44,16 @@ public enum BankFile {
     meta["feature_transform"] = bank.transform.rawValue
     if let t = bank.threshold { meta["threshold"] = "\(t)" } else { meta.removeValue(forKey: "threshold") }
     var writer = SafeTensorsWriter(metadata: meta)
-    try bank.store.withValues { v in
-      try writer.add("features", floats: v, shape: [bank.count, bank.dimension])
+    if bank.dtype == .f32 { writer.metadata.removeValue(forKey: "bank_dtype") } else { writer.metadata["bank_dtype"] = bank.dtype.rawValue }
+    switch bank.dtype {
+    case .f32:
+      try bank.store.withValues { v in
+        try writer.add("features", floats: v, shape: [bank.count, bank.dimension])
+      }
+    case .bf16:
+      try bank.store.withBF16 { v in
+        try writer.add("features", dtype: .bf16, shape: [bank.count, bank.dimension], bytes: Array(UnsafeRawBufferPointer(v)))
+      }
     }
     if let c = bank.center { try writer.add("center", floats: c, shape: [bank.dimension]) }
     if let g = bank.gaussian {
@@ -71,9 +80,10 @@ public enum BankFile {
     }
     guard let k = Int(file.metadata["k"] ?? ""), k >= 1 else { throw fail("metadata 'k' must be a positive integer") }
     let info = try file.info("features")
-    guard info.dtype == .f32, info.shape.count == 2, info.shape[0] > 0, info.shape[1] > 0 else {
-      throw fail("'features' must be a non-empty F32 [N, D] tensor, found \(info.dtype.rawValue) \(info.shape)")
+    guard info.dtype == .f32 || info.dtype == .bf16, info.shape.count == 2, info.shape[0] > 0, info.shape[1] > 0 else {
+      throw fail("'features' must be a non-empty F32 or BF16 [N, D] tensor, found \(info.dtype.rawValue) \(info.shape)")
     }
+    if info.dtype == .bf16, let refusal = scorer.lowPrecisionRefusal { throw fail(refusal) }
     let store = FeatureStore(file: file, info: info)
     if scorer.usesNeighbors && k > store.rows {
       throw fail("metadata 'k' is \(k), larger than the bank's \(store.rows) features (expected 1…\(store.rows))")

@@ -137,13 +137,11 @@ extension ReferenceBank {
     guard (0..<count).contains(index) else { throw DensityError.invalidArgument("shard \(index) of \(count): need 0 ≤ index < count") }
     let lo = self.count * index / count
     let hi = self.count * (index + 1) / count
-    let values = store.withValues { Array($0[(lo * dimension)..<(hi * dimension)]) }
     var meta = metadata
     let identity = ShardIdentity(index: index, count: count, parentSHA256: parentSHA256, rowOffset: Int64(lo), parentCount: self.count)
     for (key, value) in identity.metadata { meta[key] = value }
     return try ReferenceBank(
-      scorer: scorer, k: k, transform: transform, store: FeatureStore(memory: FeatureMatrix(rows: hi - lo, columns: dimension, values: values)),
-      threshold: threshold, metadata: meta)
+      scorer: scorer, k: k, transform: transform, store: store.slice(lo..<hi), threshold: threshold, metadata: meta)
   }
 
   /// Each query's k nearest bank rows and their squared distances, in the

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import ParallelCompute
 
 /// Exact k-nearest-neighbour search under squared Euclidean distance.
@@ -68,7 +69,61 @@ public struct NearestNeighbors: Sendable {
     queries: UnsafePointer<Float>, queryRows: Int, bank: UnsafePointer<Float>, bankRows: Int, bankNorms: UnsafePointer<Float>,
     dimension: Int, k: Int
   ) -> (distances: [Float], indices: [Int32]) {
+    search(queries: queries, queryRows: queryRows, bank: .f32(bank), bankRows: bankRows, bankNorms: bankNorms, dimension: dimension, k: k)
+  }
+
+  /// Extra candidates a bfloat16 search keeps per query before re-ranking
+  /// in float32 (default 16): its k + 16 nearest by BF16 dot products are
+  /// re-measured exactly and the k nearest of those kept.
+  public var rerankCandidates = 16
+
+  /// `search` against a bank of bfloat16 rows (`bank` holds their bit
+  /// patterns; `bankNorms` are the squared norms of the widened rows).
+  ///
+  /// Queries are rounded to bfloat16 and the distance tile comes from
+  /// BF16 dot products with float32 accumulation (`ak_bf16_gemm_nt`:
+  /// AVX-512 BF16 where the CPU has it, a portable loop otherwise), which
+  /// picks each query's k + `rerankCandidates` nearest. Those are re-ranked
+  /// by `Σ (q_j − b_j)²` between the float32 query and the widened row, so
+  /// the reported distances are exact to float32 rounding for the rows kept;
+  /// a true neighbour is missed only if BF16 rounding moves it behind 16
+  /// others.
+  public func search(
+    queries: UnsafePointer<Float>, queryRows: Int, bf16Bank bank: UnsafePointer<UInt16>, bankRows: Int,
+    bankNorms: UnsafePointer<Float>, dimension: Int, k: Int
+  ) -> (distances: [Float], indices: [Int32]) {
+    search(queries: queries, queryRows: queryRows, bank: .bf16(bank), bankRows: bankRows, bankNorms: bankNorms, dimension: dimension, k: k)
+  }
+
+  /// A bank's rows as the search reads them.
+  enum BankRows {
+    case f32(UnsafePointer<Float>)
+    case bf16(UnsafePointer<UInt16>)
+  }
+
+  func search(
+    queries: UnsafePointer<Float>, queryRows: Int, bank rows: BankRows, bankRows: Int, bankNorms: UnsafePointer<Float>,
+    dimension: Int, k: Int
+  ) -> (distances: [Float], indices: [Int32]) {
     precondition(k >= 1 && k <= bankRows, "1 ≤ k ≤ bank size")
+    let candidates: Int
+    let bankBF16: SharedReadOnlyBuffer<UInt16>?
+    var queryBF16: [UInt16] = []
+    let bank: UnsafePointer<Float>
+    switch rows {
+    case .f32(let b):
+      bank = b
+      candidates = k
+      bankBF16 = nil
+    case .bf16(let b):
+      bank = bankNorms  // a placeholder, never read as rows: the scan reads the bf16 rows
+      candidates = min(bankRows, k + max(0, rerankCandidates))
+      bankBF16 = SharedReadOnlyBuffer(UnsafeBufferPointer(start: b, count: bankRows * dimension))
+      queryBF16 = [UInt16](unsafeUninitializedCapacity: queryRows * dimension) { out, count in
+        ak_f32_to_bf16(queries, out.baseAddress, queryRows * dimension)
+        count = queryRows * dimension
+      }
+    }
     var distances = [Float](repeating: .infinity, count: queryRows * k)
     var indices = [Int32](repeating: -1, count: queryRows * k)
     if queryRows == 0 { return (distances, indices) }
@@ -78,68 +133,71 @@ public struct NearestNeighbors: Sendable {
     let bn = SharedReadOnlyBuffer(UnsafeBufferPointer(start: bankNorms, count: bankRows))
     let queryBlock = queryBlock
     let bankBlock = bankBlock
-    queryNorms.withUnsafeBufferPointer { qnBuffer in
-      let qn = SharedReadOnlyBuffer(qnBuffer)
-      let splitQueries = queryRows >= workers * min(queryBlock, 64)
-      if splitQueries {
-        distances.withUnsafeMutableBufferPointer { dBuffer in
-          indices.withUnsafeMutableBufferPointer { iBuffer in
-            let d = SharedBuffer(dBuffer)
-            let ix = SharedBuffer(iBuffer)
-            let blocks = (queryRows + queryBlock - 1) / queryBlock
-            let w = min(workers, blocks)
-            ParallelFor.run(workers: w) { worker in
-              let tile = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * bankBlock)
-              defer { tile.deallocate() }
-              var block = worker
-              while block < blocks {
-                let q0 = block * queryBlock
-                let q1 = min(queryRows, q0 + queryBlock)
-                Self.scan(
-                  q: q.base, qn: qn.base, q0: q0, q1: q1, b: b.base, bn: bn.base, b0: 0, b1: bankRows, dimension: dimension, k: k,
-                  bankBlock: bankBlock, tile: tile, outDistances: d.base, outIndices: ix.base)
-                block += w
+    queryBF16.withUnsafeBufferPointer { qb16Buffer in
+      let low = LowPrecision(bank: bankBF16, queries: bankBF16 == nil ? nil : SharedReadOnlyBuffer(qb16Buffer), candidates: candidates)
+      queryNorms.withUnsafeBufferPointer { qnBuffer in
+        let qn = SharedReadOnlyBuffer(qnBuffer)
+        let splitQueries = queryRows >= workers * min(queryBlock, 64)
+        if splitQueries {
+          distances.withUnsafeMutableBufferPointer { dBuffer in
+            indices.withUnsafeMutableBufferPointer { iBuffer in
+              let d = SharedBuffer(dBuffer)
+              let ix = SharedBuffer(iBuffer)
+              let blocks = (queryRows + queryBlock - 1) / queryBlock
+              let w = min(workers, blocks)
+              ParallelFor.run(workers: w) { worker in
+                let tile = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * bankBlock)
+                defer { tile.deallocate() }
+                var block = worker
+                while block < blocks {
+                  let q0 = block * queryBlock
+                  let q1 = min(queryRows, q0 + queryBlock)
+                  Self.scan(
+                    q: q.base, qn: qn.base, q0: q0, q1: q1, b: b.base, bn: bn.base, b0: 0, b1: bankRows, dimension: dimension, k: k,
+                    bankBlock: bankBlock, tile: tile, outDistances: d.base, outIndices: ix.base, low: low)
+                  block += w
+                }
               }
             }
           }
-        }
-      } else {
-        // Few queries: split the bank, then merge the per-worker top-k lists.
-        let w = max(1, min(workers, bankRows / max(k, 1)))
-        var partialD = [Float](repeating: .infinity, count: w * queryRows * k)
-        var partialI = [Int32](repeating: -1, count: w * queryRows * k)
-        partialD.withUnsafeMutableBufferPointer { dBuffer in
-          partialI.withUnsafeMutableBufferPointer { iBuffer in
-            let d = SharedBuffer(dBuffer)
-            let ix = SharedBuffer(iBuffer)
-            ParallelFor.run(workers: w) { worker in
-              let b0 = bankRows * worker / w
-              let b1 = bankRows * (worker + 1) / w
-              let tile = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * bankBlock)
-              defer { tile.deallocate() }
-              var q0 = 0
-              while q0 < queryRows {
-                let q1 = min(queryRows, q0 + queryBlock)
-                Self.scan(
-                  q: q.base, qn: qn.base, q0: q0, q1: q1, b: b.base, bn: bn.base, b0: b0, b1: b1, dimension: dimension, k: k,
-                  bankBlock: bankBlock, tile: tile, outDistances: d.base + worker * queryRows * k,
-                  outIndices: ix.base + worker * queryRows * k)
-                q0 = q1
+        } else {
+          // Few queries: split the bank, then merge the per-worker top-k lists.
+          let w = max(1, min(workers, bankRows / max(k, 1)))
+          var partialD = [Float](repeating: .infinity, count: w * queryRows * k)
+          var partialI = [Int32](repeating: -1, count: w * queryRows * k)
+          partialD.withUnsafeMutableBufferPointer { dBuffer in
+            partialI.withUnsafeMutableBufferPointer { iBuffer in
+              let d = SharedBuffer(dBuffer)
+              let ix = SharedBuffer(iBuffer)
+              ParallelFor.run(workers: w) { worker in
+                let b0 = bankRows * worker / w
+                let b1 = bankRows * (worker + 1) / w
+                let tile = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * bankBlock)
+                defer { tile.deallocate() }
+                var q0 = 0
+                while q0 < queryRows {
+                  let q1 = min(queryRows, q0 + queryBlock)
+                  Self.scan(
+                    q: q.base, qn: qn.base, q0: q0, q1: q1, b: b.base, bn: bn.base, b0: b0, b1: b1, dimension: dimension, k: k,
+                    bankBlock: bankBlock, tile: tile, outDistances: d.base + worker * queryRows * k,
+                    outIndices: ix.base + worker * queryRows * k, low: low)
+                  q0 = q1
+                }
               }
             }
           }
-        }
-        for qi in 0..<queryRows {
-          var list = TopK(k: k)
-          for worker in 0..<w {
+          for qi in 0..<queryRows {
+            var list = TopK(k: k)
+            for worker in 0..<w {
+              for j in 0..<k {
+                let o = worker * queryRows * k + qi * k + j
+                list.insert(partialD[o], partialI[o])
+              }
+            }
             for j in 0..<k {
-              let o = worker * queryRows * k + qi * k + j
-              list.insert(partialD[o], partialI[o])
+              distances[qi * k + j] = list.distances[j]
+              indices[qi * k + j] = list.indices[j]
             }
-          }
-          for j in 0..<k {
-            distances[qi * k + j] = list.distances[j]
-            indices[qi * k + j] = list.indices[j]
           }
         }
       }
@@ -152,18 +210,22 @@ public struct NearestNeighbors: Sendable {
   private static func scan(
     q: UnsafePointer<Float>, qn: UnsafePointer<Float>, q0: Int, q1: Int, b: UnsafePointer<Float>, bn: UnsafePointer<Float>,
     b0: Int, b1: Int, dimension: Int, k: Int, bankBlock: Int, tile: UnsafeMutablePointer<Float>,
-    outDistances: UnsafeMutablePointer<Float>, outIndices: UnsafeMutablePointer<Int32>
+    outDistances: UnsafeMutablePointer<Float>, outIndices: UnsafeMutablePointer<Int32>, low: LowPrecision
   ) {
     let nq = q1 - q0
-    var lists = (0..<nq).map { _ in TopK(k: k) }
+    var lists = (0..<nq).map { _ in TopK(k: low.candidates) }
     var s = b0
     while s < b1 {
       let e = min(b1, s + bankBlock)
       let nb = e - s
       // tile[i, j] = q_i · b_j
-      cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(nq), Int32(nb), Int32(dimension), 1, q + q0 * dimension, Int32(dimension),
-        b + s * dimension, Int32(dimension), 0, tile, Int32(nb))
+      if let bank16 = low.bank, let queries16 = low.queries {
+        ak_bf16_gemm_nt(queries16.base + q0 * dimension, nq, bank16.base + s * dimension, nb, dimension, tile, nb)
+      } else {
+        cblas_sgemm(
+          CblasRowMajor, CblasNoTrans, CblasTrans, Int32(nq), Int32(nb), Int32(dimension), 1, q + q0 * dimension, Int32(dimension),
+          b + s * dimension, Int32(dimension), 0, tile, Int32(nb))
+      }
       for i in 0..<nq {
         let row = tile + i * nb
         let qnorm = qn[q0 + i]
@@ -184,11 +246,21 @@ public struct NearestNeighbors: Sendable {
       // not on how the bank was blocked or sharded (OpenBLAS's result for one
       // q·b can change with the matrix shape: small-matrix kernels, K
       // blocking). That is what makes merged shard scores bit-identical.
+      // (A bfloat16 bank's candidates are re-ranked against the widened rows.)
       var exact = TopK(k: k)
       let query = q + (q0 + i) * dimension
-      for j in 0..<k where lists[i].indices[j] >= 0 {
+      for j in 0..<low.candidates where lists[i].indices[j] >= 0 {
         let row = Int(lists[i].indices[j])
-        exact.insert(squaredDistance(query, b + row * dimension, count: dimension), lists[i].indices[j])
+        let d: Float
+        if let bank16 = low.bank {
+          d = withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension) { widened in
+            ak_bf16_to_f32(bank16.base + row * dimension, widened.baseAddress, dimension)
+            return squaredDistance(query, widened.baseAddress.unsafelyUnwrapped, count: dimension)
+          }
+        } else {
+          d = squaredDistance(query, b + row * dimension, count: dimension)
+        }
+        exact.insert(d, lists[i].indices[j])
       }
       for j in 0..<k {
         outDistances[(q0 + i) * k + j] = exact.distances[j]
@@ -222,4 +294,12 @@ struct TopK {
     distances[p] = d
     indices[p] = i
   }
+}
+
+/// What a bfloat16 search adds to a scan: the rows and queries as bfloat16,
+/// and how many candidates to keep for re-ranking (k for float32).
+struct LowPrecision: @unchecked Sendable {
+  let bank: SharedReadOnlyBuffer<UInt16>?
+  let queries: SharedReadOnlyBuffer<UInt16>?
+  let candidates: Int
 }

@@ -81,16 +81,10 @@ public struct ReferenceBank: Sendable {
     self.count = store.rows
     self.threshold = threshold
     self.metadata = metadata
-    norms = store.withValues { NearestNeighbors.squaredNorms($0.baseAddress.unsafelyUnwrapped, rows: store.rows, columns: store.columns) }
+    if store.dtype != .f32, let refusal = scorer.lowPrecisionRefusal { throw DensityError.invalidArgument(refusal) }
+    norms = store.squaredNorms()
     if scorer.normalizes {
-      let c = store.withValues { v -> [Float] in
-        var mean = [Double](repeating: 0, count: store.columns)
-        for r in 0..<store.rows {
-          for j in 0..<store.columns { mean[j] += Double(v[r * store.columns + j]) }
-        }
-        return mean.map { Float($0 / Double(store.rows)) }
-      }
-      center = c
+      center = store.meanRow()
     } else {
       center = nil
     }
@@ -180,6 +174,17 @@ public struct ReferenceBank: Sendable {
   /// copy) to each row of `q`, already in the bank's space.
   func nearest(_ q: [Float], rows: Int, bank: (values: [Float], norms: [Float])?) -> (distances: [Float], indices: [Int32]) {
     let kk = min(k, count)
+    if store.dtype == .bf16 {
+      return store.withBF16 { b in
+        norms.withUnsafeBufferPointer { n in
+          q.withUnsafeBufferPointer { qb in
+            search.search(
+              queries: qb.baseAddress.unsafelyUnwrapped, queryRows: rows, bf16Bank: b.baseAddress.unsafelyUnwrapped, bankRows: count,
+              bankNorms: n.baseAddress.unsafelyUnwrapped, dimension: dimension, k: kk)
+          }
+        }
+      }
+    }
     if let bank {
       return bank.values.withUnsafeBufferPointer { b in
         bank.norms.withUnsafeBufferPointer { n in
@@ -207,9 +212,25 @@ public struct ReferenceBank: Sendable {
   public func adding(_ features: FeatureMatrix, source: String = "new normal features") throws -> ReferenceBank {
     try validate(features, source: source)
     let base = Self.baseSpace(features, scorer: scorer, transform: transform)
-    let merged = store.matrix().appending(base)
     return try ReferenceBank(
-      scorer: scorer, k: k, transform: transform, store: FeatureStore(memory: merged), threshold: threshold, metadata: metadata)
+      scorer: scorer, k: k, transform: transform, store: store.appending(base), threshold: threshold, metadata: metadata)
+  }
+
+  /// How the bank stores its rows.
+  public var dtype: BankDType { store.dtype }
+
+  /// This bank with its rows stored as `dtype`: bfloat16 halves the bank's
+  /// memory and file; its rows are rounded to nearest even, and its norms
+  /// and centre recomputed from the rounded rows.
+  ///
+  /// - Throws: `DensityError.invalidArgument` for a scorer that keeps no
+  ///   rows to shrink (`ScorerKind.lowPrecisionRefusal`).
+  public func storing(_ dtype: BankDType) throws -> ReferenceBank {
+    guard dtype != self.dtype else { return self }
+    var meta = metadata
+    meta["bank_dtype"] = dtype.rawValue
+    return try ReferenceBank(
+      scorer: scorer, k: k, transform: transform, store: store.converted(to: dtype), threshold: threshold, metadata: meta)
   }
 
   /// The bank's features in its base space (transformed and, for the
@@ -226,44 +247,5 @@ public struct ReferenceBank: Sendable {
   /// Whether a verdict is possible.
   public func isAnomalous(_ score: Float) -> Bool? {
     threshold.map { score > $0 }
-  }
-}
-
-/// Where a bank's features live: on the heap after a fit, or in a memory
-/// map after a load.
-final class FeatureStore: Sendable {
-  enum Backing: Sendable {
-    case memory([Float])
-    case mapped(SafeTensorsFile, TensorInfo)
-  }
-
-  let rows: Int
-  let columns: Int
-  let backing: Backing
-
-  init(memory matrix: FeatureMatrix) {
-    rows = matrix.rows
-    columns = matrix.columns
-    backing = .memory(matrix.values)
-  }
-
-  /// - Precondition: `info` is an F32 `rows × columns` tensor of `file`.
-  init(file: SafeTensorsFile, info: TensorInfo) {
-    rows = info.shape.first ?? 0
-    columns = info.shape.count > 1 ? info.shape[1] : 0
-    backing = .mapped(file, info)
-  }
-
-  func withValues<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-    switch backing {
-    case .memory(let values):
-      return try values.withUnsafeBufferPointer(body)
-    case .mapped(let file, let info):
-      return try file.withFloats(info, body)
-    }
-  }
-
-  func matrix() -> FeatureMatrix {
-    withValues { FeatureMatrix(rows: rows, columns: columns, values: Array($0)) }
   }
 }

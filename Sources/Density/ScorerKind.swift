@@ -57,4 +57,15 @@ public enum ScorerKind: String, Sendable, CaseIterable, Codable {
     case .knn, .gaussian: return false
     }
   }
+
+  /// Why a bank with this scorer cannot store its rows in bfloat16, or nil
+  /// when it can (`knn`, `cosine-knn`: the search re-ranks in float32).
+  public var lowPrecisionRefusal: String? {
+    switch self {
+    case .knn, .cosineKNN: return nil
+    case .meanShifted: return "a mean-shifted bank keeps a float32 shifted copy of its rows: bfloat16 storage would save nothing; use cosine-knn"
+    case .angularCenter, .gaussian:
+      return "an \(rawValue) bank scores with a fixed-size model, not its rows: bfloat16 storage would save nothing"
+    }
+  }
 }

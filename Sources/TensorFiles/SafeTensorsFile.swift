@@ -212,6 +212,23 @@ public final class SafeTensorsFile: Sendable {
     }
   }
 
+  /// Calls `body` with a BF16 tensor whose `TensorInfo` came from this file,
+  /// viewed in place as raw bfloat16 bit patterns (no copy when aligned).
+  public func withBF16<R>(_ info: TensorInfo, _ body: (UnsafeBufferPointer<UInt16>) throws -> R) rethrows -> R {
+    precondition(info.dtype == .bf16 && tensors[info.name] == info, "tensor info must come from this file and be BF16")
+    return try file.withBytes { all in
+      let raw = UnsafeRawBufferPointer(rebasing: all[(dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound)])
+      if Int(bitPattern: raw.baseAddress) % MemoryLayout<UInt16>.alignment == 0 {
+        return try body(raw.bindMemory(to: UInt16.self))
+      }
+      let copy = [UInt16](unsafeUninitializedCapacity: info.elementCount) { buffer, count in
+        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
+        count = info.elementCount
+      }
+      return try copy.withUnsafeBufferPointer(body)
+    }
+  }
+
   /// Tensor `name` as `Float`s, widening F16/BF16 and rounding F64.
   ///
   /// - Parameters:

@@ -307,7 +307,7 @@ struct MalformedInputCLITests {
     Case("bank: missing its features tensor", file: "no-features.safetensors", says: "missing tensor 'features'", {
       .file(bank(features: nil))
     }, command: scoreBank),
-    Case("bank: features of the wrong dtype", file: "f64.safetensors", says: "'features' must be a non-empty F32 [N, D] tensor, found F64", {
+    Case("bank: features of the wrong dtype", file: "f64.safetensors", says: "'features' must be a non-empty F32 or BF16 [N, D] tensor, found F64", {
       .file(bank(features: ("F64", [2, 3], 48)))
     }, command: scoreBank),
     Case("bank: NaN threshold", file: "nan-threshold.safetensors", says: "threshold 'nan' is not a finite number", {

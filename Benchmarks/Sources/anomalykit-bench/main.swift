@@ -179,9 +179,40 @@ func knn() throws {
     exit(1)
   }
   let search = NearestNeighbors(queryBlock: Int(option("--query-block", 1024)), bankBlock: Int(option("--bank-block", 4096)), workers: threads)
+  if CommandLine.arguments.contains("--bank-dtype") {
+    // A bank stored in bfloat16 (`fit --bank-dtype bf16`): timed through
+    // `ReferenceBank.neighbours`, which rounds the queries, searches on BF16
+    // dot products and re-ranks in float32.
+    var reference = try ReferenceBank(
+      fitting: FeatureMatrix(rows: bank.rows, columns: bank.columns, values: bank.values), scorer: .knn, k: k
+    ).storing(.bf16)
+    reference.search = search
+    let q = FeatureMatrix(rows: queries.rows, columns: queries.columns, values: queries.values)
+    var best = Double.infinity
+    var first: NeighbourList?
+    for _ in 0..<repeats {
+      let t0 = now()
+      let r = try reference.neighbours(q)
+      best = min(best, now() - t0)
+      if first == nil { first = r }
+    }
+    if let out = CommandLine.arguments.firstIndex(of: "--distances-out").map({ CommandLine.arguments[$0 + 1] }), let first {
+      try NPYFile.write(rows: queries.rows, columns: k, values: first.distances, to: out)
+      try NPYFile.write(rows: queries.rows, columns: k, int64: first.rows, to: out.replacingOccurrences(of: ".npy", with: ".rows.npy"))
+    }
+    let flops = 2.0 * Double(queries.rows) * Double(bank.rows) * Double(bank.columns)
+    let json: [String: Any] = [
+      "engine": "anomalykit", "bank_dtype": "bf16", "bank_rows": bank.rows, "dimension": bank.columns, "queries": queries.rows,
+      "k": k, "threads": threads, "best_seconds": best, "queries_per_second": Double(queries.rows) / best,
+      "gemm_gflops": flops / best / 1e9, "rerank_candidates": search.rerankCandidates,
+    ]
+    print(String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self))
+    return
+  }
   let norms = bank.values.withUnsafeBufferPointer { NearestNeighbors.squaredNorms($0.baseAddress!, rows: bank.rows, columns: bank.columns) }
   var best = Double.infinity
   var first: [Float] = []
+  var firstRows: [Int32] = []
   for _ in 0..<repeats {
     let t0 = now()
     let r = bank.values.withUnsafeBufferPointer { b in
@@ -194,10 +225,16 @@ func knn() throws {
       }
     }
     best = min(best, now() - t0)
-    if first.isEmpty { first = r.distances }
+    if first.isEmpty {
+      first = r.distances
+      firstRows = r.indices
+    }
   }
   if let out = CommandLine.arguments.firstIndex(of: "--distances-out").map({ CommandLine.arguments[$0 + 1] }) {
     try NPYFile.write(rows: queries.rows, columns: k, values: first, to: out)
+    if !firstRows.isEmpty {
+      try NPYFile.write(rows: queries.rows, columns: k, int64: firstRows.map(Int64.init), to: out.replacingOccurrences(of: ".npy", with: ".rows.npy"))
+    }
   }
   let flops = 2.0 * Double(queries.rows) * Double(bank.rows) * Double(bank.columns)
   let json: [String: Any] = [

@@ -10,6 +10,7 @@
 // Layout everywhere: row-major float32; images channels-last (HWC).
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Activation applied after a convolution's bias.
 typedef enum {
@@ -129,5 +130,28 @@ void ak_attention(ptrdiff_t tokens, ptrdiff_t heads, ptrdiff_t headDimension, co
 /// dimension `ldy`, then equal to `ldx`).
 void ak_layer_norm(ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t ldx, const float *gamma, const float *beta,
                    float eps, float *y, ptrdiff_t ldy);
+
+/// 1 when this CPU (and OS) can run the AVX-512 BF16 kernels (AVX-512 F,
+/// BW and BF16's vdpbf16ps) and ANOMALYKIT_KERNELS is not `portable` or
+/// `avx2`; 0 otherwise. Constant for the life of the process.
+int ak_cpu_has_avx512_bf16(void);
+
+/// float32 → bfloat16, rounding to nearest with ties to even (the upper 16
+/// bits of the rounded float; NaN stays NaN).
+uint16_t ak_f32_to_bf16_one(float x);
+/// `ak_f32_to_bf16_one` over `n` values.
+void ak_f32_to_bf16(const float *x, uint16_t *y, ptrdiff_t n);
+/// bfloat16 → float32, exactly.
+void ak_bf16_to_f32(const uint16_t *x, float *y, ptrdiff_t n);
+
+/// Dot products of bfloat16 rows, accumulated in float32:
+///
+///   c[i·ldc + j] = Σ_t a[i·d + t] · b[j·d + t],   i < m, j < n
+///
+/// Each product of two bfloat16 values is exact in float32. The AVX-512
+/// path (vdpbf16ps, 32 products per instruction) sums them in pairs and
+/// lanes; the portable path sums them in order, so the two agree to float
+/// rounding, not bit for bit.
+void ak_bf16_gemm_nt(const uint16_t *a, ptrdiff_t m, const uint16_t *b, ptrdiff_t n, ptrdiff_t d, float *c, ptrdiff_t ldc);
 
 #endif

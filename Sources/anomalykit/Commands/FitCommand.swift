@@ -89,6 +89,9 @@ struct FitCommand: ReadLimitedCommand, ThreadedCommand {
   @Option(name: .customLong("scratch-dir"), help: "Folder for the feature scratch file that a fit streams features into (default: the --out folder).")
   var scratchDir: String?
 
+  @Option(name: .customLong("bank-dtype"), help: "Store the bank's rows as f32 (default) or bf16: half the memory and disk; the kNN searches on BF16 dot products (AVX-512 BF16 where the CPU has it) and re-ranks its candidates in float32 (knn and cosine-knn banks).")
+  var bankDType: BankDType?
+
   @Option(name: .long, help: "Fit shard i of N (i counts from 0) of a fit too large for one machine, from the i-th slice of the inputs: run it with the same inputs and options on N workers. Needs a random coreset (greedy is refused); the shards carry no threshold (merge-scores --calibrate-fpr sets one on held-out normals).")
   var shard: String?
 
@@ -176,6 +179,7 @@ struct FitCommand: ReadLimitedCommand, ThreadedCommand {
     if let pixelFPR { c.pixelFPR = pixelFPR }
     if let seed { c.seed = seed }
     c.maxFitMemory = maxFitMemory?.bytes
+    if let bankDType { c.bankDType = bankDType }
     return c
   }
 

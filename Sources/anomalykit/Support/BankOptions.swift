@@ -6,6 +6,7 @@ import Foundation
 import TensorFiles
 
 extension ScorerKind: ExpressibleByArgument {}
+extension BankDType: ExpressibleByArgument {}
 extension FeatureTransform: ExpressibleByArgument {}
 extension Coreset.Method: ExpressibleByArgument {}
 
