@@ -28,12 +28,18 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 N, D, Q, K, THREADS = 50_000, 1280, 2_000, 2, 2
 
 
-def main():
-    import faiss
+def data():
+    """The bank and queries: seeded Gaussian clusters (also bench_knn_bf16.py's)."""
     rng = np.random.default_rng(0)
     centers = rng.standard_normal((100, D)).astype(np.float32) * 2
     bank = (centers[rng.integers(0, 100, N)] + rng.standard_normal((N, D))).astype(np.float32)
     queries = (centers[rng.integers(0, 100, Q)] + rng.standard_normal((Q, D))).astype(np.float32)
+    return bank, queries
+
+
+def main():
+    import faiss
+    bank, queries = data()
     work = tempfile.mkdtemp(prefix="anomalykit-knn-")
     np.save(os.path.join(work, "bank.npy"), bank)
     np.save(os.path.join(work, "queries.npy"), queries)

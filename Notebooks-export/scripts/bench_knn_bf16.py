@@ -31,9 +31,11 @@ import time
 
 import numpy as np
 
+import bench_knn
+from bench_knn import D, K, N, Q, THREADS
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-N, D, Q, K, THREADS = 50_000, 1280, 2_000, 2, 2
 
 
 def exact_neighbours(bank, queries, k):
@@ -61,10 +63,7 @@ def recall(found, truth):
 def main():
     import faiss
 
-    rng = np.random.default_rng(0)
-    centers = rng.standard_normal((100, D)).astype(np.float32) * 2
-    bank = (centers[rng.integers(0, 100, N)] + rng.standard_normal((N, D))).astype(np.float32)
-    queries = (centers[rng.integers(0, 100, Q)] + rng.standard_normal((Q, D))).astype(np.float32)
+    bank, queries = bench_knn.data()
     work = tempfile.mkdtemp(prefix="anomalykit-knn-bf16-")
     np.save(os.path.join(work, "bank.npy"), bank)
     np.save(os.path.join(work, "queries.npy"), queries)

@@ -174,35 +174,20 @@ public struct ReferenceBank: Sendable {
   /// copy) to each row of `q`, already in the bank's space.
   func nearest(_ q: [Float], rows: Int, bank: (values: [Float], norms: [Float])?) -> (distances: [Float], indices: [Int32]) {
     let kk = min(k, count)
-    if store.dtype == .bf16 {
-      return store.withBF16 { b in
-        norms.withUnsafeBufferPointer { n in
-          q.withUnsafeBufferPointer { qb in
-            search.search(
-              queries: qb.baseAddress.unsafelyUnwrapped, queryRows: rows, bf16Bank: b.baseAddress.unsafelyUnwrapped, bankRows: count,
-              bankNorms: n.baseAddress.unsafelyUnwrapped, dimension: dimension, k: kk)
-          }
-        }
+    func run(_ stored: NearestNeighbors.BankRows, _ n: UnsafeBufferPointer<Float>) -> (distances: [Float], indices: [Int32]) {
+      q.withUnsafeBufferPointer { qb in
+        search.search(
+          queries: qb.baseAddress.unsafelyUnwrapped, queryRows: rows, bank: stored, bankRows: count,
+          bankNorms: n.baseAddress.unsafelyUnwrapped, dimension: dimension, k: kk)
       }
     }
     if let bank {
-      return bank.values.withUnsafeBufferPointer { b in
-        bank.norms.withUnsafeBufferPointer { n in
-          q.withUnsafeBufferPointer { qb in
-            search.search(
-              queries: qb.baseAddress.unsafelyUnwrapped, queryRows: rows, bank: b.baseAddress.unsafelyUnwrapped, bankRows: count,
-              bankNorms: n.baseAddress.unsafelyUnwrapped, dimension: dimension, k: kk)
-          }
-        }
-      }
+      return bank.values.withUnsafeBufferPointer { b in bank.norms.withUnsafeBufferPointer { run(.f32(b.baseAddress.unsafelyUnwrapped), $0) } }
     }
-    return store.withValues { b in
-      norms.withUnsafeBufferPointer { n in
-        q.withUnsafeBufferPointer { qb in
-          search.search(
-            queries: qb.baseAddress.unsafelyUnwrapped, queryRows: rows, bank: b.baseAddress.unsafelyUnwrapped, bankRows: count,
-            bankNorms: n.baseAddress.unsafelyUnwrapped, dimension: dimension, k: kk)
-        }
+    return norms.withUnsafeBufferPointer { n in
+      switch store.dtype {
+      case .f32: return store.withValues { run(.f32($0.baseAddress.unsafelyUnwrapped), n) }
+      case .bf16: return store.withBF16 { run(.bf16($0.baseAddress.unsafelyUnwrapped), n) }
       }
     }
   }
