@@ -47,6 +47,35 @@ struct ShardCLITests {
     #expect(one.stdout == whole.stdout)
   }
 
+  @Test("features extracted once (--features-out) answer every shard (--from-features) exactly; another recipe's are refused")
+  func featuresOnce() throws {
+    let dir = try CLIRunner.temporaryFolder()
+    let bank = dir + "/patch.safetensors"
+    #expect(try CLIRunner.run(["fit", "--patches", Self.demo + "/normal", "--coreset", "0.05", "--holdout", "0.2", "--out", bank]).status == 0)
+    let whole = try CLIRunner.run(["score", "--bank", bank, Self.demo + "/test", "--csv"])
+    #expect(try CLIRunner.run(["shard", "--bank", bank, "--shards", "2", "--out", dir + "/s"]).status == 0)
+    let shards = (0..<2).map { dir + "/s/patch.shard-\($0)-of-2.safetensors" }
+    let features = dir + "/features.safetensors"
+    let extract = try CLIRunner.run(["score", "--bank", shards[1], Self.demo + "/test", "--features-out", features])
+    #expect(extract.status == 0, "\(extract.stderr)")
+    var files: [String] = []
+    for (i, shard) in shards.enumerated() {
+      let out = dir + "/f\(i).npy"
+      let r = try CLIRunner.run(["score", "--bank", shard, "--from-features", features, "--neighbours-out", out])
+      #expect(r.status == 0, "\(r.stderr)")
+      files.append(out)
+    }
+    let merged = try CLIRunner.run(["merge-scores"] + files + ["--bank-meta", dir + "/s/manifest.json", "--csv"])
+    #expect(merged.stdout == whole.stdout, "\(merged.stdout)\nwhole:\n\(whole.stdout)")
+
+    let imageBank = dir + "/image.safetensors"
+    #expect(try CLIRunner.run(["fit", Self.demo + "/normal", "--holdout", "0", "--out", imageBank]).status == 0)
+    let wrong = try CLIRunner.run(["score", "--bank", imageBank, "--from-features", features, "--neighbours-out", dir + "/w.npy"])
+    #expect(wrong.status == 1 && wrong.stderr.contains(features) && wrong.stderr.contains(imageBank), "\(wrong.stderr)")
+    let usage = try CLIRunner.run(["score", "--bank", bank, "--from-features", features, "--csv"])
+    #expect(usage.status == 2 && usage.stderr.contains("--from-features needs --neighbours-out"), "\(usage.stderr)")
+  }
+
   @Test("fit --shard i/N over feature rows merges to the whole fit's scores; held-out normals calibrate a threshold")
   func shardedFit() throws {
     let dir = try CLIRunner.temporaryFolder()

@@ -35,6 +35,16 @@ def _neighbours(binary: str, shard: str, inputs_file: str, out: str, threads: in
     return out
 
 
+def _features(binary: str, shard: str, inputs_file: str, out: str, threads: int) -> str:
+    cli.run(binary, ["score", "--bank", shard, "--inputs-from", inputs_file, "--features-out", out, "--threads", str(threads)])
+    return out
+
+
+def _neighbours_from_features(binary: str, shard: str, features: str, out: str, threads: int) -> str:
+    cli.run(binary, ["score", "--bank", shard, "--from-features", features, "--neighbours-out", out, "--threads", str(threads)])
+    return out
+
+
 def _merge(binary: str, manifest: str, files: Sequence[str], extra: Sequence[str]) -> list[dict]:
     return cli.scores_from_json(cli.run(binary, ["merge-scores", *files, "--bank-meta", manifest, "--json", *extra]))
 
@@ -53,12 +63,18 @@ def score_sharded(
     threads: int = 1,
     binary: str | None = None,
     workdir: str | None = None,
+    share_features: bool = True,
 ) -> list[dict]:
     """Scores ``images`` against a sharded bank: the whole bank's scores, exactly.
 
-    For each chunk of images, one task per shard writes the chunk's k nearest
-    rows of that shard (``score --neighbours-out``, a small ``.npy``), and one
-    task merges them (``merge-scores``). Shards need never share a machine.
+    For each chunk of images, one task extracts the features once
+    (``score --features-out``), one task per shard writes the chunk's k
+    nearest rows of that shard from them (``score --from-features
+    --neighbours-out``, a small ``.npy``), and one task merges them
+    (``merge-scores``). Shards need never share a machine. With
+    ``share_features=False`` each shard task extracts the images itself:
+    S extractions instead of one, but no feature file (a patch bank's is
+    about 1 MB per image) on the shared storage.
 
     Args:
         images: image files, readable on every worker.
@@ -80,10 +96,21 @@ def score_sharded(
     merged = []
     for i, chunk in enumerate(chunks(images, chunk_size)):
         listed = cli.write_list(workdir, f"chunk-{i}", chunk)
-        parts = [
-            client.submit(_neighbours, binary, shard, listed, cli.unique_output(workdir, f"chunk-{i}-shard-{s}", ".npy"), threads, pure=False)
-            for s, shard in enumerate(shards)
-        ]
+        if share_features:
+            features = client.submit(
+                _features, binary, shards[0], listed, cli.unique_output(workdir, f"chunk-{i}-features", ".safetensors"), threads, pure=False
+            )
+            parts = [
+                client.submit(
+                    _neighbours_from_features, binary, shard, features, cli.unique_output(workdir, f"chunk-{i}-shard-{s}", ".npy"), threads, pure=False
+                )
+                for s, shard in enumerate(shards)
+            ]
+        else:
+            parts = [
+                client.submit(_neighbours, binary, shard, listed, cli.unique_output(workdir, f"chunk-{i}-shard-{s}", ".npy"), threads, pure=False)
+                for s, shard in enumerate(shards)
+            ]
         merged.append(client.submit(_merge, binary, manifest, parts, [], pure=False))
     return gather_in_order(client, merged, len(images))
 

@@ -85,10 +85,11 @@ class DaskIntegrationTest(unittest.TestCase):
             run_cli("shard", "--bank", self.bank, "--shards", str(n), "--out", out)
             manifest = os.path.join(out, "manifest.json")
             self.assertEqual(len(akd.shard_paths(manifest)), n)
-            got = akd.score_sharded(self.images, manifest, self.client, chunk_size=7, binary=BINARY)
-            # JSON numbers are the shortest round-trip decimal of each float:
-            # equal numbers are equal bits.
-            self.assertEqual(got, self.expected, f"{n} shards")
+            for share in (True, False):
+                got = akd.score_sharded(self.images, manifest, self.client, chunk_size=7, binary=BINARY, share_features=share)
+                # JSON numbers are the shortest round-trip decimal of each
+                # float: equal numbers are equal bits.
+                self.assertEqual(got, self.expected, f"{n} shards, share_features={share}")
 
     def test_fit_sharded_then_score_sharded(self):
         normals = [os.path.join(DEMO, "normal", f) for f in sorted(os.listdir(os.path.join(DEMO, "normal")))]

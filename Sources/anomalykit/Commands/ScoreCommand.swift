@@ -50,6 +50,12 @@ struct ScoreCommand: ReadLimitedCommand, ThreadedCommand {
   @Option(name: .customLong("from-npy"), help: "Score the rows of an N×D .npy instead of images.")
   var fromNPY: String?
 
+  @Option(name: .customLong("features-out"), help: "Instead of scores, write the inputs' features as this bank's recipe extracts them (a .safetensors feature file), for several shards to answer with --from-features: the features are extracted once, not once per shard.")
+  var featuresOut: String?
+
+  @Option(name: .customLong("from-features"), help: "With --neighbours-out: answer for the inputs of a feature file written by --features-out (whose recipe must be this bank's) instead of extracting images.")
+  var fromFeatures: String?
+
   @Option(name: .customLong("neighbours-out"), help: "Instead of scores, write each input's (each location's, for patch banks) k nearest bank rows: distances to this .npy (float32 Q×k), global row ids to NAME.rows.npy (int64) and what answered to NAME.json. Merge one file per shard with 'anomalykit merge-scores' (knn and cosine-knn banks).")
   var neighboursOut: String?
 
@@ -70,9 +76,25 @@ struct ScoreCommand: ReadLimitedCommand, ThreadedCommand {
         throw ValidationError("--heatmaps, --maps-out, --masks-out and --from-npy need --bank")
       }
     } else {
-      guard fromNPY != nil || !inputs.isEmpty || inputList.inputsFrom != nil else { throw ValidationError("give images or folders, --inputs-from, or --from-npy") }
+      guard fromNPY != nil || fromFeatures != nil || !inputs.isEmpty || inputList.inputsFrom != nil else {
+        throw ValidationError("give images or folders, --inputs-from, or --from-npy")
+      }
       guard masksOut == nil || fromNPY == nil else { throw ValidationError("--masks-out needs images, not --from-npy") }
       guard textFile == nil, !zeroShot else { throw ValidationError("--text-file and --zero-shot need --detector") }
+    }
+    if let featuresOut {
+      guard detector == nil, neighboursOut == nil, fromNPY == nil, fromFeatures == nil else {
+        throw ValidationError("--features-out needs --bank and images; it excludes --neighbours-out, --from-npy and --from-features")
+      }
+      guard featuresOut.hasSuffix(".safetensors") else { throw ValidationError("--features-out must end in .safetensors") }
+      guard heatmaps == nil, mapsOut == nil, masksOut == nil, !json, !csv else {
+        throw ValidationError("--features-out writes features, not scores: it excludes --heatmaps, --maps-out, --masks-out, --json and --csv")
+      }
+    }
+    if fromFeatures != nil {
+      guard neighboursOut != nil, fromNPY == nil, inputs.isEmpty, inputList.inputsFrom == nil else {
+        throw ValidationError("--from-features needs --neighbours-out, and no images, --inputs-from or --from-npy (the feature file names its inputs)")
+      }
     }
     if let neighboursOut {
       guard detector == nil else { throw ValidationError("--neighbours-out needs --bank") }
@@ -89,7 +111,24 @@ struct ScoreCommand: ReadLimitedCommand, ThreadedCommand {
         .run(json: json, csv: csv)
     }
     guard let bank else { return }
+    if let fromFeatures, let neighboursOut {
+      let features = try ShardFeatures.read(path: fromFeatures)
+      try OutputPath.check(neighboursOut, inputs: [fromFeatures, bank])
+      let answer = try features.answer(bank: try BankFile.read(path: bank), bankPath: bank, featuresPath: fromFeatures)
+      try answer.write(to: neighboursOut)
+      warn("wrote \(neighboursOut): \(answer.neighbours.queries) × k = \(answer.neighbours.k) neighbours from shard \(answer.shard.index) of \(answer.shard.count)")
+      return
+    }
     let loaded = try LoadedBank(path: bank, image: image, needsImages: fromNPY == nil)
+    if let featuresOut {
+      let paths = try InputFiles.images(try inputList.inputs(inputs), maxFiles: image.maxFiles)
+      try OutputPath.check(featuresOut, inputs: paths + [bank])
+      let progress = Progress("score: features", total: paths.count)
+      let features = try ShardFeatures(paths: paths, detector: loaded.detector) { done, _ in progress.update(done) }
+      try features.write(to: featuresOut)
+      warn("wrote \(featuresOut): \(features.features.rows)×\(features.features.columns) features of \(paths.count) inputs")
+      return
+    }
     if let neighboursOut { return try writeNeighbours(loaded, to: neighboursOut) }
     var results: [ImageScore] = []
     if let npy = fromNPY {
