@@ -11,8 +11,12 @@ thread (--threads 1):
 - direct:        one `anomalykit score --bank BANK --inputs-from LIST --json --threads 1`;
 - score_many_W_cC: score_many on a LocalCluster of W worker processes (1
                  thread each), C images per task (32, and 146 = half the images);
-- direct_shard:  `score --neighbours-out` on each of 2 shards, then merge-scores;
-- sharded_1:     score_sharded over the same 2 shards on 1 worker;
+- direct_shard:  `score --features-out` once, `score --from-features
+                 --neighbours-out` on each of 2 shards, then merge-scores;
+- direct_shard_reextract: the same with each shard extracting the images
+                 itself (`score --inputs-from --neighbours-out`);
+- sharded_1:     score_sharded over the same 2 shards on 1 worker (features
+                 shared, as direct_shard);
 - merge:         merge-scores alone for the 292 images x 1,600 locations.
 Scores from every path are checked equal to the direct ones.
 
@@ -80,17 +84,22 @@ def main():
     t, all_t, direct = timed(lambda: json.loads(cli("score", "--bank", bank, "--inputs-from", listed, "--json", "--threads", "1")))
     result["direct"] = {"seconds": t, "runs": all_t, "images_per_second": len(images) / t}
 
-    def direct_sharded():
+    def direct_sharded(share):
         outs = []
+        features = os.path.join(work, "direct-features.safetensors")
+        if share:
+            cli("score", "--bank", shard_files[0], "--inputs-from", listed, "--features-out", features, "--threads", "1")
         for i, s in enumerate(shard_files):
             out = os.path.join(work, f"direct-{i}.npy")
-            cli("score", "--bank", s, "--inputs-from", listed, "--neighbours-out", out, "--threads", "1")
+            source = ["--from-features", features] if share else ["--inputs-from", listed]
+            cli("score", "--bank", s, *source, "--neighbours-out", out, "--threads", "1")
             outs.append(out)
         return json.loads(cli("merge-scores", *outs, "--bank-meta", manifest, "--json"))
 
-    t, all_t, merged = timed(direct_sharded)
-    assert merged == direct, "sharded CLI scores differ from the whole bank's"
-    result["direct_shard"] = {"seconds": t, "runs": all_t, "images_per_second": len(images) / t}
+    for share, name in ((True, "direct_shard"), (False, "direct_shard_reextract")):
+        t, all_t, merged = timed(lambda: direct_sharded(share))
+        assert merged == direct, "sharded CLI scores differ from the whole bank's"
+        result[name] = {"seconds": t, "runs": all_t, "images_per_second": len(images) / t}
     outs = [os.path.join(work, f"direct-{i}.npy") for i in range(len(shard_files))]
     t, all_t, _ = timed(lambda: cli("merge-scores", *outs, "--bank-meta", manifest, "--json"))
     result["merge"] = {"seconds": t, "runs": all_t, "queries": len(images) * 1600, "shards": len(shard_files)}

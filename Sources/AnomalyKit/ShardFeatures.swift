@@ -23,6 +23,16 @@ public struct ShardFeatures: Sendable {
   /// `inputs.count × rowsPerInput` rows.
   public var features: FeatureMatrix
 
+  /// Loads the bank (or any shard of it) at `bank` with the bundled
+  /// backbone (or `weights`) and extracts `images`' features the way the
+  /// bank was fitted.
+  ///
+  /// - Throws: the bank's loading errors; `ImageError` naming an image that
+  ///   cannot be read.
+  public init(images: [URL], bank: URL, weights: URL? = nil) throws {
+    try self.init(paths: images.map(\.path), detector: try ImageAnomalyDetector.load(from: bank, weights: weights), progress: nil)
+  }
+
   /// Extracts `paths`' features the way `detector`'s bank was fitted.
   ///
   /// - Throws: `AnomalyKitError.invalidInput` for a bank fitted on external

@@ -38,6 +38,12 @@ struct ShardSetTests {
     #expect(scores.map(\.score.bitPattern) == whole.map(\.score.bitPattern))
     #expect(scores.map(\.anomalous) == whole.map(\.anomalous))
 
+    // Features extracted once answer every shard alike.
+    let features = try ShardFeatures(images: images, bank: URL(fileURLWithPath: set.shards[0]))
+    let fromFeatures = try set.shards.map { try features.answer(bank: try BankFile.read(path: $0), bankPath: $0) }
+    let viaFeatures = try manifest.merge(fromFeatures, paths: set.shards)
+    #expect(viaFeatures.map(\.score.bitPattern) == whole.map(\.score.bitPattern))
+
     // Refusals: too many shards, and a scorer that does not shard.
     #expect(throws: AnomalyKitError.self) { try ShardSet.split(bank: bank, into: 1_000_000, folder: folder) }
     var gaussian = BankConfiguration.imageDefault
