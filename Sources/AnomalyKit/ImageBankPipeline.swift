@@ -293,7 +293,7 @@ public struct ImageBankPipeline: Sendable {
   }
 
   /// Each image's (image banks) or location's (patch banks) k nearest rows
-  /// of `bank`, image after image, batch by batch as `score` reads them:
+  /// of `bank`, image after image, a batch of features at a time:
   /// what one shard of a sharded bank contributes (`ShardSet.merge`).
   ///
   /// - Throws: `DensityError.invalidArgument` for a scorer that does not
@@ -301,16 +301,11 @@ public struct ImageBankPipeline: Sendable {
   public func neighbours(_ paths: [String], bank: ReferenceBank, progress: ((Int, Int) -> Void)? = nil) throws -> NeighbourList {
     var distances: [Float] = []
     var rows: [Int64] = []
-    let batch = max(1, extractor.batchSize)
-    var start = 0
-    while start < paths.count {
-      let end = min(paths.count, start + batch)
-      let chunk = Array(paths[start..<end])
-      let found = try bank.neighbours(try features(chunk), source: chunk.count == 1 ? chunk[0] : "\(chunk[0]) …")
+    let source = paths.count == 1 ? paths[0] : "features of \(paths.first ?? "") …"
+    try forEachFeatureBatch(paths, progress: progress) { batch in
+      let found = try bank.neighbours(batch, source: source)
       distances += found.distances
       rows += found.rows
-      progress?(end, paths.count)
-      start = end
     }
     return NeighbourList(k: min(bank.k, bank.count), distances: distances, rows: rows)
   }

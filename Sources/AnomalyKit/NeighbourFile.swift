@@ -61,7 +61,7 @@ public struct NeighbourFile: Sendable {
       throw AnomalyKitError.invalidInput("\(bank): bank was fitted on external features; answer features with ReferenceBank.neighbours")
     }
     self.init(
-      bank: bank, shard: Self.shardIdentity(of: detector.bank, file: try SafeTensorsFile(path: bank)), scorer: detector.bank.scorer,
+      bank: bank, shard: try Self.shardIdentity(of: detector.bank, path: bank), scorer: detector.bank.scorer,
       inputs: paths, rowsPerInput: pipeline.grid.height * pipeline.grid.width,
       neighbours: try detector.neighbours(paths: paths, progress: progress))
   }
@@ -73,10 +73,12 @@ public struct NeighbourFile: Sendable {
     return (stem + ".rows.npy", stem + ".json")
   }
 
-  /// The identity of `bank`'s shard set: its own `ShardIdentity`, or, for a
-  /// whole bank, shard 0 of 1 with the file's SHA-256 as parent.
-  public static func shardIdentity(of bank: ReferenceBank, file: SafeTensorsFile) -> ShardIdentity {
-    bank.shard ?? ShardIdentity(index: 0, count: 1, parentSHA256: file.sha256(), rowOffset: 0, parentCount: bank.count)
+  /// The identity of the shard set of `bank`, loaded from `path`: its own
+  /// `ShardIdentity`, or, for a whole bank, shard 0 of 1 with the file's
+  /// SHA-256 as parent (the file is read only then).
+  public static func shardIdentity(of bank: ReferenceBank, path: String) throws -> ShardIdentity {
+    if let shard = bank.shard { return shard }
+    return ShardIdentity(index: 0, count: 1, parentSHA256: try SafeTensorsFile(path: path).sha256(), rowOffset: 0, parentCount: bank.count)
   }
 
   /// Writes the three files (each atomically; the description last, so a

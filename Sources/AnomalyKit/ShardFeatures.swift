@@ -109,7 +109,7 @@ public struct ShardFeatures: Sendable {
           + "score --bank (one of this bank's shards) --features-out")
     }
     return NeighbourFile(
-      bank: bankPath, shard: NeighbourFile.shardIdentity(of: bank, file: try SafeTensorsFile(path: bankPath)), scorer: bank.scorer,
+      bank: bankPath, shard: try NeighbourFile.shardIdentity(of: bank, path: bankPath), scorer: bank.scorer,
       inputs: inputs, rowsPerInput: rowsPerInput, neighbours: try bank.neighbours(features, source: bankPath))
   }
 }

@@ -111,13 +111,10 @@ public struct ShardSet: Sendable {
     let path = bank.path
     let file = try SafeTensorsFile(path: path)
     let parent = try BankFile.read(file)
-    func fail(_ reason: String) -> AnomalyKitError { .invalidInput("\(path): \(reason)") }
-    if let refusal = parent.scorer.shardingRefusal { throw fail(refusal) }
-    if parent.shard != nil { throw fail("this bank is already a shard; split its parent bank instead") }
-    guard count >= 1, count <= parent.count / parent.k else {
-      throw fail(
-        "\(count) shards is too many for a bank of \(parent.count) rows with k = \(parent.k): each shard must hold at least k rows, "
-          + "so use 1…\(parent.count / parent.k) shards")
+    do {
+      try parent.checkSplit(into: count)
+    } catch let error as DensityError {
+      throw AnomalyKitError.invalidInput("\(path): \(error)")
     }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let stem = bank.deletingPathExtension().lastPathComponent

@@ -1,32 +1,11 @@
 #include "ckernels.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #define AK_X86 1
 #endif
-
-// Whether the AVX-512 BF16 kernels may run: the CPU has AVX-512 F, BW and
-// BF16 (vdpbf16ps), and ANOMALYKIT_KERNELS is not "portable" or "avx2".
-// Decided once per process.
-static int decide_avx512_bf16(void) {
-  const char *choice = getenv("ANOMALYKIT_KERNELS");
-  if (choice != NULL && (strcmp(choice, "portable") == 0 || strcmp(choice, "avx2") == 0)) return 0;
-#if AK_X86
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16");
-#else
-  return 0;
-#endif
-}
-
-int ak_cpu_has_avx512_bf16(void) {
-  static int cached = -1;
-  if (cached < 0) cached = decide_avx512_bf16();
-  return cached;
-}
 
 uint16_t ak_f32_to_bf16_one(float x) {
   uint32_t u;

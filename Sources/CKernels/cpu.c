@@ -3,14 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Whether ANOMALYKIT_KERNELS is set to `value`. The override exists so that
+// tests and benchmarks can run a slower path on the same machine:
+// "portable" turns every vector kernel off, "avx2" the AVX-512 ones.
+static int kernels_choice_is(const char *value) {
+  const char *choice = getenv("ANOMALYKIT_KERNELS");
+  return choice != NULL && strcmp(choice, value) == 0;
+}
+
 // Whether the AVX2 + FMA kernels may run: the CPU has them (CPUID bits and OS
-// support for the YMM registers), and ANOMALYKIT_KERNELS is not "portable".
-// The environment override exists so that tests and benchmarks can run the
-// portable path (OpenBLAS GEMM, SSE2/NEON depthwise) on the same machine.
+// support for the YMM registers), and ANOMALYKIT_KERNELS is not "portable"
+// (then OpenBLAS GEMM and SSE2/NEON depthwise run instead).
 // Decided once per process, so results never depend on call order.
 static int decide(void) {
-  const char *choice = getenv("ANOMALYKIT_KERNELS");
-  if (choice != NULL && strcmp(choice, "portable") == 0) return 0;
+  if (kernels_choice_is("portable")) return 0;
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -22,5 +28,23 @@ static int decide(void) {
 int ak_cpu_has_avx2_fma(void) {
   static int cached = -1;
   if (cached < 0) cached = decide();
+  return cached;
+}
+
+// Whether the AVX-512 BF16 kernels may run: the CPU has AVX-512 F, BW and
+// BF16 (vdpbf16ps), and ANOMALYKIT_KERNELS is not "portable" or "avx2".
+static int decide_avx512_bf16(void) {
+  if (kernels_choice_is("portable") || kernels_choice_is("avx2")) return 0;
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16");
+#else
+  return 0;
+#endif
+}
+
+int ak_cpu_has_avx512_bf16(void) {
+  static int cached = -1;
+  if (cached < 0) cached = decide_avx512_bf16();
   return cached;
 }

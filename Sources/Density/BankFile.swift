@@ -43,8 +43,8 @@ public enum BankFile {
     meta["normalization"] = bank.scorer.normalizes ? "l2" : "none"
     meta["feature_transform"] = bank.transform.rawValue
     if let t = bank.threshold { meta["threshold"] = "\(t)" } else { meta.removeValue(forKey: "threshold") }
+    if bank.dtype == .f32 { meta.removeValue(forKey: "bank_dtype") } else { meta["bank_dtype"] = bank.dtype.rawValue }
     var writer = SafeTensorsWriter(metadata: meta)
-    if bank.dtype == .f32 { writer.metadata.removeValue(forKey: "bank_dtype") } else { writer.metadata["bank_dtype"] = bank.dtype.rawValue }
     switch bank.dtype {
     case .f32:
       try bank.store.withValues { v in

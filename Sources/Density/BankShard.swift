@@ -107,6 +107,24 @@ extension ReferenceBank {
     try (0..<max(count, 1)).map { try shard($0, of: count, parentSHA256: parentSHA256) }
   }
 
+  /// Throws unless this bank can be split into `count` shards: its scorer
+  /// shards (`ScorerKind.shardingRefusal`), it is not a shard already, and
+  /// 1 ≤ count ≤ N / k, so that each shard holds k rows.
+  ///
+  /// - Throws: `DensityError.invalidArgument` saying which and why.
+  public func checkSplit(into count: Int) throws {
+    if let refusal = scorer.shardingRefusal { throw DensityError.invalidArgument(refusal) }
+    guard metadata["shard_count"] == nil else {
+      throw DensityError.invalidArgument("this bank is already a shard; split its parent bank instead")
+    }
+    guard count >= 1 else { throw DensityError.invalidArgument("--shards must be at least 1, got \(count)") }
+    guard count <= self.count / k else {
+      throw DensityError.invalidArgument(
+        "--shards \(count) is too many for a bank of \(self.count) rows with k = \(k): each shard must hold at least k rows, "
+          + "so use at most \(self.count / k) shards")
+    }
+  }
+
   /// Shard `index` of `count`: rows ⌊N·i/count⌋ ..< ⌊N·(i+1)/count⌋, as a
   /// bank with this bank's scorer, k, transform, threshold and metadata
   /// plus its `ShardIdentity`. Only that shard's rows are copied, so a
@@ -124,16 +142,7 @@ extension ReferenceBank {
   ///   shard (`ScorerKind.shardingRefusal`), an already sharded bank, or a
   ///   count or index out of range.
   public func shard(_ index: Int, of count: Int, parentSHA256: String) throws -> ReferenceBank {
-    if let refusal = scorer.shardingRefusal { throw DensityError.invalidArgument(refusal) }
-    guard metadata["shard_count"] == nil else {
-      throw DensityError.invalidArgument("this bank is already a shard; split its parent bank instead")
-    }
-    guard count >= 1 else { throw DensityError.invalidArgument("--shards must be at least 1, got \(count)") }
-    guard count <= self.count / k else {
-      throw DensityError.invalidArgument(
-        "--shards \(count) is too many for a bank of \(self.count) rows with k = \(k): each shard must hold at least k rows, "
-          + "so use at most \(self.count / k) shards")
-    }
+    try checkSplit(into: count)
     guard (0..<count).contains(index) else { throw DensityError.invalidArgument("shard \(index) of \(count): need 0 ≤ index < count") }
     let lo = self.count * index / count
     let hi = self.count * (index + 1) / count

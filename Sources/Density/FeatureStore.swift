@@ -103,11 +103,7 @@ final class FeatureStore: Sendable {
   /// ‖row‖² of each row (of the stored values).
   func squaredNorms() -> [Float] {
     var norms = [Float](repeating: 0, count: rows)
-    forEachRow { r, v in
-      var s: Float = 0
-      for x in v { s += x * x }
-      norms[r] = s
-    }
+    forEachRow { r, v in norms[r] = v.baseAddress.map { NearestNeighbors.squaredNorm($0, count: columns) } ?? 0 }
     return norms
   }
 

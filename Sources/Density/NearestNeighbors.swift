@@ -42,12 +42,15 @@ public struct NearestNeighbors: Sendable {
 
   /// Squared L2 norm of each row.
   public static func squaredNorms(_ x: UnsafePointer<Float>, rows: Int, columns: Int) -> [Float] {
-    (0..<rows).map { r in
-      var s: Float = 0
-      let row = x + r * columns
-      for c in 0..<columns { s += row[c] * row[c] }
-      return s
-    }
+    (0..<rows).map { squaredNorm(x + $0 * columns, count: columns) }
+  }
+
+  /// `Σ x_c²` of one row, summed in order (the banks' stored norms and the
+  /// queries' come from here, so they match bit for bit).
+  static func squaredNorm(_ row: UnsafePointer<Float>, count: Int) -> Float {
+    var s: Float = 0
+    for c in 0..<count { s += row[c] * row[c] }
+    return s
   }
 
   /// The `k` smallest squared distances from each query to the bank,
@@ -101,40 +104,48 @@ public struct NearestNeighbors: Sendable {
     case bf16(UnsafePointer<UInt16>)
   }
 
+  /// What a scan reads: float32 rows, or bfloat16 rows with the queries
+  /// rounded to bfloat16 and the candidates kept for the float32 re-rank.
+  enum ScanRows: @unchecked Sendable {
+    case f32(UnsafePointer<Float>)
+    case bf16(bank: UnsafePointer<UInt16>, queries: UnsafePointer<UInt16>, candidates: Int)
+
+    /// Nearest rows kept per query before re-measuring: k for float32.
+    func candidates(k: Int) -> Int {
+      if case .bf16(_, _, let c) = self { return c }
+      return k
+    }
+  }
+
   func search(
     queries: UnsafePointer<Float>, queryRows: Int, bank rows: BankRows, bankRows: Int, bankNorms: UnsafePointer<Float>,
     dimension: Int, k: Int
   ) -> (distances: [Float], indices: [Int32]) {
     precondition(k >= 1 && k <= bankRows, "1 ≤ k ≤ bank size")
-    let candidates: Int
-    let bankBF16: SharedReadOnlyBuffer<UInt16>?
+    var distances = [Float](repeating: .infinity, count: queryRows * k)
+    var indices = [Int32](repeating: -1, count: queryRows * k)
+    if queryRows == 0 { return (distances, indices) }
     var queryBF16: [UInt16] = []
-    let bank: UnsafePointer<Float>
-    switch rows {
-    case .f32(let b):
-      bank = b
-      candidates = k
-      bankBF16 = nil
-    case .bf16(let b):
-      bank = bankNorms  // a placeholder, never read as rows: the scan reads the bf16 rows
-      candidates = min(bankRows, k + max(0, rerankCandidates))
-      bankBF16 = SharedReadOnlyBuffer(UnsafeBufferPointer(start: b, count: bankRows * dimension))
+    if case .bf16 = rows {
       queryBF16 = [UInt16](unsafeUninitializedCapacity: queryRows * dimension) { out, count in
         ak_f32_to_bf16(queries, out.baseAddress, queryRows * dimension)
         count = queryRows * dimension
       }
     }
-    var distances = [Float](repeating: .infinity, count: queryRows * k)
-    var indices = [Int32](repeating: -1, count: queryRows * k)
-    if queryRows == 0 { return (distances, indices) }
     let queryNorms = Self.squaredNorms(queries, rows: queryRows, columns: dimension)
     let q = SharedReadOnlyBuffer(UnsafeBufferPointer(start: queries, count: queryRows * dimension))
-    let b = SharedReadOnlyBuffer(UnsafeBufferPointer(start: bank, count: bankRows * dimension))
     let bn = SharedReadOnlyBuffer(UnsafeBufferPointer(start: bankNorms, count: bankRows))
     let queryBlock = queryBlock
     let bankBlock = bankBlock
+    let rerankCandidates = rerankCandidates
     queryBF16.withUnsafeBufferPointer { qb16Buffer in
-      let low = LowPrecision(bank: bankBF16, queries: bankBF16 == nil ? nil : SharedReadOnlyBuffer(qb16Buffer), candidates: candidates)
+      let scanned: ScanRows
+      switch rows {
+      case .f32(let b): scanned = .f32(b)
+      case .bf16(let b):
+        scanned = .bf16(
+          bank: b, queries: qb16Buffer.baseAddress.unsafelyUnwrapped, candidates: min(bankRows, k + max(0, rerankCandidates)))
+      }
       queryNorms.withUnsafeBufferPointer { qnBuffer in
         let qn = SharedReadOnlyBuffer(qnBuffer)
         let splitQueries = queryRows >= workers * min(queryBlock, 64)
@@ -153,8 +164,8 @@ public struct NearestNeighbors: Sendable {
                   let q0 = block * queryBlock
                   let q1 = min(queryRows, q0 + queryBlock)
                   Self.scan(
-                    q: q.base, qn: qn.base, q0: q0, q1: q1, b: b.base, bn: bn.base, b0: 0, b1: bankRows, dimension: dimension, k: k,
-                    bankBlock: bankBlock, tile: tile, outDistances: d.base, outIndices: ix.base, low: low)
+                    q: q.base, qn: qn.base, q0: q0, q1: q1, rows: scanned, bn: bn.base, b0: 0, b1: bankRows, dimension: dimension,
+                    k: k, bankBlock: bankBlock, tile: tile, outDistances: d.base, outIndices: ix.base)
                   block += w
                 }
               }
@@ -178,9 +189,9 @@ public struct NearestNeighbors: Sendable {
                 while q0 < queryRows {
                   let q1 = min(queryRows, q0 + queryBlock)
                   Self.scan(
-                    q: q.base, qn: qn.base, q0: q0, q1: q1, b: b.base, bn: bn.base, b0: b0, b1: b1, dimension: dimension, k: k,
-                    bankBlock: bankBlock, tile: tile, outDistances: d.base + worker * queryRows * k,
-                    outIndices: ix.base + worker * queryRows * k, low: low)
+                    q: q.base, qn: qn.base, q0: q0, q1: q1, rows: scanned, bn: bn.base, b0: b0, b1: b1, dimension: dimension,
+                    k: k, bankBlock: bankBlock, tile: tile, outDistances: d.base + worker * queryRows * k,
+                    outIndices: ix.base + worker * queryRows * k)
                   q0 = q1
                 }
               }
@@ -208,23 +219,25 @@ public struct NearestNeighbors: Sendable {
   /// Top-k of queries `q0..<q1` against bank rows `b0..<b1`, written to
   /// rows `q0..<q1` of the output (which must start at +∞ / −1).
   private static func scan(
-    q: UnsafePointer<Float>, qn: UnsafePointer<Float>, q0: Int, q1: Int, b: UnsafePointer<Float>, bn: UnsafePointer<Float>,
+    q: UnsafePointer<Float>, qn: UnsafePointer<Float>, q0: Int, q1: Int, rows: ScanRows, bn: UnsafePointer<Float>,
     b0: Int, b1: Int, dimension: Int, k: Int, bankBlock: Int, tile: UnsafeMutablePointer<Float>,
-    outDistances: UnsafeMutablePointer<Float>, outIndices: UnsafeMutablePointer<Int32>, low: LowPrecision
+    outDistances: UnsafeMutablePointer<Float>, outIndices: UnsafeMutablePointer<Int32>
   ) {
     let nq = q1 - q0
-    var lists = (0..<nq).map { _ in TopK(k: low.candidates) }
+    let candidates = rows.candidates(k: k)
+    var lists = (0..<nq).map { _ in TopK(k: candidates) }
     var s = b0
     while s < b1 {
       let e = min(b1, s + bankBlock)
       let nb = e - s
       // tile[i, j] = q_i · b_j
-      if let bank16 = low.bank, let queries16 = low.queries {
-        ak_bf16_gemm_nt(queries16.base + q0 * dimension, nq, bank16.base + s * dimension, nb, dimension, tile, nb)
-      } else {
+      switch rows {
+      case .f32(let b):
         cblas_sgemm(
           CblasRowMajor, CblasNoTrans, CblasTrans, Int32(nq), Int32(nb), Int32(dimension), 1, q + q0 * dimension, Int32(dimension),
           b + s * dimension, Int32(dimension), 0, tile, Int32(nb))
+      case .bf16(let bank, let queries, _):
+        ak_bf16_gemm_nt(queries + q0 * dimension, nq, bank + s * dimension, nb, dimension, tile, nb)
       }
       for i in 0..<nq {
         let row = tile + i * nb
@@ -249,16 +262,17 @@ public struct NearestNeighbors: Sendable {
       // (A bfloat16 bank's candidates are re-ranked against the widened rows.)
       var exact = TopK(k: k)
       let query = q + (q0 + i) * dimension
-      for j in 0..<low.candidates where lists[i].indices[j] >= 0 {
+      for j in 0..<candidates where lists[i].indices[j] >= 0 {
         let row = Int(lists[i].indices[j])
         let d: Float
-        if let bank16 = low.bank {
+        switch rows {
+        case .f32(let b):
+          d = squaredDistance(query, b + row * dimension, count: dimension)
+        case .bf16(let bank, _, _):
           d = withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension) { widened in
-            ak_bf16_to_f32(bank16.base + row * dimension, widened.baseAddress, dimension)
+            ak_bf16_to_f32(bank + row * dimension, widened.baseAddress, dimension)
             return squaredDistance(query, widened.baseAddress.unsafelyUnwrapped, count: dimension)
           }
-        } else {
-          d = squaredDistance(query, b + row * dimension, count: dimension)
         }
         exact.insert(d, lists[i].indices[j])
       }
@@ -294,12 +308,4 @@ struct TopK {
     distances[p] = d
     indices[p] = i
   }
-}
-
-/// What a bfloat16 search adds to a scan: the rows and queries as bfloat16,
-/// and how many candidates to keep for re-ranking (k for float32).
-struct LowPrecision: @unchecked Sendable {
-  let bank: SharedReadOnlyBuffer<UInt16>?
-  let queries: SharedReadOnlyBuffer<UInt16>?
-  let candidates: Int
 }

@@ -70,7 +70,7 @@ actor DetectorStore {
   /// Writes the detector, as the next generation, if anything changed
   /// since the last write.
   func persist() throws {
-    guard unsaved > 0, !readOnly else { return }
+    guard unsaved > 0 else { return }
     var next = detector
     next.metadata["generation"] = String(generation + 1)
     try DetectorFile.write(next, to: path, toolkitVersion: toolkitVersion)

@@ -199,29 +199,25 @@ public final class SafeTensorsFile: Sendable {
   /// (so it is known to exist and to be in bounds); no copy when aligned.
   public func withFloats<R>(_ info: TensorInfo, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
     precondition(info.dtype == .f32 && tensors[info.name] == info, "tensor info must come from this file and be F32")
-    return try file.withBytes { all in
-      let raw = UnsafeRawBufferPointer(rebasing: all[(dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound)])
-      if Int(bitPattern: raw.baseAddress) % MemoryLayout<Float>.alignment == 0 {
-        return try body(raw.bindMemory(to: Float.self))
-      }
-      let copy = [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, count in
-        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
-        count = info.elementCount
-      }
-      return try copy.withUnsafeBufferPointer(body)
-    }
+    return try withElements(info, as: Float.self, body)
   }
 
   /// Calls `body` with a BF16 tensor whose `TensorInfo` came from this file,
   /// viewed in place as raw bfloat16 bit patterns (no copy when aligned).
   public func withBF16<R>(_ info: TensorInfo, _ body: (UnsafeBufferPointer<UInt16>) throws -> R) rethrows -> R {
     precondition(info.dtype == .bf16 && tensors[info.name] == info, "tensor info must come from this file and be BF16")
-    return try file.withBytes { all in
+    return try withElements(info, as: UInt16.self, body)
+  }
+
+  /// The tensor's bytes viewed in place as `T` when they are aligned for
+  /// it, or a copy when not. `T` must be the size of the tensor's dtype.
+  private func withElements<T, R>(_ info: TensorInfo, as type: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R {
+    try file.withBytes { all in
       let raw = UnsafeRawBufferPointer(rebasing: all[(dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound)])
-      if Int(bitPattern: raw.baseAddress) % MemoryLayout<UInt16>.alignment == 0 {
-        return try body(raw.bindMemory(to: UInt16.self))
+      if Int(bitPattern: raw.baseAddress) % MemoryLayout<T>.alignment == 0 {
+        return try body(raw.bindMemory(to: T.self))
       }
-      let copy = [UInt16](unsafeUninitializedCapacity: info.elementCount) { buffer, count in
+      let copy = [T](unsafeUninitializedCapacity: info.elementCount) { buffer, count in
         UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
         count = info.elementCount
       }

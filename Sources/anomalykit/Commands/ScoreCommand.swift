@@ -174,7 +174,7 @@ extension ScoreCommand {
       try OutputPath.check(out, inputs: [npy, loaded.path])
       let features = try readFeatureMatrix(npy)
       result = NeighbourFile(
-        bank: loaded.path, shard: NeighbourFile.shardIdentity(of: bank, file: try SafeTensorsFile(path: loaded.path)), scorer: bank.scorer,
+        bank: loaded.path, shard: try NeighbourFile.shardIdentity(of: bank, path: loaded.path), scorer: bank.scorer,
         inputs: (0..<features.rows).map { "\(npy)#\($0)" }, rowsPerInput: 1,
         neighbours: try bank.neighbours(features, source: npy))
     } else {
