@@ -63,6 +63,10 @@ public struct BankConfiguration: Sendable, Equatable {
   /// memory and disk, searched on BF16 dot products and re-ranked in
   /// float32 (knn and cosine-knn only).
   public var bankDType: BankDType = .f32
+  /// The arithmetic of the backbone's matrix products (`ComputePrecision`):
+  /// `.fp32` (default) or `.bf16`, recorded in the bank. Used when `fit`
+  /// builds the backbone; a backbone passed in must have this precision.
+  public var precision: ComputePrecision = .fp32
 
   /// Creates a configuration; every parameter defaults to `imageDefault`'s value.
   public init(

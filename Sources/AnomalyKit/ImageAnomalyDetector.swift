@@ -38,13 +38,14 @@ public struct ImageAnomalyDetector: Sendable {
 
   /// Wraps a bank and the pipeline that reproduces its features.
   ///
+  /// - Parameter allowMixedPrecision: accept a pipeline whose backbone runs
+  ///   in another `ComputePrecision` than the bank was fitted in.
   /// - Throws: `DensityError.incompatibleBank` when the pipeline's backbone,
-  ///   weights or feature width differ from the bank's.
-  public init(bank: ReferenceBank, pipeline: ImageBankPipeline?) throws {
+  ///   weights or feature width differ from the bank's;
+  ///   `PrecisionError.mixed` when its precision differs.
+  public init(bank: ReferenceBank, pipeline: ImageBankPipeline?, allowMixedPrecision: Bool = false) throws {
     if let pipeline {
-      try BankFile.checkCompatible(
-        bank, path: "bank", expected: ["backbone": pipeline.model.architecture, "weights_sha256": pipeline.model.weightsSHA256],
-        dimension: pipeline.featureDimension)
+      try Self.checkCompatible(bank, path: "bank", pipeline: pipeline, allowMixedPrecision: allowMixedPrecision)
     }
     self.bank = bank
     self.pipeline = pipeline
@@ -105,7 +106,8 @@ public struct ImageAnomalyDetector: Sendable {
     normal: [URL], configuration: BankConfiguration = .imageDefault, weights: URL? = nil, options: FitOptions = FitOptions()
   ) throws -> ImageAnomalyDetector {
     let model = try EfficientNetLite(
-      path: try weights?.path ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: configuration.inputSize)
+      path: try weights?.path ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: configuration.inputSize,
+      precision: configuration.precision)
     return try fit(normalPaths: normal.map(\.path), backbone: model, configuration: configuration, options: options)
   }
 
@@ -156,6 +158,10 @@ public struct ImageAnomalyDetector: Sendable {
     if let size = configuration.inputSize, size != backbone.inputSize {
       throw AnomalyKitError.invalidConfiguration(
         "inputSize \(size) differs from the backbone's input size \(backbone.inputSize); build the backbone at \(size) or set inputSize to nil")
+    }
+    if configuration.precision != backbone.precision {
+      throw AnomalyKitError.invalidConfiguration(
+        "precision \(configuration.precision.rawValue) differs from the backbone's precision \(backbone.precision.rawValue); build the backbone in \(configuration.precision.rawValue) or set precision to .\(backbone.precision.rawValue)")
     }
     guard !paths.isEmpty else { throw AnomalyKitError.invalidInput("no normal images given; a bank needs at least one") }
     let pipeline = try ImageBankPipeline(
@@ -322,45 +328,68 @@ public struct ImageAnomalyDetector: Sendable {
   }
 
   /// Loads a bank with the bundled EfficientNet-Lite0 (or `weights`), at the
-  /// input size the bank was fitted at.
+  /// input size and in the precision the bank was fitted in.
   ///
   /// A bank fitted on external features loads without a pipeline and
   /// scores features only.
   ///
-  /// - Throws: the bank file's errors, and `DensityError.incompatibleBank`
-  ///   when the weights differ from those the bank was fitted with.
+  /// - Parameters:
+  ///   - precision: run the backbone in this precision; nil follows the bank.
+  ///   - allowMixedPrecision: accept a `precision` other than the bank's.
+  /// - Throws: the bank file's errors, `DensityError.incompatibleBank`
+  ///   when the weights differ from those the bank was fitted with, and
+  ///   `PrecisionError` for a precision other than the bank's (without
+  ///   `allowMixedPrecision`) or one this CPU cannot run.
   public static func load(
-    from url: URL, weights: URL? = nil, limits: ImageLimits = ImageLimits(), batchSize: Int = 32
+    from url: URL, weights: URL? = nil, limits: ImageLimits = ImageLimits(), batchSize: Int = 32,
+    precision: ComputePrecision? = nil, allowMixedPrecision: Bool = false
   ) throws -> ImageAnomalyDetector {
-    try load(path: url.path, weights: weights?.path, limits: limits, batchSize: batchSize)
+    try load(
+      path: url.path, weights: weights?.path, limits: limits, batchSize: batchSize, precision: precision,
+      allowMixedPrecision: allowMixedPrecision)
   }
 
-  /// `load(from:weights:limits:batchSize:)` on paths as given on a command line.
-  package static func load(path: String, weights: String?, limits: ImageLimits, batchSize: Int) throws -> ImageAnomalyDetector {
+  /// `load(from:weights:limits:batchSize:precision:allowMixedPrecision:)` on
+  /// paths as given on a command line.
+  package static func load(
+    path: String, weights: String?, limits: ImageLimits, batchSize: Int, precision: ComputePrecision? = nil,
+    allowMixedPrecision: Bool = false
+  ) throws -> ImageAnomalyDetector {
     let bank = try BankFile.read(path: path)
     guard bank.metadata["backbone"] != "external" else { return ImageAnomalyDetector(unchecked: bank, pipeline: nil) }
+    let chosen = try ComputePrecision.resolve(
+      requested: precision, recorded: try ComputePrecision(metadata: bank.metadata, path: path), path: path,
+      allowMixed: allowMixedPrecision)
     // The bank's input size wins: features must be extracted as at fit time.
     let model = try EfficientNetLite(
-      path: try weights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: Int(bank.metadata["input_size"] ?? ""))
-    return try load(bank, path: path, backbone: model, limits: limits, batchSize: batchSize)
+      path: try weights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: Int(bank.metadata["input_size"] ?? ""),
+      precision: chosen)
+    return try load(bank, path: path, backbone: model, limits: limits, batchSize: batchSize, allowMixedPrecision: allowMixedPrecision)
   }
 
-  /// Loads a bank fitted with `backbone` (same architecture, weights and
-  /// input size).
+  /// Loads a bank fitted with `backbone` (same architecture, weights, input
+  /// size and precision).
   ///
+  /// - Parameter allowMixedPrecision: accept a backbone whose precision
+  ///   differs from the bank's.
   /// - Throws: the bank file's errors, `DensityError.incompatibleBank` for
-  ///   another architecture, other weights or another feature width, and
+  ///   another architecture, other weights or another feature width,
+  ///   `PrecisionError.mixed` for another precision, and
   ///   `AnomalyKitError.mismatch` for another input size or a bank of
   ///   external features.
   public static func load(
-    from url: URL, backbone: any ImageBackbone, limits: ImageLimits = ImageLimits(), batchSize: Int = 32
+    from url: URL, backbone: any ImageBackbone, limits: ImageLimits = ImageLimits(), batchSize: Int = 32,
+    allowMixedPrecision: Bool = false
   ) throws -> ImageAnomalyDetector {
-    try load(try BankFile.read(path: url.path), path: url.path, backbone: backbone, limits: limits, batchSize: batchSize)
+    try load(
+      try BankFile.read(path: url.path), path: url.path, backbone: backbone, limits: limits, batchSize: batchSize,
+      allowMixedPrecision: allowMixedPrecision)
   }
 
   /// A loaded bank and the pipeline its recipe asks for.
   package static func load(
-    _ bank: ReferenceBank, path: String, backbone: any ImageBackbone, limits: ImageLimits, batchSize: Int
+    _ bank: ReferenceBank, path: String, backbone: any ImageBackbone, limits: ImageLimits, batchSize: Int,
+    allowMixedPrecision: Bool = false
   ) throws -> ImageAnomalyDetector {
     guard bank.metadata["backbone"] != "external" else {
       throw AnomalyKitError.mismatch("\(path): bank was fitted on external features (--from-npy); score it with --from-npy too")
@@ -370,9 +399,21 @@ public struct ImageAnomalyDetector: Sendable {
     }
     let recipe = try BankRecipe(metadata: bank.metadata, path: path)
     let pipeline = try ImageBankPipeline(model: backbone, recipe: recipe, limits: limits, batchSize: batchSize)
-    try BankFile.checkCompatible(
-      bank, path: path, expected: ["backbone": backbone.architecture, "weights_sha256": backbone.weightsSHA256],
-      dimension: pipeline.featureDimension)
+    try checkCompatible(bank, path: path, pipeline: pipeline, allowMixedPrecision: allowMixedPrecision)
     return ImageAnomalyDetector(unchecked: bank, pipeline: pipeline)
+  }
+
+  /// Throws unless `pipeline` makes the features `bank` was fitted on:
+  /// backbone, weights, feature width and (unless `allowMixedPrecision`)
+  /// precision.
+  static func checkCompatible(_ bank: ReferenceBank, path: String, pipeline: ImageBankPipeline, allowMixedPrecision: Bool) throws {
+    let model = pipeline.model
+    try BankFile.checkCompatible(
+      bank, path: path, expected: ["backbone": model.architecture, "weights_sha256": model.weightsSHA256],
+      dimension: pipeline.featureDimension)
+    let recorded = try ComputePrecision(metadata: bank.metadata, path: path)
+    if recorded != model.precision, !allowMixedPrecision {
+      throw PrecisionError.mixed(path: path, recorded: recorded, requested: model.precision)
+    }
   }
 }

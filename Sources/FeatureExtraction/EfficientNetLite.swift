@@ -61,6 +61,8 @@ public final class EfficientNetLite: ImageClassifierBackbone {
   public let stageCount: Int
   /// ImageNet class names from the file's metadata, if present.
   public let classNames: [String]
+  /// The arithmetic of the stem and the 1×1 convolutions (`ComputePrecision`).
+  public let precision: ComputePrecision
   /// The weight file's string metadata (`architecture`, `input_size`,
   /// `input_mean`, `input_std`, `bn_eps`, …).
   public let metadata: [String: String]
@@ -80,11 +82,16 @@ public final class EfficientNetLite: ImageClassifierBackbone {
   ///     `input_size` (224 for lite0). The network is fully convolutional up to
   ///     the pooling, so larger inputs give finer stage maps (e.g. 448 → a
   ///     56×56 stage-3 map), at a quadratic cost.
+  ///   - precision: the arithmetic of the stem and the 1×1 convolutions
+  ///     (the depthwise convolutions and the classifier stay float32).
   /// - Throws: `BackboneError` when the metadata names no or another
   ///   architecture, the tensors' shapes do not form an EfficientNet-Lite, or
   ///   `inputSize` is outside 32…2048; `TensorFileError` when a tensor is
-  ///   missing or cannot be read.
-  public init(weights file: SafeTensorsFile, inputSize: Int? = nil) throws {
+  ///   missing or cannot be read; `PrecisionError.unsupported` for a
+  ///   precision this CPU cannot run.
+  public init(weights file: SafeTensorsFile, inputSize: Int? = nil, precision: ComputePrecision = .fp32) throws {
+    try precision.checkSupported()
+    self.precision = precision
     self.file = file
     let path = file.path
     self.path = path
@@ -139,7 +146,7 @@ public final class EfficientNetLite: ImageClassifierBackbone {
     }
     stem = DenseConvolution(
       torchWeights: s.weights, outputChannels: s.shape[0], inputChannels: 3, kernel: s.shape[2], stride: 2, bias: s.bias,
-      activation: .relu6)
+      activation: .relu6, precision: precision)
 
     var blockCount = 0
     while file.tensors["_blocks.\(blockCount)._depthwise_conv.weight"] != nil { blockCount += 1 }
@@ -162,7 +169,8 @@ public final class EfficientNetLite: ImageClassifierBackbone {
           throw BackboneError.malformedWeights(path: path, reason: "\(prefix)._expand_conv.weight has shape \(e.shape), expected [C, \(channels), 1, 1]")
         }
         hidden = e.shape[0]
-        expand = PointwiseConvolution(torchWeights: e.weights, outputChannels: hidden, inputChannels: channels, bias: e.bias, activation: .relu6)
+        expand = PointwiseConvolution(torchWeights: e.weights, outputChannels: hidden, inputChannels: channels, bias: e.bias, activation: .relu6,
+          precision: precision)
       }
       let d = try folded("\(prefix)._depthwise_conv", "\(prefix)._bn1")
       try requireShape(d.shape, rank: 4, "\(prefix)._depthwise_conv.weight")
@@ -188,7 +196,8 @@ public final class EfficientNetLite: ImageClassifierBackbone {
         Block(
           expand: expand,
           depthwise: DepthwiseConvolution(torchWeights: d.weights, channels: hidden, kernel: d.shape[2], stride: stride, bias: d.bias, activation: .relu6),
-          project: PointwiseConvolution(torchWeights: p.weights, outputChannels: out, inputChannels: hidden, bias: p.bias, activation: .none),
+          project: PointwiseConvolution(torchWeights: p.weights, outputChannels: out, inputChannels: hidden, bias: p.bias, activation: .none,
+            precision: precision),
           residual: stride == 1 && channels == out,
           stage: stage))
       channels = out
@@ -201,7 +210,8 @@ public final class EfficientNetLite: ImageClassifierBackbone {
     guard h.shape[1] == channels, h.shape[2] == 1 else {
       throw BackboneError.malformedWeights(path: path, reason: "_conv_head.weight has shape \(h.shape), expected [C, \(channels), 1, 1]")
     }
-    head = PointwiseConvolution(torchWeights: h.weights, outputChannels: h.shape[0], inputChannels: channels, bias: h.bias, activation: .relu6)
+    head = PointwiseConvolution(torchWeights: h.weights, outputChannels: h.shape[0], inputChannels: channels, bias: h.bias, activation: .relu6,
+      precision: precision)
     featureDimension = h.shape[0]
 
     let fcInfo = try file.info("_fc.weight")
@@ -218,15 +228,17 @@ public final class EfficientNetLite: ImageClassifierBackbone {
     classifierBias = try file.floats("_fc.bias", shape: [classCount])
   }
 
-  /// Opens the weight file at `path` and loads it as `init(weights:inputSize:)` does.
+  /// Opens the weight file at `path` and loads it as
+  /// `init(weights:inputSize:precision:)` does.
   ///
   /// - Parameters:
   ///   - path: a safetensors weight file.
   ///   - inputSize: square input side; default the file's `input_size`.
+  ///   - precision: the arithmetic of the stem and the 1×1 convolutions.
   /// - Throws: `TensorFileError` when the file cannot be opened, and the
-  ///   errors of `init(weights:inputSize:)`.
-  public convenience init(path: String, inputSize: Int? = nil) throws {
-    try self.init(weights: SafeTensorsFile(path: path), inputSize: inputSize)
+  ///   errors of `init(weights:inputSize:precision:)`.
+  public convenience init(path: String, inputSize: Int? = nil, precision: ComputePrecision = .fp32) throws {
+    try self.init(weights: SafeTensorsFile(path: path), inputSize: inputSize, precision: precision)
   }
 
   /// The classifier's weight rows `W[c, :]` for `classes` (each in

@@ -45,6 +45,10 @@ public protocol ImageBackbone: Sendable {
   var featureDimension: Int { get }
   /// Number of stages `forward` can return maps of (`.stage(1...stageCount)`).
   var stageCount: Int { get }
+  /// The arithmetic `forward` runs in, recorded in bank metadata; a bank
+  /// refuses features of another precision unless mixing is allowed.
+  /// Default `fp32`.
+  var precision: ComputePrecision { get }
   /// Height, width and channel count of stage `n`'s map at `inputSize`, or
   /// nil when `n` is not a stage.
   func stageShape(_ n: Int) -> (height: Int, width: Int, channels: Int)?
@@ -77,12 +81,16 @@ public protocol ImageClassifierBackbone: ImageBackbone {
 }
 
 extension ImageBackbone {
+  /// `fp32`, for backbones that do not say otherwise.
+  public var precision: ComputePrecision { .fp32 }
+
   /// Metadata that ties features to this backbone: architecture, weights
-  /// hash, input size and normalisation.
+  /// hash, input size, normalisation and precision.
   public var provenance: [String: String] {
     [
       "backbone": architecture, "weights_sha256": weightsSHA256, "input_size": String(inputSize),
       "input_normalization": "(x - \(Self.formatted(inputMean))) / \(Self.formatted(inputStd))",
+      ComputePrecision.metadataKey: precision.rawValue,
     ]
   }
 

@@ -27,7 +27,7 @@ public enum ObservationEncoder: Sendable {
     case .text(let e):
       return [
         "modality": "text", "encoder": e.encoder.metadata["model"] ?? "all-minilm-l6-v2", "weights_sha256": e.encoder.weightsSHA256,
-        "embedding": "masked-mean, not normalised",
+        "embedding": "masked-mean, not normalised", ComputePrecision.metadataKey: e.encoder.precision.rawValue,
       ]
     case .image(let p):
       var m = p.provenance
@@ -46,31 +46,50 @@ public enum ObservationEncoder: Sendable {
   ///   - imageWeights: EfficientNet-Lite weights; nil finds the bundled file.
   ///   - limits: limits on decoded images (image detectors).
   ///   - batchSize: images per forward pass (image detectors).
+  ///   - precision: run the encoder in this precision; nil follows the detector.
+  ///   - allowMixedPrecision: accept a `precision` other than the detector's.
   /// - Throws: `AnomalyKitError.mismatch` for an unknown modality or other
-  ///   weights than the detector was made with.
+  ///   weights than the detector was made with; `PrecisionError` for another
+  ///   precision (without `allowMixedPrecision`) or one this CPU cannot run.
   public static func forDetector(
     _ detector: ColdStartDetector, path: String, textWeights: String? = nil, imageWeights: String? = nil,
-    limits: ImageLimits = ImageLimits(), batchSize: Int = 32
+    limits: ImageLimits = ImageLimits(), batchSize: Int = 32, precision: ComputePrecision? = nil, allowMixedPrecision: Bool = false
   ) throws -> ObservationEncoder {
     let meta = detector.metadata
+    let chosen = try ComputePrecision.resolve(
+      requested: precision, recorded: try ComputePrecision(metadata: meta, path: path), path: path, allowMixed: allowMixedPrecision)
     let encoder: ObservationEncoder
     switch meta["modality"] {
     case "text":
-      encoder = .text(try TextEmbedder.bundled(weights: textWeights))
+      encoder = .text(try TextEmbedder.bundled(weights: textWeights, precision: chosen))
     case "image":
       let recipe = BankRecipe(features: .pooled, resize: ResizePolicy(rawValue: meta["resize"] ?? "") ?? .crop, flipAverage: meta["tta"] == "hflip")
       let model = try EfficientNetLite(
-        path: try imageWeights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: meta["input_size"].flatMap(Int.init))
+        path: try imageWeights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: meta["input_size"].flatMap(Int.init),
+        precision: chosen)
       encoder = .image(try ImageBankPipeline(model: model, recipe: recipe, limits: limits, batchSize: batchSize))
     default:
       throw AnomalyKitError.mismatch("\(path): detector has no known 'modality' (text or image) in its metadata")
     }
-    try encoder.check(detector, path: path)
+    try encoder.check(detector, path: path, allowMixedPrecision: allowMixedPrecision)
     return encoder
   }
 
-  /// Throws unless `detector` was made with this encoder's weights.
-  func check(_ detector: ColdStartDetector, path: String) throws {
+  /// The arithmetic the encoder runs in.
+  public var precision: ComputePrecision {
+    switch self {
+    case .text(let e): return e.encoder.precision
+    case .image(let p): return p.model.precision
+    }
+  }
+
+  /// Throws unless `detector` was made with this encoder's weights and
+  /// (unless `allowMixedPrecision`) precision.
+  func check(_ detector: ColdStartDetector, path: String, allowMixedPrecision: Bool = false) throws {
+    let recorded = try ComputePrecision(metadata: detector.metadata, path: path)
+    if recorded != precision, !allowMixedPrecision {
+      throw PrecisionError.mixed(path: path, recorded: recorded, requested: precision)
+    }
     let current = provenance["weights_sha256"] ?? ""
     if let recorded = detector.metadata["weights_sha256"], recorded != current {
       let flag = modality == "text" ? "--text-weights" : "--weights"
@@ -82,8 +101,9 @@ public enum ObservationEncoder: Sendable {
 
 extension TextEmbedder {
   /// The MiniLM embedder of `weights` (vocabulary beside it), or of the
-  /// bundled `all-minilm-l6-v2.safetensors`.
-  public static func bundled(weights: String? = nil) throws -> TextEmbedder {
-    TextEmbedder(encoder: try MiniLMEncoder(path: try weights ?? BundledWeights.path("all-minilm-l6-v2.safetensors")))
+  /// bundled `all-minilm-l6-v2.safetensors`, in `precision`.
+  public static func bundled(weights: String? = nil, precision: ComputePrecision = .fp32) throws -> TextEmbedder {
+    TextEmbedder(
+      encoder: try MiniLMEncoder(path: try weights ?? BundledWeights.path("all-minilm-l6-v2.safetensors"), precision: precision))
   }
 }

@@ -1,4 +1,5 @@
 import Density
+import FeatureExtraction
 import Foundation
 import TensorFiles
 
@@ -6,7 +7,9 @@ import TensorFiles
 /// evaluations on the same texts skip the encoder.
 ///
 /// The safetensors file holds `embeddings` F32 `[N, D]` and metadata
-/// `format` = `embedding-cache`, `weights_sha256` (the encoder file's) and
+/// `format` = `embedding-cache`, `weights_sha256` (the encoder file's),
+/// `precision` (the encoder's arithmetic; absent in caches written before
+/// precisions existed, which are `fp32`) and
 /// `texts_sha256`: SHA-256 over the texts, each followed by a NUL byte.
 /// A cache whose keys do not match is ignored (and overwritten).
 public enum TextEmbeddingCache {
@@ -22,10 +25,14 @@ public enum TextEmbeddingCache {
     return hash.finalizeHex()
   }
 
-  /// The cached embeddings of exactly `texts` under these weights, or nil.
-  public static func load(_ path: String, weightsSHA256: String, texts: [TextRecord]) -> FeatureMatrix? {
+  /// The cached embeddings of exactly `texts` under these weights and
+  /// precision, or nil.
+  public static func load(
+    _ path: String, weightsSHA256: String, precision: ComputePrecision = .fp32, texts: [TextRecord]
+  ) -> FeatureMatrix? {
     guard FileManager.default.fileExists(atPath: path), let file = try? SafeTensorsFile(path: path),
       file.metadata["format"] == "embedding-cache", file.metadata["weights_sha256"] == weightsSHA256,
+      (try? ComputePrecision(metadata: file.metadata, path: path)) == precision,
       file.metadata["texts_sha256"] == key(texts), let info = file.tensors["embeddings"], info.shape.count == 2,
       info.shape[0] == texts.count, let values = try? file.floats("embeddings")
     else { return nil }
@@ -38,11 +45,15 @@ public enum TextEmbeddingCache {
   ///   - embeddings: the `N × D` embeddings, row `i` that of `texts[i]`.
   ///   - path: the cache file to (over)write.
   ///   - weightsSHA256: SHA-256 of the encoder's weight file.
+  ///   - precision: the arithmetic the encoder ran in.
   ///   - texts: the texts embedded, in row order.
   /// - Throws: the safetensors writer's errors when the file cannot be written.
-  public static func store(_ embeddings: FeatureMatrix, to path: String, weightsSHA256: String, texts: [TextRecord]) throws {
+  public static func store(
+    _ embeddings: FeatureMatrix, to path: String, weightsSHA256: String, precision: ComputePrecision = .fp32, texts: [TextRecord]
+  ) throws {
     var writer = SafeTensorsWriter(metadata: [
       "format": "embedding-cache", "weights_sha256": weightsSHA256, "texts_sha256": key(texts),
+      ComputePrecision.metadataKey: precision.rawValue,
     ])
     try writer.add("embeddings", floats: embeddings.values, shape: [embeddings.rows, embeddings.columns])
     try writer.write(to: path)

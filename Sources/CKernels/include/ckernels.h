@@ -154,4 +154,39 @@ void ak_bf16_to_f32(const uint16_t *x, float *y, ptrdiff_t n);
 /// rounding, not bit for bit.
 void ak_bf16_gemm_nt(const uint16_t *a, ptrdiff_t m, const uint16_t *b, ptrdiff_t n, ptrdiff_t d, float *c, ptrdiff_t ldc);
 
+// MARK: - bfloat16 matrix product
+
+/// bfloat16 values needed by `ak_bf16_gemm_pack` for a `k × n` weight
+/// matrix and its bias.
+ptrdiff_t ak_bf16_gemm_packed_count(ptrdiff_t k, ptrdiff_t n);
+
+/// Rounds a row-major `k × n` matrix `b` to bfloat16 (nearest, ties to even)
+/// and packs it with its `n` float biases into the 16-column panels of
+/// column pairs read by `ak_bf16_gemm_bias_activation` (zero past row k and
+/// column n). `packed` must hold `ak_bf16_gemm_packed_count(k, n)` values.
+void ak_bf16_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, uint16_t *packed);
+
+/// 32-bit words of scratch that `ak_bf16_gemm_bias_activation` needs for
+/// `m` rows of length `k` (A rounded to bfloat16 pairs).
+ptrdiff_t ak_bf16_gemm_scratch_count(ptrdiff_t m, ptrdiff_t k);
+
+/// `C = act(bf16(A) · B + bias) (+ R)` with float32 accumulation, for
+/// row-major float `A` (`m × k`, leading dimension `lda`), `B` and `bias` as
+/// packed by `ak_bf16_gemm_pack`, and optional `residual` `R` (`m × n`,
+/// leading dimension `ldc`, may be NULL; must not alias `c`):
+///
+///   c[i, j] = act(bias[j] + Σ_p (ã[i, 2p]·b̃[2p, j] + ã[i, 2p+1]·b̃[2p+1, j])) (+ r[i, j])
+///
+/// where ã and b̃ are the operands rounded to bfloat16; each product is exact
+/// in float32 and pairs are added in order p = 0, 1, …. A row of C depends
+/// only on its own row of A. `scratch` holds
+/// `ak_bf16_gemm_scratch_count(m, k)` words.
+///
+/// Fast with `ak_cpu_has_avx512_bf16()` (vdpbf16ps, which treats denormal
+/// operands as zero); elsewhere a plain reference loop with the same
+/// operands, equal to float rounding.
+void ak_bf16_gemm_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                                  const uint16_t *packed, const float *residual, float *c, ptrdiff_t ldc,
+                                  ak_activation activation, uint32_t *scratch);
+
 #endif

@@ -20,8 +20,11 @@ struct DenseConvolution: Sendable {
   /// `W` (`(k·k·Cin) × Cout`) and bias, ready for the product.
   let product: FusedGEMMWeights
 
-  /// Builds from PyTorch's `Cout × Cin × k × k` layout.
-  init(torchWeights w: [Float], outputChannels: Int, inputChannels: Int, kernel: Int, stride: Int, bias: [Float], activation: Activation) {
+  /// Builds from PyTorch's `Cout × Cin × k × k` layout; the product runs in `precision`.
+  init(
+    torchWeights w: [Float], outputChannels: Int, inputChannels: Int, kernel: Int, stride: Int, bias: [Float], activation: Activation,
+    precision: ComputePrecision = .fp32
+  ) {
     self.kernel = kernel
     self.stride = stride
     self.inputChannels = inputChannels
@@ -38,7 +41,8 @@ struct DenseConvolution: Sendable {
         }
       }
     }
-    product = FusedGEMMWeights(weights: packed, bias: bias, k: kernel * kernel * inputChannels, n: outputChannels)
+    product = FusedGEMMWeights(
+      weights: packed, bias: bias, k: kernel * kernel * inputChannels, n: outputChannels, precision: precision)
   }
 
   func outputSize(height: Int, width: Int) -> (Int, Int) {

@@ -22,46 +22,75 @@ func gemm(
 /// C[M×N] = act(A[M×K] · W[K×N] + bias) (+ R)
 /// ```
 ///
-/// On x86_64 CPUs with AVX2 + FMA the weights are packed once into the
-/// panels of `ak_gemm_bias_activation`, which applies bias, activation and
-/// residual in registers and writes C once. Elsewhere the product goes
+/// In `fp32` on x86_64 CPUs with AVX2 + FMA the weights are packed once into
+/// the panels of `ak_gemm_bias_activation`, which applies bias, activation
+/// and residual in registers and writes C once. Elsewhere the product goes
 /// through OpenBLAS with β = 1 on a C prefilled with the bias (and the
 /// residual, when there is no activation in between), so no separate
 /// zeroing or bias pass is needed.
 ///
-/// Which path runs depends only on the CPU, so a result never depends on the
-/// batch size or the worker count.
+/// In `bf16` the weights are rounded and packed once into the column-pair
+/// panels of `ak_bf16_gemm_bias_activation`, which rounds each row of A to
+/// bfloat16 and accumulates in float32 (`ComputePrecision`), with the same
+/// epilogue.
+///
+/// Which path runs depends only on the precision and the CPU, so a result
+/// never depends on the batch size or the worker count.
 package struct FusedGEMMWeights: Sendable {
   /// Whether the AVX2 + FMA kernels run on this CPU (fixed per process).
   static let usesPackedKernel = ak_cpu_has_avx2_fma() != 0
+
+  private enum Storage: Sendable {
+    /// Panels of `ak_gemm_pack`.
+    case packed([Float])
+    /// `W` row-major `K × N`, for OpenBLAS, and the bias.
+    case blas(weights: [Float], bias: [Float])
+    /// bfloat16 panels of `ak_bf16_gemm_pack`.
+    case bfloat16([UInt16])
+  }
 
   /// Rows K of `W`: the length of an input row.
   package let k: Int
   /// Columns N of `W`: the length of an output row.
   package let n: Int
-  /// Packed panels (packed kernel) or `W` row-major `K × N` (BLAS).
-  private let storage: [Float]
-  private let bias: [Float]
+  /// The arithmetic of the product.
+  package let precision: ComputePrecision
+  private let storage: Storage
 
   /// `weights` is `K × N` row-major, `bias` has `N` entries.
-  package init(weights: [Float], bias: [Float], k: Int, n: Int) {
+  package init(weights: [Float], bias: [Float], k: Int, n: Int, precision: ComputePrecision = .fp32) {
     precondition(weights.count == k * n && bias.count == n, "weights must be K × N and bias N")
     self.k = k
     self.n = n
-    self.bias = bias
-    if Self.usesPackedKernel {
+    self.precision = precision
+    switch precision {
+    case .bf16:
+      var packed = [UInt16](repeating: 0, count: ak_bf16_gemm_packed_count(k, n))
+      packed.withUnsafeMutableBufferPointer { p in
+        weights.withUnsafeBufferPointer { w in
+          bias.withUnsafeBufferPointer { b in ak_bf16_gemm_pack(w.baseAddress, b.baseAddress, k, n, p.baseAddress) }
+        }
+      }
+      storage = .bfloat16(packed)
+    case .fp32 where Self.usesPackedKernel:
       var packed = [Float](repeating: 0, count: ak_gemm_packed_count(k, n))
       packed.withUnsafeMutableBufferPointer { p in
         weights.withUnsafeBufferPointer { w in
-          bias.withUnsafeBufferPointer { b in
-            ak_gemm_pack(w.baseAddress, b.baseAddress, k, n, p.baseAddress)
-          }
+          bias.withUnsafeBufferPointer { b in ak_gemm_pack(w.baseAddress, b.baseAddress, k, n, p.baseAddress) }
         }
       }
-      storage = packed
-    } else {
-      storage = weights
+      storage = .packed(packed)
+    case .fp32:
+      storage = .blas(weights: weights, bias: bias)
     }
+  }
+
+  /// Whether every row of the result depends only on its own row of A, so
+  /// that stacked groups can run in one call (the packed kernels; not
+  /// OpenBLAS, whose blocking changes a row's rounding with M).
+  private var rowsIndependent: Bool {
+    if case .blas = storage { return false }
+    return true
   }
 
   /// `c = act(a · W + bias) (+ residual)` for `m` rows; `a` has leading
@@ -72,21 +101,31 @@ package struct FusedGEMMWeights: Sendable {
     residual: UnsafePointer<Float>? = nil, activation: Activation
   ) {
     guard m > 0 else { return }
-    storage.withUnsafeBufferPointer { s in
-      let w = s.baseAddress.unsafelyUnwrapped
-      if Self.usesPackedKernel {
-        ak_gemm_bias_activation(m, n, k, a, lda, w, residual, c, n, activation.kernelValue)
-        return
+    switch storage {
+    case .packed(let packed):
+      packed.withUnsafeBufferPointer { w in
+        ak_gemm_bias_activation(m, n, k, a, lda, w.baseAddress, residual, c, n, activation.kernelValue)
       }
-      bias.withUnsafeBufferPointer { b in
-        let bias = b.baseAddress.unsafelyUnwrapped
-        if activation == .none {
-          fillRows(c, rows: m, channels: n, bias: bias, adding: residual)
-          gemm(m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: n, c: c, ldc: n, beta: 1)
-        } else {
-          fillRows(c, rows: m, channels: n, bias: bias)
-          gemm(m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: n, c: c, ldc: n, beta: 1)
-          activate(c, rows: m, channels: n, activation: activation, adding: residual)
+    case .bfloat16(let packed):
+      packed.withUnsafeBufferPointer { w in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ak_bf16_gemm_scratch_count(m, k)) { scratch in
+          ak_bf16_gemm_bias_activation(
+            m, n, k, a, lda, w.baseAddress, residual, c, n, activation.kernelValue, scratch.baseAddress)
+        }
+      }
+    case .blas(let weights, let bias):
+      weights.withUnsafeBufferPointer { s in
+        bias.withUnsafeBufferPointer { b in
+          let w = s.baseAddress.unsafelyUnwrapped
+          let bias = b.baseAddress.unsafelyUnwrapped
+          if activation == .none {
+            fillRows(c, rows: m, channels: n, bias: bias, adding: residual)
+            gemm(m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: n, c: c, ldc: n, beta: 1)
+          } else {
+            fillRows(c, rows: m, channels: n, bias: bias)
+            gemm(m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: n, c: c, ldc: n, beta: 1)
+            activate(c, rows: m, channels: n, activation: activation, adding: residual)
+          }
         }
       }
     }
@@ -97,8 +136,8 @@ package struct FusedGEMMWeights: Sendable {
   /// that group had been run alone: `groups` are consecutive, non-empty row
   /// ranges starting at row 0.
   ///
-  /// The packed kernel computes each row on its own, so it takes all rows in
-  /// one call (the weights are read once per call, not once per group).
+  /// The packed kernels compute each row on its own, so they take all rows
+  /// in one call (the weights are read once per call, not once per group).
   /// OpenBLAS's blocking, and with it the rounding of a row, changes with the
   /// number of rows and the row's position, so on that path each group gets
   /// its own call.
@@ -107,7 +146,7 @@ package struct FusedGEMMWeights: Sendable {
     residual: UnsafePointer<Float>? = nil, activation: Activation
   ) {
     guard let rows = groups.last?.upperBound, rows > 0 else { return }
-    if Self.usesPackedKernel {
+    if rowsIndependent {
       run(m: rows, a: a, lda: lda, c: c, residual: residual, activation: activation)
       return
     }

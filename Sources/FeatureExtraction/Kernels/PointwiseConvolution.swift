@@ -11,8 +11,11 @@ struct PointwiseConvolution: Sendable {
   /// `W` (`Cin × Cout`) and bias, ready for the product.
   let product: FusedGEMMWeights
 
-  /// Builds from PyTorch's `Cout × Cin × 1 × 1` layout.
-  init(torchWeights w: [Float], outputChannels: Int, inputChannels: Int, bias: [Float], activation: Activation) {
+  /// Builds from PyTorch's `Cout × Cin × 1 × 1` layout; the product runs in `precision`.
+  init(
+    torchWeights w: [Float], outputChannels: Int, inputChannels: Int, bias: [Float], activation: Activation,
+    precision: ComputePrecision = .fp32
+  ) {
     self.inputChannels = inputChannels
     self.outputChannels = outputChannels
     self.activation = activation
@@ -20,7 +23,7 @@ struct PointwiseConvolution: Sendable {
     for co in 0..<outputChannels {
       for ci in 0..<inputChannels { t[ci * outputChannels + co] = w[co * inputChannels + ci] }
     }
-    product = FusedGEMMWeights(weights: t, bias: bias, k: inputChannels, n: outputChannels)
+    product = FusedGEMMWeights(weights: t, bias: bias, k: inputChannels, n: outputChannels, precision: precision)
   }
 
   /// Runs over `pixels` rows. With `residual`, the result is added to it

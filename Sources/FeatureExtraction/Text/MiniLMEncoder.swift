@@ -36,7 +36,7 @@ import TensorFiles
 /// per sentence. Attention runs per sentence (per head, over that sentence's
 /// real tokens); embeddings, LayerNorm and pooling per row or per sentence.
 ///
-/// **Kernels.** With AVX2 + FMA (`FusedGEMMWeights.usesPackedKernel`), every
+/// **Kernels.** With AVX2 + FMA, every
 /// linear layer's weights and bias are packed once at load for
 /// `ak_gemm_bias_activation`, which also applies the GELU (the vectorised
 /// erf of `Sources/CKernels/vector_math.h`, within an ulp of glibc's
@@ -49,10 +49,16 @@ import TensorFiles
 /// library's `erff`; attention (with `expf`) and LayerNorm are portable C
 /// loops.
 ///
+/// **Precision.** With `precision: .bf16` the linear layers' weights are
+/// rounded to bfloat16 at load and run through
+/// `ak_bf16_gemm_bias_activation` (each input row rounded as it enters,
+/// float32 accumulation, the same GELU and residual epilogue); attention,
+/// LayerNorm and pooling stay float32 (`ComputePrecision`).
+///
 /// **Bit-for-bit independence of the batch.** An embedding is the same, bit
 /// for bit, whatever batch it was computed in, wherever it sits in its
 /// chunk, and however many workers ran:
-/// - the packed kernel computes every output element the same way (FMAs over
+/// - the packed kernels (float32 and bfloat16) compute every output element the same way (FMAs over
 ///   k = 0, 1, …, K−1, then bias, activation, residual) whatever the number
 ///   of rows or the tile the row falls in, so a row depends only on its own
 ///   input row;
@@ -82,6 +88,9 @@ public final class MiniLMEncoder: Sendable {
 
   /// The weights file the encoder was loaded from.
   public let path: String
+  /// The arithmetic of the linear layers (`ComputePrecision`; attention,
+  /// LayerNorm and pooling stay float32).
+  public let precision: ComputePrecision
   /// The weights file's safetensors metadata (`architecture`, `hidden`,
   /// `vocab_file`, …).
   public let metadata: [String: String]
@@ -117,15 +126,17 @@ public final class MiniLMEncoder: Sendable {
   /// - Parameters:
   ///   - path: the `.safetensors` weights file.
   ///   - vocabularyPath: use this `vocab.txt` instead.
+  ///   - precision: the arithmetic of the linear layers.
   /// - Throws: `TextEncoderError` for a file that is not a BERT weights file
   ///   or a bad vocabulary; `TensorFileError.unexpectedShape` /
-  ///   `.missingTensor` naming the file and the tensor.
-  public convenience init(path: String, vocabularyPath: String? = nil) throws {
-    try self.init(weights: SafeTensorsFile(path: path), vocabularyPath: vocabularyPath)
+  ///   `.missingTensor` naming the file and the tensor;
+  ///   `PrecisionError.unsupported` for a precision this CPU cannot run.
+  public convenience init(path: String, vocabularyPath: String? = nil, precision: ComputePrecision = .fp32) throws {
+    try self.init(weights: SafeTensorsFile(path: path), vocabularyPath: vocabularyPath, precision: precision)
   }
 
   /// Builds the encoder from an already opened weights file, as
-  /// `init(path:vocabularyPath:)` does from its path.
+  /// `init(path:vocabularyPath:precision:)` does from its path.
   ///
   /// - Parameters:
   ///   - file: the weights; its metadata must describe a BERT encoder
@@ -133,10 +144,13 @@ public final class MiniLMEncoder: Sendable {
   ///     `masked-mean`, `do_lower_case` `true`).
   ///   - vocabularyPath: use this `vocab.txt` instead of the one named by the
   ///     `vocab_file` metadata, next to the weights.
-  /// - Throws: as `init(path:vocabularyPath:)`; also
+  ///   - precision: the arithmetic of the linear layers.
+  /// - Throws: as `init(path:vocabularyPath:precision:)`; also
   ///   `TensorFileError.invalidMetadata` for a hyperparameter out of range
   ///   or an activation, pooling or casing other than the above.
-  public init(weights file: SafeTensorsFile, vocabularyPath: String? = nil) throws {
+  public init(weights file: SafeTensorsFile, vocabularyPath: String? = nil, precision: ComputePrecision = .fp32) throws {
+    try precision.checkSupported()
+    self.precision = precision
     let path = file.path
     self.path = path
     self.file = file
@@ -232,7 +246,8 @@ public final class MiniLMEncoder: Sendable {
         try t("attention.self.query.bias", [d]) + t("attention.self.key.bias", [d]) + t("attention.self.value.bias", [d])
       func linear(_ weight: [Float], _ bias: [Float], inFeatures: Int, outFeatures: Int) -> FusedGEMMWeights {
         FusedGEMMWeights(
-          weights: transposed(weight, rows: outFeatures, columns: inFeatures), bias: bias, k: inFeatures, n: outFeatures)
+          weights: transposed(weight, rows: outFeatures, columns: inFeatures), bias: bias, k: inFeatures, n: outFeatures,
+          precision: precision)
       }
       func norm(_ name: String) throws -> LayerNorm {
         LayerNorm(weight: try t(name + ".weight", [d]), bias: try t(name + ".bias", [d]), epsilon: eps)

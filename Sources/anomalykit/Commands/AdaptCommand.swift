@@ -98,14 +98,14 @@ struct AdaptCommand: ReadLimitedCommand {
         meta = ["guidance": "class names"]
       }
       let textDetector = try ColdStartTextDetector(
-        descriptions: guidance, embedder: try text.embedder(), configuration: configuration(.text), metadata: meta,
+        descriptions: guidance, embedder: try text.embedder(precision: image.precision), configuration: configuration(.text), metadata: meta,
         warning: { warn("warning: " + $0) })
       encoder = .text(textDetector.embedder)
       current = textDetector.detector
     } else {
       let imageDetector = try ColdStartImageDetector(
         classes: try ImageNetClasses.items(imagenetClasses ?? ""),
-        backbone: try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize), resize: image.resize,
+        backbone: try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize, precision: image.precision), resize: image.resize,
         flipAverage: image.flipAverage, configuration: configuration(.image), limits: image.limits, batchSize: image.batchSize)
       encoder = .image(imageDetector.pipeline)
       current = imageDetector.detector

@@ -82,6 +82,8 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
 
   @OptionGroup var text: TextOptions
 
+  @OptionGroup var arithmetic: PrecisionOptions
+
   @OptionGroup var limits: LimitOptions
 
   func validate() throws {
@@ -120,7 +122,7 @@ struct ColdStartEvalCommand: ReadLimitedCommand {
     let names = ColdStartReport.displayNames(datasets)
     var results: [ColdStartReport.Dataset] = []
     // One encoder for every dataset (it is also the cache key's weights).
-    let embedder = fromNPY ? nil : try text.embedder()
+    let embedder = fromNPY ? nil : try text.embedder(precision: arithmetic.precision)
     for (path, name) in zip(datasets, names) {
       let start = Date()
       let (parts, summary) = try embedder.map { try textParts(path, name: name, embedder: $0) } ?? npyParts(path)
@@ -159,11 +161,13 @@ extension ColdStartEvalCommand {
     let weightsSHA = embedder.encoder.weightsSHA256
     let embedded: FeatureMatrix
     let cacheFile = try self.cacheFile(name: name)
-    if let cacheFile, let cached = TextEmbeddingCache.load(cacheFile, weightsSHA256: weightsSHA, texts: all) {
+    if let cacheFile, let cached = TextEmbeddingCache.load(
+      cacheFile, weightsSHA256: weightsSHA, precision: embedder.encoder.precision, texts: all) {
       embedded = cached
     } else {
       embedded = embedder.embedReporting(all, label: "embed")
-      if let cacheFile { try TextEmbeddingCache.store(embedded, to: cacheFile, weightsSHA256: weightsSHA, texts: all) }
+      if let cacheFile { try TextEmbeddingCache.store(
+          embedded, to: cacheFile, weightsSHA256: weightsSHA, precision: embedder.encoder.precision, texts: all) }
     }
     var offset = 0
     let counts = [data.descriptions.texts.count, data.streamNormals.count, data.anomalyPool.count, data.testNormals.count, data.testAnomalies.count]

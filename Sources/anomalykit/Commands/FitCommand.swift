@@ -167,6 +167,7 @@ struct FitCommand: ReadLimitedCommand, ThreadedCommand {
     if let k { c.k = k }
     if let transform { c.transform = transform }
     if let size = image.inputSize { c.inputSize = size }
+    c.precision = image.precision
     if let resize = image.resizeChoice { c.resize = resize }
     c.flipAverage = image.flipAverage
     if let harmonizeJPEG { c.harmonizeJPEG = harmonizeJPEG }
@@ -214,7 +215,8 @@ struct FitCommand: ReadLimitedCommand, ThreadedCommand {
         paths = Array(try sharded.slice(paths))
         configuration.seed = sharded.seed(configuration.seed)
       }
-      let model = try EfficientNetLite(path: try image.weightsPath(), inputSize: configuration.inputSize)
+      let model = try EfficientNetLite(
+        path: try image.weightsPath(), inputSize: configuration.inputSize, precision: configuration.precision)
       let progress = Progress("fit: features", total: paths.count)
       var o = options
       o.progress = { done, _ in progress.update(done) }

@@ -26,7 +26,9 @@ struct LoadedBank {
       detector = ImageAnomalyDetector.featuresOnly(try BankFile.read(path: path))
       return
     }
-    detector = try ImageAnomalyDetector.load(path: path, weights: image.weights, limits: image.limits, batchSize: image.batchSize)
+    detector = try ImageAnomalyDetector.load(
+      path: path, weights: image.weights, limits: image.limits, batchSize: image.batchSize, precision: image.precisionChoice,
+      allowMixedPrecision: image.allowMixedPrecision)
     if detector.pipeline == nil {
       throw CLIError("\(path): bank was fitted on external features (--from-npy); score it with --from-npy too")
     }

@@ -5,11 +5,12 @@ import FeatureExtraction
 /// The command line's view of `ObservationEncoder`: weights from the
 /// options, inputs from files and folders, progress on standard error.
 extension ObservationEncoder {
-  /// `ObservationEncoder.forDetector` with `--text-weights`, `--weights`
-  /// and the image limits of the command line.
+  /// `ObservationEncoder.forDetector` with `--text-weights`, `--weights`,
+  /// `--precision` and the image limits of the command line.
   static func forDetector(_ detector: ColdStartDetector, path: String, text: TextOptions, image: ImageOptions) throws -> ObservationEncoder {
     try forDetector(
-      detector, path: path, textWeights: text.textWeights, imageWeights: image.weights, limits: image.limits, batchSize: image.batchSize)
+      detector, path: path, textWeights: text.textWeights, imageWeights: image.weights, limits: image.limits, batchSize: image.batchSize,
+      precision: image.precisionChoice, allowMixedPrecision: image.allowMixedPrecision)
   }
 
   /// Embeddings of observation inputs: lines of text files, or images and

@@ -3,7 +3,21 @@ import ArgumentParser
 import FeatureExtraction
 
 extension ResizePolicy: ExpressibleByArgument {}
+extension ComputePrecision: ExpressibleByArgument {}
 extension PatchFeatureBuilder.Grid: ExpressibleByArgument {}
+
+/// `--precision` and `--allow-mixed-precision`: the arithmetic of the
+/// backbone's or sentence encoder's matrix products (`ComputePrecision`).
+struct PrecisionOptions: ParsableArguments {
+  @Option(name: .customLong("precision"), help: "Arithmetic of the backbone's and text encoder's matrix products: fp32, or bf16 (AVX-512 BF16: weights and activations rounded to bfloat16, float32 sums). Banks and detectors record it; commands that load one follow it unless this is given.")
+  var precisionChoice: ComputePrecision?
+
+  @Flag(name: .customLong("allow-mixed-precision"), help: "Use a --precision other than the one the bank or detector was made in (its threshold was calibrated on features of the other arithmetic).")
+  var allowMixedPrecision = false
+
+  /// The precision asked for, or `fp32` for new banks and detectors.
+  var precision: ComputePrecision { precisionChoice ?? .fp32 }
+}
 
 /// Options every image command shares.
 struct ImageOptions: ParsableArguments {
@@ -18,6 +32,15 @@ struct ImageOptions: ParsableArguments {
 
   @Option(name: .customLong("input-size"), help: "Network input side in pixels (default: the weights' native size, 224). Larger inputs give finer patch maps.")
   var inputSize: Int?
+
+  @OptionGroup var arithmetic: PrecisionOptions
+
+  /// The precision asked for (`--precision`), nil when not given.
+  var precisionChoice: ComputePrecision? { arithmetic.precisionChoice }
+  /// `--allow-mixed-precision`.
+  var allowMixedPrecision: Bool { arithmetic.allowMixedPrecision }
+  /// The precision asked for, or `fp32` when a new bank is fitted.
+  var precision: ComputePrecision { arithmetic.precision }
 
   @Flag(name: .customLong("flip-average"), help: "Average each image's pooled feature with its mirror image's (test-time augmentation).")
   var flipAverage = false
@@ -51,7 +74,7 @@ struct ImageOptions: ParsableArguments {
   }
 
   func extractor() throws -> ImageFeatureExtractor {
-    let model = try EfficientNetLite(path: try weightsPath(), inputSize: inputSize)
+    let model = try EfficientNetLite(path: try weightsPath(), inputSize: inputSize, precision: precision)
     var extractor = ImageFeatureExtractor(model: model, policy: resize, limits: limits, batchSize: batchSize)
     extractor.flipAverage = flipAverage
     return extractor

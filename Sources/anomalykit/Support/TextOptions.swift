@@ -14,7 +14,10 @@ struct TextOptions: ParsableArguments {
     try textWeights ?? BundledWeights.path("all-minilm-l6-v2.safetensors")
   }
 
-  func embedder() throws -> TextEmbedder { try TextEmbedder.bundled(weights: textWeights) }
+  /// The sentence encoder, in `precision`.
+  func embedder(precision: ComputePrecision = .fp32) throws -> TextEmbedder {
+    try TextEmbedder.bundled(weights: textWeights, precision: precision)
+  }
 }
 
 extension TextEmbedder {

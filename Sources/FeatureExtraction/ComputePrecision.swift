@@ -1,0 +1,120 @@
+import CKernels
+import Foundation
+
+/// The arithmetic of a backbone's or a text encoder's matrix products.
+///
+/// - `fp32`: float32 operands, float32 fused multiply-adds (the default).
+/// - `bf16`: every convolution lowered to a matrix product (1×1, and the
+///   im2col stem) and every linear layer runs in bfloat16. The weights are
+///   rounded once, at load; each input row is rounded as it enters the
+///   product; the products, exact in float32, are summed in float32:
+///
+///   ```
+///   y[j] = act(b[j] + Σ_p bf16(x[p]) · bf16(W[p, j]))
+///   ```
+///
+///   where `bf16(v)` keeps 8 significand bits, rounding to nearest even (a
+///   relative error of at most 2⁻⁹ per operand). Depthwise convolutions,
+///   attention, LayerNorm, pooling and the classifier stay float32.
+///
+/// A bank or detector records the precision its features were made in
+/// (metadata key `precision`; files without it were made in `fp32`).
+/// Features of another precision are refused unless mixing is asked for
+/// explicitly, because their rounding shifts every distance a little: the
+/// threshold was calibrated on the bank's own arithmetic.
+public enum ComputePrecision: String, CaseIterable, Sendable, Codable {
+  case fp32
+  case bf16
+
+  /// The metadata key banks and detectors record the precision under.
+  public static let metadataKey = "precision"
+
+  /// The instruction set this precision needs (nil for `fp32`, which runs
+  /// everywhere).
+  public var requiredInstructionSet: String? {
+    switch self {
+    case .fp32: return nil
+    case .bf16: return "AVX-512 BF16 (avx512f, avx512bw and avx512_bf16's vdpbf16ps)"
+    }
+  }
+
+  /// Whether this process may run the precision: the CPU has the
+  /// instructions and `ANOMALYKIT_KERNELS` does not turn them off.
+  public var isSupported: Bool {
+    switch self {
+    case .fp32: return true
+    case .bf16: return ak_cpu_has_avx512_bf16() != 0
+    }
+  }
+
+  /// Throws `PrecisionError.unsupported` unless `isSupported`.
+  public func checkSupported() throws {
+    guard !isSupported, let instructions = requiredInstructionSet else { return }
+    throw PrecisionError.unsupported(precision: self, instructionSet: instructions, kernels: PrecisionError.kernelsOverride)
+  }
+
+  /// The precision recorded in `metadata` (`fp32` when the key is absent).
+  ///
+  /// - Throws: `PrecisionError.unknown` for a value that is not a precision.
+  public init(metadata: [String: String], path: String) throws {
+    guard let value = metadata[Self.metadataKey] else {
+      self = .fp32
+      return
+    }
+    guard let precision = ComputePrecision(rawValue: value) else { throw PrecisionError.unknown(path: path, value: value) }
+    self = precision
+  }
+
+  /// The precision to run a stored bank or detector in: `requested` when
+  /// given, else the one it was made in.
+  ///
+  /// - Parameters:
+  ///   - requested: the precision asked for, nil to follow the file.
+  ///   - recorded: the file's precision.
+  ///   - path: the file, for the message.
+  ///   - allowMixed: accept a `requested` precision other than `recorded`.
+  /// - Throws: `PrecisionError.mixed` when both are known, differ, and
+  ///   `allowMixed` is false; `.unsupported` when the chosen precision cannot
+  ///   run here.
+  public static func resolve(
+    requested: ComputePrecision?, recorded: ComputePrecision, path: String, allowMixed: Bool
+  ) throws -> ComputePrecision {
+    let chosen = requested ?? recorded
+    if chosen != recorded, !allowMixed {
+      throw PrecisionError.mixed(path: path, recorded: recorded, requested: chosen)
+    }
+    try chosen.checkSupported()
+    return chosen
+  }
+}
+
+/// Errors choosing a `ComputePrecision`.
+public enum PrecisionError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// The precision needs instructions this CPU lacks, or that
+  /// `ANOMALYKIT_KERNELS` (`kernels`, when set) turns off.
+  case unsupported(precision: ComputePrecision, instructionSet: String, kernels: String?)
+  /// A file was made in one precision and another was requested.
+  case mixed(path: String, recorded: ComputePrecision, requested: ComputePrecision)
+  /// A file records a precision this version does not know.
+  case unknown(path: String, value: String)
+
+  /// `ANOMALYKIT_KERNELS` when it restricts the kernels, for messages.
+  static var kernelsOverride: String? {
+    guard let value = getenv("ANOMALYKIT_KERNELS") else { return nil }
+    let choice = String(cString: value)
+    return choice == "portable" || choice == "avx2" ? choice : nil
+  }
+
+  public var description: String {
+    switch self {
+    case .unsupported(let precision, let instructions, let kernels):
+      let reason = kernels.map { "which ANOMALYKIT_KERNELS=\($0) turns off" } ?? "which this CPU does not have"
+      return "--precision \(precision.rawValue) needs \(instructions), \(reason); use --precision fp32"
+    case .mixed(let path, let recorded, let requested):
+      return
+        "\(path): made with --precision \(recorded.rawValue), but this run asks for \(requested.rawValue); drop --precision to use \(recorded.rawValue), or pass --allow-mixed-precision to compare \(requested.rawValue) features with it"
+    case .unknown(let path, let value):
+      return "\(path): unknown precision '\(value)' in the metadata (expected \(ComputePrecision.allCases.map(\.rawValue).joined(separator: " or ")))"
+    }
+  }
+}
