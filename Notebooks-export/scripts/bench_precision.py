@@ -3,13 +3,16 @@
 
 Image features: EfficientNet-Lite0 at 224x224, batch 32, 2 threads, on the
 four fixture photos repeated to fill the batch:
-  - AnomalyKit fp32 and bf16 (anomalykit-bench features --precision P);
+  - AnomalyKit fp32 and bf16 (anomalykit-bench features --precision P), and
+    fp32 on the AVX2 kernels (ANOMALYKIT_KERNELS=avx2) against the default
+    AVX-512 ones;
   - onnxruntime FP32 (the graph of export_onnx.py), and onnxruntime INT8
     from quantize_dynamic (per-channel weights; activations quantised at run
     time) for context;
   - PyTorch FP32 and PyTorch with torch.autocast("cpu", dtype=torch.bfloat16).
 Text: all-MiniLM-L6-v2 on the 2,000 Banking77-OOS test queries, 2 threads:
-  - AnomalyKit fp32 and bf16 (anomalykit-bench text --precision P);
+  - AnomalyKit fp32 and bf16 (anomalykit-bench text --precision P), and fp32
+    on the AVX2 kernels;
   - sentence-transformers FP32 (batch 64) and the same under BF16 autocast.
 
 Before timing, every engine's pooled features / raw embeddings are compared
@@ -111,10 +114,11 @@ def images(a, results):
     results["pooled_max_abs_delta_vs_pytorch_fp32"] = deltas
     results["pooled_scale_max_abs"] = float(np.abs(ref).max())
 
-    def bench(p):
+    def bench(p, kernels=None):
         return json.loads(subprocess.check_output(
             [a.bench, "features", weights, *photos, "--batch", str(BATCH), "--threads", str(THREADS),
-             "--seconds", str(a.seconds), "--precision", p]))
+             "--seconds", str(a.seconds), "--precision", p],
+            env=dict(os.environ, ANOMALYKIT_KERNELS=kernels) if kernels else None))
 
     def torch_fp32():
         with torch.no_grad():
@@ -125,6 +129,7 @@ def images(a, results):
             model(xt)
 
     engines = {"anomalykit_fp32": lambda: BATCH / bench("fp32")["median_batch_seconds"],
+               "anomalykit_fp32_avx2": lambda: BATCH / bench("fp32", "avx2")["median_batch_seconds"],
                "anomalykit_bf16": lambda: BATCH / bench("bf16")["median_batch_seconds"]}
     for name, sess in sessions.items():
         engines[name] = lambda s=sess: BATCH / median_time(lambda: s.run(["pooled"], {"image": x}), a.seconds)
@@ -139,7 +144,7 @@ def images(a, results):
     results["images_per_second"] = {n: {"median": float(np.median(v)), "per_round": v} for n, v in per_round.items()}
     for num, den in (("anomalykit_bf16", "onnxruntime_fp32"), ("anomalykit_fp32", "onnxruntime_fp32"),
                      ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "pytorch_bf16_autocast"),
-                     ("anomalykit_bf16", "onnxruntime_int8_dynamic")):
+                     ("anomalykit_bf16", "onnxruntime_int8_dynamic"), ("anomalykit_fp32", "anomalykit_fp32_avx2")):
         ratios(results, per_round, num, den)
 
 
@@ -177,9 +182,10 @@ def texts(a, results):
     results["text_sentences"] = len(sentences)
     results["text_tokens"] = first["fp32"]["tokens"]
 
-    def bench(p):
+    def bench(p, kernels=None):
         return json.loads(subprocess.check_output(
-            [a.bench, "text", weights, a.data, "--threads", str(THREADS), "--repeats", "1", "--precision", p]))
+            [a.bench, "text", weights, a.data, "--threads", str(THREADS), "--repeats", "1", "--precision", p],
+            env=dict(os.environ, ANOMALYKIT_KERNELS=kernels) if kernels else None))
 
     def timed(fn):
         t0 = time.perf_counter()
@@ -187,6 +193,7 @@ def texts(a, results):
         return time.perf_counter() - t0
 
     engines = {"anomalykit_fp32": lambda: bench("fp32")["sentences_per_second"],
+               "anomalykit_fp32_avx2": lambda: bench("fp32", "avx2")["sentences_per_second"],
                "anomalykit_bf16": lambda: bench("bf16")["sentences_per_second"],
                "sentence_transformers_fp32": lambda: len(sentences) / timed(st(False)),
                "sentence_transformers_bf16_autocast": lambda: len(sentences) / timed(st(True))}
@@ -199,7 +206,8 @@ def texts(a, results):
               file=sys.stderr, flush=True)
     results["sentences_per_second"] = {n: {"median": float(np.median(v)), "per_round": v} for n, v in per_round.items()}
     for num, den in (("anomalykit_bf16", "sentence_transformers_fp32"), ("anomalykit_fp32", "sentence_transformers_fp32"),
-                     ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "sentence_transformers_bf16_autocast")):
+                     ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "sentence_transformers_bf16_autocast"),
+                     ("anomalykit_fp32", "anomalykit_fp32_avx2")):
         ratios(results, per_round, num, den)
 
 
@@ -230,9 +238,7 @@ def main():
         json.dump(results, f, indent=2, sort_keys=True)
     os.replace(out + ".tmp", out)
     for k, v in sorted(results.items()):
-        if k.endswith(tuple("_vs_" + d for d in ("onnxruntime_fp32", "anomalykit_fp32", "sentence_transformers_fp32",
-                                               "pytorch_bf16_autocast", "sentence_transformers_bf16_autocast",
-                                               "onnxruntime_int8_dynamic"))):
+        if isinstance(v, dict) and "median_of_rounds" in v:
             print("%-60s %.3f (rounds %s)" % (k, v["median_of_rounds"], " ".join("%.2f" % x for x in v["per_round"])))
     print(json.dumps({k: results[k] for k in results if "delta" in k}, indent=1))
 

@@ -243,6 +243,7 @@ AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, const int W, ptrdi
                                     const float *panel0, const float *panel1, const float *residual, float *c,
                                     ptrdiff_t ldc, ptrdiff_t columns, ak_activation activation) {
   __m512 acc0[12], acc1[12];
+  #pragma clang loop unroll(full)
   for (int i = 0; i < MR; i++) {
     acc0[i] = _mm512_setzero_ps();
     if (P == 2) acc1[i] = _mm512_setzero_ps();
@@ -252,6 +253,7 @@ AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, const int W, ptrdi
   for (ptrdiff_t p = 0; p < k; p++) {
     const __m512 w0 = W == 16 ? _mm512_loadu_ps(b0) : _mm512_maskz_loadu_ps(wmask, b0);
     const __m512 w1 = P == 2 ? _mm512_loadu_ps(b1) : w0;
+    #pragma clang loop unroll(full)
     for (int i = 0; i < MR; i++) {
       const __m512 x = _mm512_set1_ps(a[i * lda + p]);
       acc0[i] = _mm512_fmadd_ps(x, w0, acc0[i]);
@@ -263,6 +265,7 @@ AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, const int W, ptrdi
   __m512 v[24];
   const __m512 bias0 = W == 16 ? _mm512_loadu_ps(panel0) : _mm512_maskz_loadu_ps(wmask, panel0);
   const __m512 bias1 = P == 2 ? _mm512_loadu_ps(panel1) : bias0;
+  #pragma clang loop unroll(full)
   for (int i = 0; i < MR; i++) {
     v[i * P] = _mm512_add_ps(acc0[i], bias0);
     if (P == 2) v[i * P + 1] = _mm512_add_ps(acc1[i], bias1);
@@ -270,8 +273,10 @@ AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, const int W, ptrdi
   if (activation == AK_ACTIVATION_GELU_ERF) {
     ak_gelu_vectors16(v, MR * P);
   } else {
+    #pragma clang loop unroll(full)
     for (int i = 0; i < MR * P; i++) v[i] = ak_activate16(v[i], activation);
   }
+  #pragma clang loop unroll(full)
   for (int i = 0; i < MR; i++) {
     const float *r = residual ? residual + i * ldc : 0;
     const __mmask16 m0 = ak_mask16(columns);

@@ -163,6 +163,7 @@ AK_INLINE AK_BF16 void ak_bf16_tile(const int MR, const int P, ptrdiff_t pairs, 
                                     const uint16_t *panel0, const uint16_t *panel1, const float *residual, float *c,
                                     ptrdiff_t ldc, ptrdiff_t columns, ak_activation activation) {
   __m512 acc0[12], acc1[12];
+  #pragma clang loop unroll(full)
   for (int i = 0; i < MR; i++) {
     acc0[i] = _mm512_setzero_ps();
     if (P == 2) acc1[i] = _mm512_setzero_ps();
@@ -171,6 +172,7 @@ AK_INLINE AK_BF16 void ak_bf16_tile(const int MR, const int P, ptrdiff_t pairs, 
   for (ptrdiff_t p = 0; p < pairs; p++) {
     const __m512bh w0 = (__m512bh)_mm512_loadu_si512((const void *)(b0 + p * 2 * AK_BF16_PANEL));
     const __m512bh w1 = P == 2 ? (__m512bh)_mm512_loadu_si512((const void *)(b1 + p * 2 * AK_BF16_PANEL)) : w0;
+    #pragma clang loop unroll(full)
     for (int i = 0; i < MR; i++) {
       const __m512bh x = (__m512bh)_mm512_set1_epi32((int)a[i * pairs + p]);
       acc0[i] = _mm512_dpbf16_ps(acc0[i], x, w0);
@@ -180,6 +182,7 @@ AK_INLINE AK_BF16 void ak_bf16_tile(const int MR, const int P, ptrdiff_t pairs, 
   __m512 v[24];
   const __m512 bias0 = _mm512_loadu_ps((const float *)panel0);
   const __m512 bias1 = P == 2 ? _mm512_loadu_ps((const float *)panel1) : bias0;
+  #pragma clang loop unroll(full)
   for (int i = 0; i < MR; i++) {
     v[i * P] = _mm512_add_ps(acc0[i], bias0);
     if (P == 2) v[i * P + 1] = _mm512_add_ps(acc1[i], bias1);
@@ -187,8 +190,10 @@ AK_INLINE AK_BF16 void ak_bf16_tile(const int MR, const int P, ptrdiff_t pairs, 
   if (activation == AK_ACTIVATION_GELU_ERF) {
     ak_bf16_gelu_vectors(v, MR * P);
   } else {
+    #pragma clang loop unroll(full)
     for (int i = 0; i < MR * P; i++) v[i] = ak_bf16_clamp(v[i], activation);
   }
+  #pragma clang loop unroll(full)
   for (int i = 0; i < MR; i++) {
     const float *r = residual ? residual + i * ldc : 0;
     ak_bf16_store(v[i * P], r, c + i * ldc, columns < 16 ? columns : 16);
