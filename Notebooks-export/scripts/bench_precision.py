@@ -71,9 +71,9 @@ def median_time(fn, seconds):
     return float(np.median(times))
 
 
-def ratios(results, per_round, numerator, denominator):
+def ratios(results, per_round, numerator, denominator, prefix):
     values = [a / b for a, b in zip(per_round[numerator], per_round[denominator])]
-    results["%s_vs_%s" % (numerator, denominator)] = {
+    results["%s%s_vs_%s" % (prefix, numerator, denominator)] = {
         "median_of_rounds": float(np.median(values)), "per_round": values,
         "of_medians": float(np.median(per_round[numerator]) / np.median(per_round[denominator]))}
 
@@ -145,7 +145,7 @@ def images(a, results):
     for num, den in (("anomalykit_bf16", "onnxruntime_fp32"), ("anomalykit_fp32", "onnxruntime_fp32"),
                      ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "pytorch_bf16_autocast"),
                      ("anomalykit_bf16", "onnxruntime_int8_dynamic"), ("anomalykit_fp32", "anomalykit_fp32_avx2")):
-        ratios(results, per_round, num, den)
+        ratios(results, per_round, num, den, "images_")
 
 
 def texts(a, results):
@@ -208,7 +208,7 @@ def texts(a, results):
     for num, den in (("anomalykit_bf16", "sentence_transformers_fp32"), ("anomalykit_fp32", "sentence_transformers_fp32"),
                      ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "sentence_transformers_bf16_autocast"),
                      ("anomalykit_fp32", "anomalykit_fp32_avx2")):
-        ratios(results, per_round, num, den)
+        ratios(results, per_round, num, den, "text_")
 
 
 def main():
