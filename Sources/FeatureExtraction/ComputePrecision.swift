@@ -111,7 +111,8 @@ public enum PrecisionError: Error, CustomStringConvertible, Equatable, Sendable 
     switch self {
     case .unsupported(let precision, let instructions, let kernels):
       let reason = kernels.map { "which ANOMALYKIT_KERNELS=\($0) turns off" } ?? "which this CPU does not have"
-      return "--precision \(precision.rawValue) needs \(instructions), \(reason); use --precision fp32"
+      return
+        "--precision \(precision.rawValue) needs \(instructions), \(reason); use --precision fp32 (with --allow-mixed-precision for a bank or detector made in \(precision.rawValue))"
     case .mixed(let path, let recorded, let requested):
       return
         "\(path): made with --precision \(recorded.rawValue), but this run asks for \(requested.rawValue); drop --precision to use \(recorded.rawValue), or pass --allow-mixed-precision to compare \(requested.rawValue) features with it"

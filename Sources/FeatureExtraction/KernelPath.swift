@@ -16,8 +16,11 @@ import Foundation
 /// The float32 GEMM gives the same bits on the `avx512` and `avx2` paths
 /// (each output is the same FMA chain); `portable` rounds differently.
 public enum KernelPath: String, CaseIterable, Sendable {
+  /// AVX-512 F/BW/DQ kernels (with AVX-512 BF16 where present).
   case avx512
+  /// AVX2 + FMA kernels.
   case avx2
+  /// OpenBLAS and plain C loops; every CPU.
   case portable
 
   /// The environment variable that narrows the choice.
