@@ -209,37 +209,14 @@ static AK_AVX2 void ak_gemm_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const fl
 //
 // The same packed panels, read one 16-column panel per ZMM register: tiles
 // of up to 12 rows × 32 columns (two panels, 24 accumulators in the 32 ZMM
-// registers) or, for a lone last panel, 12 rows × 16 (or 8) columns. Each
+// registers) or, for a lone panel, 12 rows × 16 columns; an 8-wide last
+// panel goes to the AVX2 tiles, which fill a YMM register with it. Each
 // element of C goes through the same operations in the same order as on the
 // AVX2 path (zero, one FMA per p, + bias, activation, + residual; GELU by
 // the same 8-lane ak_gelu8), so both paths give the same bits.
 
-#define AK_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq")))
-
-/// GELU of `count` ZMM vectors in place, by 8-lane halves (see ak_gelu_vectors).
-static AK_AVX512 __attribute__((noinline)) void ak_gelu_vectors16(__m512 *v, int count) {
-  for (int i = 0; i < count; i++) {
-    const __m256 low = ak_gelu8(_mm512_castps512_ps256(v[i]));
-    const __m256 high = ak_gelu8(_mm512_extractf32x8_ps(v[i], 1));
-    v[i] = _mm512_insertf32x8(_mm512_castps256_ps512(low), high, 1);
-  }
-}
-
-AK_INLINE AK_AVX512 __m512 ak_activate16(__m512 v, ak_activation activation) {
-  switch (activation) {
-  case AK_ACTIVATION_RELU6: return _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(6));
-  case AK_ACTIVATION_RELU: return _mm512_max_ps(v, _mm512_setzero_ps());
-  default: return v;
-  }
-}
-
-AK_INLINE AK_AVX512 __mmask16 ak_mask16(ptrdiff_t count) {
-  return (__mmask16)(count >= 16 ? 0xFFFFu : ((1u << count) - 1));
-}
-
-/// One MR × (16·P) tile; panel 0 is W (16 or 8) wide, panel 1 (P = 2) is 16
-/// wide. Inlined with constant MR, P and W.
-AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, const int W, ptrdiff_t k, const float *a, ptrdiff_t lda,
+/// One MR × (16·P) tile of 16-wide panels. Inlined with constant MR and P.
+AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, ptrdiff_t k, const float *a, ptrdiff_t lda,
                                     const float *panel0, const float *panel1, const float *residual, float *c,
                                     ptrdiff_t ldc, ptrdiff_t columns, ak_activation activation) {
   __m512 acc0[12], acc1[12];
@@ -248,10 +225,9 @@ AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, const int W, ptrdi
     acc0[i] = _mm512_setzero_ps();
     if (P == 2) acc1[i] = _mm512_setzero_ps();
   }
-  const __mmask16 wmask = W == 16 ? 0xFFFF : 0x00FF;
-  const float *b0 = panel0 + W, *b1 = panel1 + 16;
+  const float *b0 = panel0 + 16, *b1 = panel1 + 16;
   for (ptrdiff_t p = 0; p < k; p++) {
-    const __m512 w0 = W == 16 ? _mm512_loadu_ps(b0) : _mm512_maskz_loadu_ps(wmask, b0);
+    const __m512 w0 = _mm512_loadu_ps(b0);
     const __m512 w1 = P == 2 ? _mm512_loadu_ps(b1) : w0;
     #pragma clang loop unroll(full)
     for (int i = 0; i < MR; i++) {
@@ -259,11 +235,11 @@ AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, const int W, ptrdi
       acc0[i] = _mm512_fmadd_ps(x, w0, acc0[i]);
       if (P == 2) acc1[i] = _mm512_fmadd_ps(x, w1, acc1[i]);
     }
-    b0 += W;
+    b0 += 16;
     b1 += 16;
   }
   __m512 v[24];
-  const __m512 bias0 = W == 16 ? _mm512_loadu_ps(panel0) : _mm512_maskz_loadu_ps(wmask, panel0);
+  const __m512 bias0 = _mm512_loadu_ps(panel0);
   const __m512 bias1 = P == 2 ? _mm512_loadu_ps(panel1) : bias0;
   #pragma clang loop unroll(full)
   for (int i = 0; i < MR; i++) {
@@ -292,32 +268,31 @@ AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, const int W, ptrdi
   }
 }
 
-#define AK_TILE16(MR, P, W) ak_tile16(MR, P, W, k, a, lda, panel0, panel1, residual, c, ldc, columns, activation)
-#define AK_TILE16_CASES(P, W)                                                                                          \
+#define AK_TILE16(MR, P) ak_tile16(MR, P, k, a, lda, panel0, panel1, residual, c, ldc, columns, activation)
+#define AK_TILE16_CASES(P)                                                                                             \
   switch (rows) {                                                                                                      \
-  case 12: AK_TILE16(12, P, W); break;                                                                                 \
-  case 11: AK_TILE16(11, P, W); break;                                                                                 \
-  case 10: AK_TILE16(10, P, W); break;                                                                                 \
-  case 9: AK_TILE16(9, P, W); break;                                                                                   \
-  case 8: AK_TILE16(8, P, W); break;                                                                                   \
-  case 7: AK_TILE16(7, P, W); break;                                                                                   \
-  case 6: AK_TILE16(6, P, W); break;                                                                                   \
-  case 5: AK_TILE16(5, P, W); break;                                                                                   \
-  case 4: AK_TILE16(4, P, W); break;                                                                                   \
-  case 3: AK_TILE16(3, P, W); break;                                                                                   \
-  case 2: AK_TILE16(2, P, W); break;                                                                                   \
-  default: AK_TILE16(1, P, W); break;                                                                                  \
+  case 12: AK_TILE16(12, P); break;                                                                                 \
+  case 11: AK_TILE16(11, P); break;                                                                                 \
+  case 10: AK_TILE16(10, P); break;                                                                                 \
+  case 9: AK_TILE16(9, P); break;                                                                                   \
+  case 8: AK_TILE16(8, P); break;                                                                                   \
+  case 7: AK_TILE16(7, P); break;                                                                                   \
+  case 6: AK_TILE16(6, P); break;                                                                                   \
+  case 5: AK_TILE16(5, P); break;                                                                                   \
+  case 4: AK_TILE16(4, P); break;                                                                                   \
+  case 3: AK_TILE16(3, P); break;                                                                                   \
+  case 2: AK_TILE16(2, P); break;                                                                                   \
+  default: AK_TILE16(1, P); break;                                                                                  \
   }
 
-/// `rows` (1…12) rows of one panel pair (P = 2) or of one panel of `width`.
-static AK_AVX512 void ak_tile16_any(int rows, int P, ptrdiff_t width, ptrdiff_t k, const float *a, ptrdiff_t lda,
+/// `rows` (1…12) rows of one 16-wide panel pair (P = 2) or panel (P = 1).
+static AK_AVX512 void ak_tile16_any(int rows, int P, ptrdiff_t k, const float *a, ptrdiff_t lda,
                                     const float *panel0, const float *panel1, const float *residual, float *c,
                                     ptrdiff_t ldc, ptrdiff_t columns, ak_activation activation) {
-  (void)width;
   if (P == 2) {
-    AK_TILE16_CASES(2, 16)
+    AK_TILE16_CASES(2)
   } else {
-    AK_TILE16_CASES(1, 16)
+    AK_TILE16_CASES(1)
   }
 }
 
@@ -350,7 +325,7 @@ static AK_AVX512 void ak_gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, cons
         const int pair = j + 1 < j1 && ak_panel_width(n, j + 1) == AK_PANEL;
         const ptrdiff_t span = pair ? 2 * AK_PANEL : AK_PANEL;
         const ptrdiff_t columns = n - column < span ? n - column : span;
-        ak_tile16_any(rows, pair ? 2 : 1, ak_panel_width(n, j), k, a + i * lda, lda, packed + j * size,
+        ak_tile16_any(rows, pair ? 2 : 1, k, a + i * lda, lda, packed + j * size,
                       packed + (pair ? j + 1 : j) * size, residual ? residual + i * ldc + column : 0,
                       c + i * ldc + column, ldc, columns, activation);
         j += pair ? 2 : 1;

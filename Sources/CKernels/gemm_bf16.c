@@ -130,29 +130,9 @@ static AK_BF16 void ak_bf16_convert_rows(ptrdiff_t m, ptrdiff_t k, const float *
   }
 }
 
-/// GELU of `count` vectors in place, by 8-lane halves with the float32
-/// kernel's ak_gelu8, so both precisions share one GELU. Out of line: it runs
-/// once per tile, not per step of k.
-static AK_BF16 __attribute__((noinline)) void ak_bf16_gelu_vectors(__m512 *v, int count) {
-  for (int i = 0; i < count; i++) {
-    const __m256 low = ak_gelu8(_mm512_castps512_ps256(v[i]));
-    const __m256 high = ak_gelu8(_mm512_extractf32x8_ps(v[i], 1));
-    v[i] = _mm512_insertf32x8(_mm512_castps256_ps512(low), high, 1);
-  }
-}
-
-/// act(v) for the ReLU family (GELU goes through ak_bf16_gelu_vectors).
-AK_INLINE AK_BF16 __m512 ak_bf16_clamp(__m512 v, ak_activation activation) {
-  switch (activation) {
-  case AK_ACTIVATION_RELU6: return _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(6));
-  case AK_ACTIVATION_RELU: return _mm512_max_ps(v, _mm512_setzero_ps());
-  default: return v;
-  }
-}
-
 /// Adds the residual (if any) and stores the first `columns` (1…16) lanes.
 AK_INLINE AK_BF16 void ak_bf16_store(__m512 v, const float *residual, float *c, ptrdiff_t columns) {
-  const __mmask16 mask = (__mmask16)(columns >= 16 ? 0xFFFFu : ((1u << columns) - 1));
+  const __mmask16 mask = ak_mask16(columns);
   if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual));
   _mm512_mask_storeu_ps(c, mask, v);
 }
@@ -188,10 +168,10 @@ AK_INLINE AK_BF16 void ak_bf16_tile(const int MR, const int P, ptrdiff_t pairs, 
     if (P == 2) v[i * P + 1] = _mm512_add_ps(acc1[i], bias1);
   }
   if (activation == AK_ACTIVATION_GELU_ERF) {
-    ak_bf16_gelu_vectors(v, MR * P);
+    ak_gelu_vectors16(v, MR * P);
   } else {
     #pragma clang loop unroll(full)
-    for (int i = 0; i < MR * P; i++) v[i] = ak_bf16_clamp(v[i], activation);
+    for (int i = 0; i < MR * P; i++) v[i] = ak_activate16(v[i], activation);
   }
   #pragma clang loop unroll(full)
   for (int i = 0; i < MR; i++) {

@@ -1,5 +1,6 @@
 // Vectorised exp, erf and GELU on eight floats (AVX2 + FMA), shared by the
-// kernels that need them (gelu.c, gemm.c, attention.c). Included only on
+// kernels that need them (gelu.c, gemm.c, gemm_bf16.c, attention.c), and the
+// AVX-512 GEMM epilogue helpers. Included only on
 // x86_64 with clang, inside code compiled for "avx2,fma"; the portable paths
 // call the C library's expf / erff instead.
 //
@@ -97,6 +98,35 @@ AK_INLINE AK_AVX2 __m256 ak_gelu8(__m256 x) {
 AK_INLINE AK_AVX2 __m256i ak_lane_mask(ptrdiff_t count) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 0 ? 0 : (count > 8 ? 8 : count))),
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// MARK: - AVX-512 epilogue helpers (the float32 and bfloat16 GEMMs)
+
+#define AK_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq")))
+
+/// GELU of `count` 16-lane vectors in place, by 8-lane halves with
+/// `ak_gelu8`, so that every kernel shares one GELU bit for bit. Out of
+/// line: it runs once per tile, not per step of k.
+static AK_AVX512 __attribute__((noinline, unused)) void ak_gelu_vectors16(__m512 *v, int count) {
+  for (int i = 0; i < count; i++) {
+    const __m256 low = ak_gelu8(_mm512_castps512_ps256(v[i]));
+    const __m256 high = ak_gelu8(_mm512_extractf32x8_ps(v[i], 1));
+    v[i] = _mm512_insertf32x8(_mm512_castps256_ps512(low), high, 1);
+  }
+}
+
+/// act(v) for the ReLU family (GELU goes through ak_gelu_vectors16).
+AK_INLINE AK_AVX512 __m512 ak_activate16(__m512 v, ak_activation activation) {
+  switch (activation) {
+  case AK_ACTIVATION_RELU6: return _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(6));
+  case AK_ACTIVATION_RELU: return _mm512_max_ps(v, _mm512_setzero_ps());
+  default: return v;
+  }
+}
+
+/// Lanes [0, count) set (count ≥ 16 sets all sixteen).
+AK_INLINE AK_AVX512 __mmask16 ak_mask16(ptrdiff_t count) {
+  return (__mmask16)(count >= 16 ? 0xFFFFu : ((1u << count) - 1));
 }
 
 #endif
