@@ -59,6 +59,13 @@ struct PrecisionCLITests {
     #expect(other.status != 0 && other.stderr.contains("made with --precision fp32"), "\(other.stderr)")
     let allowed = try CLIRunner.run(["score", "--bank", bf16, "--precision", "fp32", "--allow-mixed-precision", Self.demo + "/test", "--csv"])
     #expect(allowed.status == 0 && allowed.stdout != follows.stdout, "\(allowed.stderr)")
+
+    // eval --mvtec fits and scores in the precision asked for.
+    let root = try SegmentationCLITests.layout()
+    let kept = root + "/../bf16-mvtec.safetensors"
+    let mvtec = try CLIRunner.run(["eval", "--mvtec", root, "--precision", "bf16", "--json", "--bank-out", kept, "--input-size", "160"])
+    #expect(mvtec.status == 0, "\(mvtec.stderr)")
+    #expect(try SafeTensorsFile(path: kept).metadata["precision"] == "bf16")
   }
 
   @Test(

@@ -69,6 +69,7 @@ extension EvalCommand {
     var args = train + ["--out", out, "--patches", "--holdout", "0", "--resize", (image.resizeChoice ?? .stretch).rawValue]
     if let s = image.inputSize { args += ["--input-size", String(s)] }
     if let w = image.weights { args += ["--weights", w] }
+    if let p = image.precisionChoice { args += ["--precision", p.rawValue] }
     args += ["--max-pixels", String(image.maxPixels), "--batch-size", String(image.batchSize)]
     if image.keepStoredOrientation { args.append("--keep-stored-orientation") }
     if !stage.isEmpty { args += ["--stage"] + stage.map(String.init) }
