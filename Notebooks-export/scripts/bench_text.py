@@ -148,7 +148,7 @@ def main():
         "rounds": a.rounds, "machine": platform.machine(), "cpu": cpu_name(),
         "torch": torch.__version__, "sentence_transformers_version": sentence_transformers.__version__,
         "gflop_per_token": gflop_per_token, "gflop_per_sentence": gflop / len(sentences),
-        "sgemm_2048_gflops": peak, "sgemm_2048_gflops_runs": sgemm_runs,
+        "sgemm_2048_gflops": peak, "sgemm_2048_gflops_runs": sgemm_runs, "anomalykit_kernels": first.get("kernels"),
         "max_abs_delta_raw_vs_sentence_transformers": delta_raw,
         "max_abs_delta_normalized_vs_sentence_transformers": delta_normalized,
         "anomalykit_vs_sentence_transformers_per_round": ratios,
@@ -193,7 +193,7 @@ def figure(results):
     if "anomalykit_baseline" in results:
         rows.append(("AnomalyKit before\n(per-sentence sgemm)", "anomalykit_baseline", "#c9c9c9"))
     rows += [("AnomalyKit\nportable kernels", "anomalykit_portable_kernels", "#7aa6d6"),
-             ("AnomalyKit\n(AVX2/FMA)", "anomalykit", "#1f5fa8")]
+             ("AnomalyKit\n(%s)" % {"avx512": "AVX-512"}.get(results.get("anomalykit_kernels"), "AVX2/FMA"), "anomalykit", "#1f5fa8")]
     names = [r[0] for r in rows]
     values = [results[r[1]]["sentences_per_second"] for r in rows]
     fig, ax = plt.subplots(figsize=(6.4, 0.55 * len(rows) + 1.2))

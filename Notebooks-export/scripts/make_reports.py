@@ -33,6 +33,10 @@ RESULTS = os.path.join(ROOT, "results")
 FIGURES = os.path.join(ROOT, "figures")
 
 
+# How the reports name anomalykit-bench's "kernels" field (older results lack it: AVX2).
+KERNELS = {"avx512": "AVX-512", "avx2": "AVX2/FMA", "portable": "portable"}
+
+
 def load(name):
     path = os.path.join(RESULTS, name)
     return json.load(open(path)) if os.path.exists(path) else None
@@ -86,8 +90,8 @@ def performance():
         lines += ["## Feature extraction: EfficientNet-Lite0, 224×224, batch 32", "",
                   "Command: `python3 Notebooks-export/scripts/bench_features.py` (after `swift build -c release`).", "",
                   "| engine | images/s | GFLOP/s | vs PyTorch | vs onnxruntime |", "|---|---|---|---|---|",
-                  "| **AnomalyKit** (AVX2/FMA kernels) | **%.1f** | %.1f | %.2f× | %.2f× |" % (
-                      a["images_per_second"], a["achieved_gflops"], f["anomalykit_vs_pytorch"], f["anomalykit_vs_onnxruntime"])]
+                  "| **AnomalyKit** (%s kernels) | **%.1f** | %.1f | %.2f× | %.2f× |" % (
+                      KERNELS.get(a.get("kernels"), "AVX2/FMA"), a["images_per_second"], a["achieved_gflops"], f["anomalykit_vs_pytorch"], f["anomalykit_vs_onnxruntime"])]
         if port:
             lines.append("| AnomalyKit, portable kernels (`ANOMALYKIT_KERNELS=portable`: OpenBLAS sgemm + SSE2 depthwise) | %.1f | %.1f | %.2f× | %.2f× |" % (
                 port["images_per_second"], port["achieved_gflops"], f["anomalykit_portable_vs_pytorch"], f["anomalykit_portable_vs_onnxruntime"]))
@@ -137,7 +141,8 @@ def performance():
 def text_encoder_section(t):
     """The text-encoder table from results/speed-text.json (bench_text.py, which also draws the figure)."""
     st = t["sentence_transformers"]
-    rows = [("**AnomalyKit** `MiniLMEncoder` (AVX2/FMA kernels)", t["anomalykit"], True),
+    rows = [("**AnomalyKit** `MiniLMEncoder` (%s kernels)" % KERNELS.get(t.get("anomalykit_kernels"), "AVX2/FMA"),
+             t["anomalykit"], True),
             ("AnomalyKit, portable kernels (`ANOMALYKIT_KERNELS=portable`: per-sentence OpenBLAS sgemm, libm erff)",
              t["anomalykit_portable_kernels"], False)]
     if "anomalykit_baseline" in t:

@@ -103,7 +103,8 @@ func features() throws {
   let flops = 2.0 * Double(model.multiplyAccumulates)
   let imagesPerSecond = Double(batch) / median
   let json: [String: Any] = [
-    "engine": "anomalykit", "model": model.architecture, "precision": model.precision.rawValue, "batch": batch,
+    "engine": "anomalykit", "model": model.architecture, "precision": model.precision.rawValue,
+    "kernels": KernelPath.active.rawValue, "batch": batch,
     "threads": threads, "runs": runs,
     "median_batch_seconds": median, "images_per_second": imagesPerSecond,
     "gflop_per_image": flops / 1e9, "achieved_gflops": imagesPerSecond * flops / 1e9,
@@ -160,7 +161,8 @@ func text() throws {
   let d = Double(encoder.dimension)
   let flopPerToken = 2 * Double(encoder.layerCount) * (4 * d * d + 2 * d * Double(encoder.intermediateSize))
   let json: [String: Any] = [
-    "engine": "anomalykit", "model": "all-MiniLM-L6-v2", "precision": encoder.precision.rawValue, "sentences": sentences.count, "tokens": tokens,
+    "engine": "anomalykit", "model": "all-MiniLM-L6-v2", "precision": encoder.precision.rawValue,
+    "kernels": KernelPath.active.rawValue, "sentences": sentences.count, "tokens": tokens,
     "mean_tokens_per_sentence": Double(tokens) / Double(sentences.count), "threads": threads, "repeats": repeats,
     "seconds": times, "median_seconds": median, "sentences_per_second": Double(sentences.count) / median,
     "tokens_per_second": Double(tokens) / median, "gflop_per_token": flopPerToken / 1e9,
