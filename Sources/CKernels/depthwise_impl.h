@@ -114,10 +114,16 @@ static inline __attribute__((always_inline)) void AK_DW(run)(
       const float *f = w + (ky * K * C + c);
       ak_v8 weight[5];
       for (ptrdiff_t kx = 0; kx < K; kx++) weight[kx] = AK_DW(load)(f + kx * C);
-      // Input column t feeds pixel j through tap kx = t − S·j.
+      // Input column t feeds pixel j through tap kx = t − S·j. Both loops are
+      // unrolled explicitly (K and S are constants), so the taps that do not
+      // exist vanish at compile time. SwiftPM compiles C at -O2, which on its
+      // own leaves the 5×5 stride-2 runs (11 columns × 4 pixels) rolled, at
+      // half the speed (Notebooks-export/explorations/depthwise-unroll.md).
+#pragma clang loop unroll(full)
       for (ptrdiff_t t = 0; t < T; t++) {
         if (CLIP && (t < tLo || t >= tHi)) continue;
         const ak_v8 v = AK_DW(load)(input + (x + t * C));
+#pragma clang loop unroll(full)
         for (ptrdiff_t j = 0; j < AK_DW_RUN; j++) {
           const ptrdiff_t kx = t - S * j;
           if (kx >= 0 && kx < K) acc[j] = AK_MADD(acc[j], v, weight[kx]);
