@@ -238,34 +238,7 @@ AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, ptrdiff_t k, const
     b0 += 16;
     b1 += 16;
   }
-  __m512 v[24];
-  const __m512 bias0 = _mm512_loadu_ps(panel0);
-  const __m512 bias1 = P == 2 ? _mm512_loadu_ps(panel1) : bias0;
-  #pragma clang loop unroll(full)
-  for (int i = 0; i < MR; i++) {
-    v[i * P] = _mm512_add_ps(acc0[i], bias0);
-    if (P == 2) v[i * P + 1] = _mm512_add_ps(acc1[i], bias1);
-  }
-  if (activation == AK_ACTIVATION_GELU_ERF) {
-    ak_gelu_vectors16(v, MR * P);
-  } else {
-    #pragma clang loop unroll(full)
-    for (int i = 0; i < MR * P; i++) v[i] = ak_activate16(v[i], activation);
-  }
-  #pragma clang loop unroll(full)
-  for (int i = 0; i < MR; i++) {
-    const float *r = residual ? residual + i * ldc : 0;
-    const __mmask16 m0 = ak_mask16(columns);
-    __m512 x = v[i * P];
-    if (r) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m0, r));
-    _mm512_mask_storeu_ps(c + i * ldc, m0, x);
-    if (P == 2 && columns > 16) {
-      const __mmask16 m1 = ak_mask16(columns - 16);
-      x = v[i * P + 1];
-      if (r) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m1, r + 16));
-      _mm512_mask_storeu_ps(c + i * ldc + 16, m1, x);
-    }
-  }
+  ak_tile_epilogue16(MR, P, acc0, acc1, panel0, panel1, residual, c, ldc, columns, activation);
 }
 
 #define AK_TILE16(MR, P) ak_tile16(MR, P, k, a, lda, panel0, panel1, residual, c, ldc, columns, activation)

@@ -130,13 +130,6 @@ static AK_BF16 void ak_bf16_convert_rows(ptrdiff_t m, ptrdiff_t k, const float *
   }
 }
 
-/// Adds the residual (if any) and stores the first `columns` (1…16) lanes.
-AK_INLINE AK_BF16 void ak_bf16_store(__m512 v, const float *residual, float *c, ptrdiff_t columns) {
-  const __mmask16 mask = ak_mask16(columns);
-  if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual));
-  _mm512_mask_storeu_ps(c, mask, v);
-}
-
 /// One MR×(16·P) tile of C (P = 1 or 2 panels); `columns` ≤ 16·P are stored.
 /// Inlined with constant MR and P so the accumulators live in registers.
 AK_INLINE AK_BF16 void ak_bf16_tile(const int MR, const int P, ptrdiff_t pairs, const uint32_t *a,
@@ -159,26 +152,8 @@ AK_INLINE AK_BF16 void ak_bf16_tile(const int MR, const int P, ptrdiff_t pairs, 
       if (P == 2) acc1[i] = _mm512_dpbf16_ps(acc1[i], x, w1);
     }
   }
-  __m512 v[24];
-  const __m512 bias0 = _mm512_loadu_ps((const float *)panel0);
-  const __m512 bias1 = P == 2 ? _mm512_loadu_ps((const float *)panel1) : bias0;
-  #pragma clang loop unroll(full)
-  for (int i = 0; i < MR; i++) {
-    v[i * P] = _mm512_add_ps(acc0[i], bias0);
-    if (P == 2) v[i * P + 1] = _mm512_add_ps(acc1[i], bias1);
-  }
-  if (activation == AK_ACTIVATION_GELU_ERF) {
-    ak_gelu_vectors16(v, MR * P);
-  } else {
-    #pragma clang loop unroll(full)
-    for (int i = 0; i < MR * P; i++) v[i] = ak_activate16(v[i], activation);
-  }
-  #pragma clang loop unroll(full)
-  for (int i = 0; i < MR; i++) {
-    const float *r = residual ? residual + i * ldc : 0;
-    ak_bf16_store(v[i * P], r, c + i * ldc, columns < 16 ? columns : 16);
-    if (P == 2 && columns > 16) ak_bf16_store(v[i * P + 1], r ? r + 16 : 0, c + i * ldc + 16, columns - 16);
-  }
+  ak_tile_epilogue16(MR, P, acc0, acc1, (const float *)panel0, (const float *)panel1, residual, c, ldc, columns,
+                     activation);
 }
 
 #define AK_BF16_TILE(MR, P) ak_bf16_tile(MR, P, pairs, a, panel0, panel1, residual, c, ldc, columns, activation)

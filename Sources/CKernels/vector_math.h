@@ -129,4 +129,41 @@ AK_INLINE AK_AVX512 __mmask16 ak_mask16(ptrdiff_t count) {
   return (__mmask16)(count >= 16 ? 0xFFFFu : ((1u << count) - 1));
 }
 
+/// The epilogue of an MR × (16·P) tile of a GEMM, shared by the float32 and
+/// bfloat16 kernels: v = act(acc + bias) (+ residual), stored to the first
+/// `columns` (≤ 16·P) columns of MR rows of C. `bias0`, `bias1` point to the
+/// panels' 16 float biases. Inlined with constant MR and P, the
+/// accumulators stay in registers.
+AK_INLINE AK_AVX512 void ak_tile_epilogue16(const int MR, const int P, const __m512 *acc0, const __m512 *acc1,
+                                             const float *bias0, const float *bias1, const float *residual, float *c,
+                                             ptrdiff_t ldc, ptrdiff_t columns, ak_activation activation) {
+  __m512 v[24];
+  const __m512 b0 = _mm512_loadu_ps(bias0);
+  const __m512 b1 = P == 2 ? _mm512_loadu_ps(bias1) : b0;
+#pragma clang loop unroll(full)
+  for (int i = 0; i < MR; i++) {
+    v[i * P] = _mm512_add_ps(acc0[i], b0);
+    if (P == 2) v[i * P + 1] = _mm512_add_ps(acc1[i], b1);
+  }
+  if (activation == AK_ACTIVATION_GELU_ERF) {
+    ak_gelu_vectors16(v, MR * P);
+  } else {
+#pragma clang loop unroll(full)
+    for (int i = 0; i < MR * P; i++) v[i] = ak_activate16(v[i], activation);
+  }
+  const __mmask16 m0 = ak_mask16(columns), m1 = ak_mask16(columns - 16);
+#pragma clang loop unroll(full)
+  for (int i = 0; i < MR; i++) {
+    const float *r = residual ? residual + i * ldc : 0;
+    __m512 x = v[i * P];
+    if (r) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m0, r));
+    _mm512_mask_storeu_ps(c + i * ldc, m0, x);
+    if (P == 2 && columns > 16) {
+      x = v[i * P + 1];
+      if (r) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m1, r + 16));
+      _mm512_mask_storeu_ps(c + i * ldc + 16, m1, x);
+    }
+  }
+}
+
 #endif
