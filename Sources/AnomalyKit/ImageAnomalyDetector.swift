@@ -424,9 +424,7 @@ public struct ImageAnomalyDetector: Sendable {
     try BankFile.checkCompatible(
       bank, path: path, expected: ["backbone": model.architecture, "weights_sha256": model.weightsSHA256],
       dimension: pipeline.featureDimension)
-    let recorded = try ComputePrecision(metadata: bank.metadata, path: path)
-    if recorded != model.precision, !allowMixedPrecision {
-      throw PrecisionError.mixed(path: path, recorded: recorded, requested: model.precision)
-    }
+    try model.precision.checkMatches(
+      ComputePrecision(metadata: bank.metadata, path: path), path: path, allowMixed: allowMixedPrecision)
   }
 }

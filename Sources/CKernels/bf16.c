@@ -19,23 +19,21 @@ void ak_f32_to_bf16(const float *x, uint16_t *y, ptrdiff_t n) {
   for (ptrdiff_t i = 0; i < n; i++) y[i] = ak_f32_to_bf16_one(x[i]);
 }
 
+float ak_bf16_to_f32_one(uint16_t x) {
+  const uint32_t u = (uint32_t)x << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
 void ak_bf16_to_f32(const uint16_t *x, float *y, ptrdiff_t n) {
-  for (ptrdiff_t i = 0; i < n; i++) {
-    uint32_t u = (uint32_t)x[i] << 16;
-    memcpy(&y[i], &u, 4);
-  }
+  for (ptrdiff_t i = 0; i < n; i++) y[i] = ak_bf16_to_f32_one(x[i]);
 }
 
 // Portable: widen and accumulate in float, d in order.
 static float dot_portable(const uint16_t *a, const uint16_t *b, ptrdiff_t d) {
   float s = 0;
-  for (ptrdiff_t t = 0; t < d; t++) {
-    uint32_t ua = (uint32_t)a[t] << 16, ub = (uint32_t)b[t] << 16;
-    float fa, fb;
-    memcpy(&fa, &ua, 4);
-    memcpy(&fb, &ub, 4);
-    s += fa * fb;
-  }
+  for (ptrdiff_t t = 0; t < d; t++) s += ak_bf16_to_f32_one(a[t]) * ak_bf16_to_f32_one(b[t]);
   return s;
 }
 

@@ -29,6 +29,15 @@ AK_ELEMENTWISE_AVX2(ak_gelu_erf_avx2, ak_gelu8)
 
 float ak_gelu_erf1(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678f)); }
 
+float ak_activate1(float v, ak_activation activation) {
+  switch (activation) {
+  case AK_ACTIVATION_RELU6: return v < 0 ? 0 : (v > 6 ? 6 : v);
+  case AK_ACTIVATION_RELU: return v < 0 ? 0 : v;
+  case AK_ACTIVATION_GELU_ERF: return ak_gelu_erf1(v);
+  default: return v;
+  }
+}
+
 void ak_exp(const float *x, float *y, ptrdiff_t count) {
 #ifdef AK_HAS_AVX2_PATH
   if (ak_cpu_has_avx2_fma()) {

@@ -52,15 +52,6 @@ void ak_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, f
   }
 }
 
-static inline __attribute__((always_inline)) float ak_activate1(float v, ak_activation activation) {
-  switch (activation) {
-  case AK_ACTIVATION_RELU6: return v < 0 ? 0 : (v > 6 ? 6 : v);
-  case AK_ACTIVATION_RELU: return v < 0 ? 0 : v;
-  case AK_ACTIVATION_GELU_ERF: return ak_gelu_erf1(v);
-  default: return v;
-  }
-}
-
 /// Reference loop for CPUs without AVX2 + FMA (same packed layout, same
 /// order of summation).
 static void ak_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,

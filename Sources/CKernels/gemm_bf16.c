@@ -58,22 +58,6 @@ void ak_bf16_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t
   }
 }
 
-static float ak_bf16_widen(uint16_t x) {
-  const uint32_t u = (uint32_t)x << 16;
-  float f;
-  memcpy(&f, &u, sizeof f);
-  return f;
-}
-
-static float ak_bf16_activate1(float v, ak_activation activation) {
-  switch (activation) {
-  case AK_ACTIVATION_RELU6: return v < 0 ? 0 : (v > 6 ? 6 : v);
-  case AK_ACTIVATION_RELU: return v < 0 ? 0 : v;
-  case AK_ACTIVATION_GELU_ERF: return ak_gelu_erf1(v);
-  default: return v;
-  }
-}
-
 /// Reference loop for CPUs without AVX-512 BF16: the same rounded operands
 /// and pair order, each pair's two products summed before they are added.
 /// It agrees with the vector path to float rounding (vdpbf16ps flushes
@@ -88,14 +72,14 @@ static void ak_bf16_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const f
       const uint16_t *panel = packed + j * ak_bf16_panel_size(k);
       float sum = 0;
       for (ptrdiff_t p = 0; p < pairs; p++) {
-        const float a0 = ak_bf16_widen(ak_f32_to_bf16_one(a[i * lda + 2 * p]));
-        const float a1 = 2 * p + 1 < k ? ak_bf16_widen(ak_f32_to_bf16_one(a[i * lda + 2 * p + 1])) : 0;
+        const float a0 = ak_bf16_to_f32_one(ak_f32_to_bf16_one(a[i * lda + 2 * p]));
+        const float a1 = 2 * p + 1 < k ? ak_bf16_to_f32_one(ak_f32_to_bf16_one(a[i * lda + 2 * p + 1])) : 0;
         const uint16_t *w = panel + 2 * AK_BF16_PANEL + p * 2 * AK_BF16_PANEL + 2 * col;
-        sum += a0 * ak_bf16_widen(w[0]) + a1 * ak_bf16_widen(w[1]);
+        sum += a0 * ak_bf16_to_f32_one(w[0]) + a1 * ak_bf16_to_f32_one(w[1]);
       }
       float bias;
       memcpy(&bias, panel + 2 * col, sizeof bias);
-      float v = ak_bf16_activate1(sum + bias, activation);
+      float v = ak_activate1(sum + bias, activation);
       if (residual) v += residual[i * ldc + column];
       c[i * ldc + column] = v;
     }

@@ -1,5 +1,4 @@
 import CKernels
-import Foundation
 
 /// The arithmetic of a backbone's or a text encoder's matrix products.
 ///
@@ -82,11 +81,16 @@ public enum ComputePrecision: String, CaseIterable, Sendable, Codable {
     requested: ComputePrecision?, recorded: ComputePrecision, path: String, allowMixed: Bool
   ) throws -> ComputePrecision {
     let chosen = requested ?? recorded
-    if chosen != recorded, !allowMixed {
-      throw PrecisionError.mixed(path: path, recorded: recorded, requested: chosen)
-    }
+    try chosen.checkMatches(recorded, path: path, allowMixed: allowMixed)
     try chosen.checkSupported()
     return chosen
+  }
+
+  /// Throws `PrecisionError.mixed` when this precision (the one running) is
+  /// not `recorded`, the one the file at `path` was made in, unless
+  /// `allowMixed`.
+  public func checkMatches(_ recorded: ComputePrecision, path: String, allowMixed: Bool) throws {
+    if self != recorded, !allowMixed { throw PrecisionError.mixed(path: path, recorded: recorded, requested: self) }
   }
 }
 
@@ -100,11 +104,10 @@ public enum PrecisionError: Error, CustomStringConvertible, Equatable, Sendable 
   /// A file records a precision this version does not know.
   case unknown(path: String, value: String)
 
-  /// `ANOMALYKIT_KERNELS` when it restricts the kernels, for messages.
+  /// `ANOMALYKIT_KERNELS` when it turns the AVX-512 kernels off, for messages.
   static var kernelsOverride: String? {
-    guard let value = getenv("ANOMALYKIT_KERNELS") else { return nil }
-    let choice = String(cString: value)
-    return choice == "portable" || choice == "avx2" ? choice : nil
+    guard let path = KernelPath.requested, path != .avx512 else { return nil }
+    return path.rawValue
   }
 
   public var description: String {

@@ -42,6 +42,12 @@ public enum KernelPath: String, CaseIterable, Sendable {
     }
   }
 
+  /// The path `ANOMALYKIT_KERNELS` names, nil when it is unset or names none.
+  static var requested: KernelPath? { environmentValue.flatMap(KernelPath.init(rawValue:)) }
+
+  /// `ANOMALYKIT_KERNELS` as set, nil when unset.
+  private static var environmentValue: String? { getenv(environmentVariable).map { String(cString: $0) } }
+
   /// Throws unless `ANOMALYKIT_KERNELS` is unset, or names a path this CPU
   /// can run.
   ///
@@ -49,8 +55,7 @@ public enum KernelPath: String, CaseIterable, Sendable {
   ///   `KernelPathError.unsupported` for a path whose instructions the CPU
   ///   lacks (the kernels would otherwise fall back silently).
   public static func checkEnvironment() throws {
-    guard let raw = getenv(environmentVariable) else { return }
-    let value = String(cString: raw)
+    guard let value = environmentValue else { return }
     guard let path = KernelPath(rawValue: value) else { throw KernelPathError.unknown(value: value) }
     let supported: Bool
     switch path {

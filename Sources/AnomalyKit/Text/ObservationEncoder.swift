@@ -86,10 +86,8 @@ public enum ObservationEncoder: Sendable {
   /// Throws unless `detector` was made with this encoder's weights and
   /// (unless `allowMixedPrecision`) precision.
   func check(_ detector: ColdStartDetector, path: String, allowMixedPrecision: Bool = false) throws {
-    let recorded = try ComputePrecision(metadata: detector.metadata, path: path)
-    if recorded != precision, !allowMixedPrecision {
-      throw PrecisionError.mixed(path: path, recorded: recorded, requested: precision)
-    }
+    try precision.checkMatches(
+      ComputePrecision(metadata: detector.metadata, path: path), path: path, allowMixed: allowMixedPrecision)
     let current = provenance["weights_sha256"] ?? ""
     if let recorded = detector.metadata["weights_sha256"], recorded != current {
       let flag = modality == "text" ? "--text-weights" : "--weights"

@@ -113,6 +113,10 @@ void ak_gelu_erf(const float *x, float *y, ptrdiff_t count);
 /// The portable GELU of one float, with the C library's erff.
 float ak_gelu_erf1(float x);
 
+/// `activation` of one float, as the portable GEMM loops apply it (GELU by
+/// `ak_gelu_erf1`).
+float ak_activate1(float v, ak_activation activation);
+
 /// Floats of scratch that `ak_attention` needs for a sequence of `tokens`.
 ptrdiff_t ak_attention_scratch_count(ptrdiff_t tokens, ptrdiff_t headDimension);
 
@@ -148,6 +152,8 @@ uint16_t ak_f32_to_bf16_one(float x);
 /// `ak_f32_to_bf16_one` over `n` values.
 void ak_f32_to_bf16(const float *x, uint16_t *y, ptrdiff_t n);
 /// bfloat16 → float32, exactly.
+float ak_bf16_to_f32_one(uint16_t x);
+/// `ak_bf16_to_f32_one` over `n` values.
 void ak_bf16_to_f32(const uint16_t *x, float *y, ptrdiff_t n);
 
 /// Dot products of bfloat16 rows, accumulated in float32:
