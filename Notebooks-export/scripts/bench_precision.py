@@ -48,6 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 from export_onnx import FIXTURES, IMAGES, fixture_batch, load_model  # noqa: E402
+from bench_features import timed  # noqa: E402  (median seconds over >= 3 runs after a warm-up)
 
 THREADS = 2
 BATCH = 32
@@ -62,13 +63,18 @@ def cpu_name():
 
 def median_time(fn, seconds):
     """Median wall seconds of fn() over at least 3 runs and `seconds` in all, after a warm-up."""
-    fn()
-    times, start = [], time.perf_counter()
-    while time.perf_counter() - start < seconds or len(times) < 3:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return timed(fn, seconds)[0]
+
+
+def interleaved(rounds, engines, label):
+    """Rates per engine, one call of each engine per round, back to back."""
+    per_round = {name: [] for name in engines}
+    for r in range(rounds):
+        for name, fn in engines.items():
+            per_round[name].append(fn())
+        print("%s round %d: %s" % (label, r + 1, ", ".join("%s %.1f/s" % (n, v[-1]) for n, v in per_round.items())),
+              file=sys.stderr, flush=True)
+    return per_round
 
 
 def ratios(results, per_round, numerator, denominator, prefix):
@@ -135,12 +141,7 @@ def images(a, results):
         engines[name] = lambda s=sess: BATCH / median_time(lambda: s.run(["pooled"], {"image": x}), a.seconds)
     engines["pytorch_fp32"] = lambda: BATCH / median_time(torch_fp32, a.seconds)
     engines["pytorch_bf16_autocast"] = lambda: BATCH / median_time(torch_bf16, a.seconds)
-    per_round = {name: [] for name in engines}
-    for r in range(a.rounds):
-        for name, fn in engines.items():
-            per_round[name].append(fn())
-        print("images round %d: %s" % (r + 1, ", ".join("%s %.1f/s" % (n, v[-1]) for n, v in per_round.items())),
-              file=sys.stderr, flush=True)
+    per_round = interleaved(a.rounds, engines, "images")
     results["images_per_second"] = {n: {"median": float(np.median(v)), "per_round": v} for n, v in per_round.items()}
     for num, den in (("anomalykit_bf16", "onnxruntime_fp32"), ("anomalykit_fp32", "onnxruntime_fp32"),
                      ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "pytorch_bf16_autocast"),
@@ -198,12 +199,7 @@ def texts(a, results):
                "sentence_transformers_fp32": lambda: len(sentences) / timed(st(False)),
                "sentence_transformers_bf16_autocast": lambda: len(sentences) / timed(st(True))}
     st(False)()  # warm-up
-    per_round = {name: [] for name in engines}
-    for r in range(a.rounds):
-        for name, fn in engines.items():
-            per_round[name].append(fn())
-        print("text round %d: %s" % (r + 1, ", ".join("%s %.1f/s" % (n, v[-1]) for n, v in per_round.items())),
-              file=sys.stderr, flush=True)
+    per_round = interleaved(a.rounds, engines, "text")
     results["sentences_per_second"] = {n: {"median": float(np.median(v)), "per_round": v} for n, v in per_round.items()}
     for num, den in (("anomalykit_bf16", "sentence_transformers_fp32"), ("anomalykit_fp32", "sentence_transformers_fp32"),
                      ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "sentence_transformers_bf16_autocast"),

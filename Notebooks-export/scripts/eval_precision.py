@@ -52,14 +52,11 @@ sys.path.insert(0, HERE)
 import eval_cifar10 as C  # noqa: E402
 import select_industrial_defaults as S  # noqa: E402
 import select_coldstart_defaults as D  # noqa: E402
+from eval_bank_dtype import points  # noqa: E402  (100 * (bf16 - f32), None when either is missing)
 
 REPO = C.REPO
 PRECISIONS = ["fp32", "bf16"]
 CIFAR_SCORERS = ["knn", "cosine-knn"]
-
-
-def points(fp32, bf16):
-    return None if fp32 is None or bf16 is None else 100.0 * (bf16 - fp32)
 
 
 def spread(deltas):
