@@ -109,9 +109,10 @@ public struct ImageAnomalyDetector: Sendable {
   public static func fit(
     normal: [URL], configuration: BankConfiguration = .imageDefault, weights: URL? = nil, options: FitOptions = FitOptions()
   ) throws -> ImageAnomalyDetector {
-    let model = try EfficientNetLite(
-      path: try weights?.path ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: configuration.inputSize,
-      precision: configuration.precision)
+    try configuration.validate()
+    let model = try EfficientNetLite.forFit(
+      weights: try weights?.path ?? BundledWeights.path("efficientnet-lite0.safetensors"), configuration: configuration,
+      normalPaths: normal.map(\.path), options: options)
     return try fit(normalPaths: normal.map(\.path), backbone: model, configuration: configuration, options: options)
   }
 
@@ -369,9 +370,9 @@ public struct ImageAnomalyDetector: Sendable {
       requested: precision, recorded: try ComputePrecision(metadata: bank.metadata, path: path), path: path,
       allowMixed: allowMixedPrecision)
     // The bank's input size wins: features must be extracted as at fit time.
-    let model = try EfficientNetLite(
-      path: try weights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: Int(bank.metadata["input_size"] ?? ""),
-      precision: chosen)
+    let model = try EfficientNetLite.forStored(
+      weights: try weights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: Int(bank.metadata["input_size"] ?? ""),
+      precision: chosen, metadata: bank.metadata, path: path)
     return try load(bank, path: path, backbone: model, limits: limits, batchSize: batchSize, allowMixedPrecision: allowMixedPrecision)
   }
 
@@ -426,5 +427,6 @@ public struct ImageAnomalyDetector: Sendable {
       dimension: pipeline.featureDimension)
     try model.precision.checkMatches(
       ComputePrecision(metadata: bank.metadata, path: path), path: path, allowMixed: allowMixedPrecision)
+    try model.checkCalibration(against: bank.metadata, path: path, allowMixed: allowMixedPrecision)
   }
 }

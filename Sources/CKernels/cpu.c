@@ -67,3 +67,22 @@ int ak_cpu_has_avx512_bf16(void) {
   if (cached < 0) cached = decide_avx512_bf16();
   return cached;
 }
+
+// Whether the AVX-512 VNNI kernels may run: the CPU has AVX-512 F, BW, DQ, VL and
+// VNNI (vpdpbusd), and ANOMALYKIT_KERNELS is not "portable" or "avx2".
+static int decide_avx512_vnni(void) {
+  if (kernels_choice_is("portable") || kernels_choice_is("avx2")) return 0;
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") && ak_cpu_has_avx2_fma();
+#else
+  return 0;
+#endif
+}
+
+int ak_cpu_has_avx512_vnni(void) {
+  static int cached = -1;
+  if (cached < 0) cached = decide_avx512_vnni();
+  return cached;
+}

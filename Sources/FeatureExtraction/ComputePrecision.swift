@@ -15,6 +15,20 @@ import CKernels
 ///   where `bf16(v)` keeps 8 significand bits, rounding to nearest even (a
 ///   relative error of at most 2⁻⁹ per operand). Depthwise convolutions,
 ///   attention, LayerNorm, pooling and the classifier stay float32.
+/// - `int8`: the stem and every 1×1 convolution of the image backbone run on
+///   8-bit integers with exact int32 sums (`ak_i8_gemm_bias_activation`). Weights
+///   are quantised symmetrically per output channel at load
+///   (`s_c = max|W[·, c]| / 127`); each product's input is quantised with an
+///   affine scale and zero point fixed by a calibration pass
+///   (`Int8Calibration`: the float32 range each input took over the images
+///   the bank is fitted on):
+///
+///   ```
+///   y[j] = act(b[j] + s_a·s_j · Σ_p (q(x[p]) − z) · q_j(W[p, j]))
+///   ```
+///
+///   Depthwise convolutions, pooling and the classifier stay float32. The
+///   text encoder has no int8 path.
 ///
 /// A bank or detector records the precision its features were made in
 /// (metadata key `precision`; files without it were made in `fp32`).
@@ -26,6 +40,9 @@ public enum ComputePrecision: String, CaseIterable, Sendable, Codable {
   case fp32
   /// bfloat16 operands at every matrix product, float32 sums; needs AVX-512 BF16.
   case bf16
+  /// 8-bit integer operands at the stem and every 1×1 convolution, int32 sums, calibrated
+  /// activation scales; needs AVX-512 VNNI. Image backbones only.
+  case int8
 
   /// The metadata key banks and detectors record the precision under.
   public static let metadataKey = "precision"
@@ -36,6 +53,7 @@ public enum ComputePrecision: String, CaseIterable, Sendable, Codable {
     switch self {
     case .fp32: return nil
     case .bf16: return "AVX-512 BF16 (avx512f, avx512bw and avx512_bf16's vdpbf16ps)"
+    case .int8: return "AVX-512 VNNI (avx512f, avx512bw, avx512dq and avx512_vnni's vpdpbusd)"
     }
   }
 
@@ -45,6 +63,7 @@ public enum ComputePrecision: String, CaseIterable, Sendable, Codable {
     switch self {
     case .fp32: return true
     case .bf16: return ak_cpu_has_avx512_bf16() != 0
+    case .int8: return ak_cpu_has_avx512_vnni() != 0
     }
   }
 
@@ -103,6 +122,15 @@ public enum PrecisionError: Error, CustomStringConvertible, Equatable, Sendable 
   case mixed(path: String, recorded: ComputePrecision, requested: ComputePrecision)
   /// A file records a precision this version does not know.
   case unknown(path: String, value: String)
+  /// `int8` was asked of something that has no int8 path (`what`: the text
+  /// encoder, a command that fits nothing).
+  case unavailable(precision: ComputePrecision, what: String)
+  /// `int8` features need the activation ranges of a calibration pass and
+  /// `source` (a file, or the call) gave none.
+  case needsCalibration(source: String)
+  /// The calibration recorded in `path` cannot be read or does not fit the
+  /// backbone.
+  case badCalibration(path: String, reason: String)
 
   /// `ANOMALYKIT_KERNELS` when it turns the AVX-512 kernels off, for messages.
   static var kernelsOverride: String? {
@@ -119,6 +147,13 @@ public enum PrecisionError: Error, CustomStringConvertible, Equatable, Sendable 
     case .mixed(let path, let recorded, let requested):
       return
         "\(path): made with --precision \(recorded.rawValue), but this run asks for \(requested.rawValue); drop --precision to use \(recorded.rawValue), or pass --allow-mixed-precision to compare \(requested.rawValue) features with it"
+    case .unavailable(let precision, let what):
+      return "--precision \(precision.rawValue) is not available for \(what); use --precision fp32 or bf16"
+    case .needsCalibration(let source):
+      return
+        "\(source): --precision int8 needs the activation ranges of a calibration pass, and none are recorded; fit the bank with --precision int8 (it calibrates on the images it fits on)"
+    case .badCalibration(let path, let reason):
+      return "\(path): bad int8 calibration: \(reason)"
     case .unknown(let path, let value):
       return "\(path): unknown precision '\(value)' in the metadata (expected \(ComputePrecision.allCases.map(\.rawValue).joined(separator: " or ")))"
     }

@@ -37,7 +37,11 @@ extension EfficientNetLite {
 
   /// `forward(_:count:layers:workers:)`'s body (declared in the class
   /// body, where DocC documents protocol requirements).
-  func runForward(_ input: [Float], count: Int, layers: Set<FeatureLayer>, workers: Int) -> BackboneOutput {
+  /// With `recorder`, the input of every 1×1 convolution is observed before
+  /// it runs (`calibratedInt8(on:count:workers:)`).
+  func runForward(
+    _ input: [Float], count: Int, layers: Set<FeatureLayer>, workers: Int, recorder: ActivationRangeRecorder? = nil
+  ) -> BackboneOutput {
     let imageElements = inputSize * inputSize * 3
     precondition(input.count == count * imageElements, "input must hold count × inputSize² × 3 floats")
     var output = BackboneOutput()
@@ -80,7 +84,7 @@ extension EfficientNetLite {
             self.runOne(
               input: src.base + image * imageElements, workspace: workspace,
               pooled: wantPooled ? pooledOut.base + image * self.featureDimension : nil,
-              stageTargets: stageTargets, image: image, lastStage: lastNeededStage)
+              stageTargets: stageTargets, image: image, lastStage: lastNeededStage, recorder: recorder)
             image += workerCount
           }
         }
@@ -118,26 +122,32 @@ extension EfficientNetLite {
 
   private func runOne(
     input: UnsafePointer<Float>, workspace: Workspace, pooled: UnsafeMutablePointer<Float>?,
-    stageTargets: [Int: SharedBuffer<Float>], image: Int, lastStage: Int
+    stageTargets: [Int: SharedBuffer<Float>], image: Int, lastStage: Int, recorder: ActivationRangeRecorder?
   ) {
     let b = workspace.buffers.map { $0.baseAddress.unsafelyUnwrapped }
     var (h, w) = stem.outputSize(height: inputSize, width: inputSize)
+    recorder?.observe(0, input, count: inputSize * inputSize * 3)
     stem.run(input: input, height: inputSize, width: inputSize, output: b[0], columns: workspace.columns.baseAddress.unsafelyUnwrapped)
     // Buffer roles rotate: `current` holds the block input; the other two
     // take the expansion and the depthwise output; the projection overwrites
     // the expansion buffer, which is free by then.
     var current = 0
+    var product = 1  // the product about to run, for `recorder` (the stem was 0)
     for (index, block) in blocks.enumerated() {
       if block.stage > lastStage { return }
       let spare = (current + 1) % 3
       let depthwiseOut = (current + 2) % 3
       var expanded = current
       if let e = block.expand {
+        recorder?.observe(product, b[current], count: h * w * e.inputChannels)
+        product += 1
         e.run(input: b[current], pixels: h * w, output: b[spare])
         expanded = spare
       }
       block.depthwise.run(input: b[expanded], height: h, width: w, output: b[depthwiseOut])
       (h, w) = block.depthwise.outputSize(height: h, width: w)
+      recorder?.observe(product, b[depthwiseOut], count: h * w * block.project.inputChannels)
+      product += 1
       block.project.run(input: b[depthwiseOut], pixels: h * w, output: b[spare], residual: block.residual ? b[current] : nil)
       current = spare
       let endsStage = index + 1 == blocks.count || blocks[index + 1].stage != block.stage
@@ -148,6 +158,7 @@ extension EfficientNetLite {
     }
     guard let pooled else { return }
     let out = (current + 1) % 3
+    recorder?.observe(product, b[current], count: h * w * head.inputChannels)
     head.run(input: b[current], pixels: h * w, output: b[out])
     let channels = head.outputChannels
     let scale = 1 / Float(h * w)

@@ -63,6 +63,8 @@ public final class EfficientNetLite: ImageClassifierBackbone {
   public let classNames: [String]
   /// The arithmetic of the stem and the 1×1 convolutions (`ComputePrecision`).
   public let precision: ComputePrecision
+  /// The activation ranges an `int8` network quantises with; nil otherwise.
+  public let int8Calibration: Int8Calibration?
   /// The weight file's string metadata (`architecture`, `input_size`,
   /// `input_mean`, `input_std`, `bn_eps`, …).
   public let metadata: [String: String]
@@ -84,12 +86,20 @@ public final class EfficientNetLite: ImageClassifierBackbone {
   ///     56×56 stage-3 map), at a quadratic cost.
   ///   - precision: the arithmetic of the stem and the 1×1 convolutions
   ///     (the depthwise convolutions and the classifier stay float32).
+  ///   - calibration: for `int8`, the input range of the stem and of every
+  ///     1×1 convolution, in forward order (`calibratedInt8(on:count:workers:)` measures it;
+  ///     banks record it); ignored otherwise.
   /// - Throws: `BackboneError` when the metadata names no or another
   ///   architecture, the tensors' shapes do not form an EfficientNet-Lite, or
   ///   `inputSize` is outside 32…2048; `TensorFileError` when a tensor is
   ///   missing or cannot be read; `PrecisionError.unsupported` for a
-  ///   precision this CPU cannot run.
-  public init(weights file: SafeTensorsFile, inputSize: Int? = nil, precision: ComputePrecision = .fp32) throws {
+  ///   precision this CPU cannot run, `.needsCalibration` for `int8` without
+  ///   a calibration and `.badCalibration` for one with the wrong number of
+  ///   ranges.
+  public init(
+    weights file: SafeTensorsFile, inputSize: Int? = nil, precision: ComputePrecision = .fp32,
+    calibration: Int8Calibration? = nil
+  ) throws {
     try precision.checkSupported()
     self.precision = precision
     self.file = file
@@ -139,6 +149,36 @@ public final class EfficientNetLite: ImageClassifierBackbone {
       }
     }
 
+    // int8: one calibrated input range per convolution run as a matrix
+    // product, in forward order (the stem, each block's expansion and
+    // projection, the head).
+    var ranges: [ClosedRange<Float>] = []
+    if precision == .int8 {
+      guard let calibration else { throw PrecisionError.needsCalibration(source: "EfficientNetLite(precision: .int8)") }
+      var blocks = 0
+      var expansions = 0
+      while file.tensors["_blocks.\(blocks)._depthwise_conv.weight"] != nil {
+        if file.tensors["_blocks.\(blocks)._expand_conv.weight"] != nil { expansions += 1 }
+        blocks += 1
+      }
+      guard calibration.ranges.count == Self.quantizedProducts(blocks: blocks, expansions: expansions) else {
+        throw PrecisionError.badCalibration(
+          path: path,
+          reason:
+            "\(calibration.ranges.count) activation ranges, but this network runs \(Self.quantizedProducts(blocks: blocks, expansions: expansions)) convolutions as matrix products")
+      }
+      ranges = calibration.ranges
+      int8Calibration = calibration
+    } else {
+      int8Calibration = nil
+    }
+    var nextRange = 0
+    func range() -> ClosedRange<Float>? {
+      guard nextRange < ranges.count else { return nil }
+      defer { nextRange += 1 }
+      return ranges[nextRange]
+    }
+
     let s = try folded("_conv_stem", "_bn0")
     try requireShape(s.shape, rank: 4, "_conv_stem.weight")
     guard s.shape[1] == 3, s.shape[2] == s.shape[3] else {
@@ -146,7 +186,7 @@ public final class EfficientNetLite: ImageClassifierBackbone {
     }
     stem = DenseConvolution(
       torchWeights: s.weights, outputChannels: s.shape[0], inputChannels: 3, kernel: s.shape[2], stride: 2, bias: s.bias,
-      activation: .relu6, precision: precision)
+      activation: .relu6, precision: precision, activationRange: range())
 
     var blockCount = 0
     while file.tensors["_blocks.\(blockCount)._depthwise_conv.weight"] != nil { blockCount += 1 }
@@ -170,7 +210,7 @@ public final class EfficientNetLite: ImageClassifierBackbone {
         }
         hidden = e.shape[0]
         expand = PointwiseConvolution(torchWeights: e.weights, outputChannels: hidden, inputChannels: channels, bias: e.bias, activation: .relu6,
-          precision: precision)
+          precision: precision, activationRange: range())
       }
       let d = try folded("\(prefix)._depthwise_conv", "\(prefix)._bn1")
       try requireShape(d.shape, rank: 4, "\(prefix)._depthwise_conv.weight")
@@ -197,7 +237,7 @@ public final class EfficientNetLite: ImageClassifierBackbone {
           expand: expand,
           depthwise: DepthwiseConvolution(torchWeights: d.weights, channels: hidden, kernel: d.shape[2], stride: stride, bias: d.bias, activation: .relu6),
           project: PointwiseConvolution(torchWeights: p.weights, outputChannels: out, inputChannels: hidden, bias: p.bias, activation: .none,
-            precision: precision),
+            precision: precision, activationRange: range()),
           residual: stride == 1 && channels == out,
           stage: stage))
       channels = out
@@ -211,7 +251,7 @@ public final class EfficientNetLite: ImageClassifierBackbone {
       throw BackboneError.malformedWeights(path: path, reason: "_conv_head.weight has shape \(h.shape), expected [C, \(channels), 1, 1]")
     }
     head = PointwiseConvolution(torchWeights: h.weights, outputChannels: h.shape[0], inputChannels: channels, bias: h.bias, activation: .relu6,
-      precision: precision)
+      precision: precision, activationRange: range())
     featureDimension = h.shape[0]
 
     let fcInfo = try file.info("_fc.weight")
@@ -237,8 +277,31 @@ public final class EfficientNetLite: ImageClassifierBackbone {
   ///   - precision: the arithmetic of the stem and the 1×1 convolutions.
   /// - Throws: `TensorFileError` when the file cannot be opened, and the
   ///   errors of `init(weights:inputSize:precision:)`.
-  public convenience init(path: String, inputSize: Int? = nil, precision: ComputePrecision = .fp32) throws {
-    try self.init(weights: SafeTensorsFile(path: path), inputSize: inputSize, precision: precision)
+  public convenience init(
+    path: String, inputSize: Int? = nil, precision: ComputePrecision = .fp32, calibration: Int8Calibration? = nil
+  ) throws {
+    try self.init(weights: SafeTensorsFile(path: path), inputSize: inputSize, precision: precision, calibration: calibration)
+  }
+
+  /// Convolutions an `int8` network runs on 8-bit integers, each with its
+  /// own calibrated input range: the stem, every block's expansion (when it
+  /// has one) and projection, and the head.
+  static func quantizedProducts(blocks: Int, expansions: Int) -> Int { 1 + expansions + blocks + 1 }
+
+  /// This network in `int8`, calibrated on `count` normalised HWC images
+  /// (`count × inputSize² × 3` floats, as `forward` takes them): a float32
+  /// forward pass records the input range of the stem and of every 1×1
+  /// convolution
+  /// (`Int8Calibration`), and the int8 network quantises with those ranges.
+  ///
+  /// - Throws: `PrecisionError.unsupported` when this CPU lacks AVX-512 VNNI.
+  public func calibratedInt8(on input: [Float], count: Int, workers: Int = ParallelFor.defaultWorkers) throws -> EfficientNetLite {
+    try ComputePrecision.int8.checkSupported()
+    let reference = precision == .fp32 ? self : try EfficientNetLite(weights: file, inputSize: inputSize)
+    let recorder = ActivationRangeRecorder(
+      count: Self.quantizedProducts(blocks: reference.blocks.count, expansions: reference.blocks.filter { $0.expand != nil }.count))
+    _ = reference.runForward(input, count: count, layers: [.pooled], workers: workers, recorder: recorder)
+    return try EfficientNetLite(weights: file, inputSize: inputSize, precision: .int8, calibration: recorder.calibration)
   }
 
   /// The classifier's weight rows `W[c, :]` for `classes` (each in
@@ -313,5 +376,26 @@ public final class EfficientNetLite: ImageClassifierBackbone {
     macs += h * w * head.inputChannels * head.outputChannels
     macs += featureDimension * classCount
     return macs
+  }
+}
+
+extension EfficientNetLite {
+  /// Images an int8 calibration pass reads at most: a float32 forward pass
+  /// over this many costs about as much as a fit of the same number, and the
+  /// min/max ranges of the larger activation maps settle well before it.
+  /// Not tuned on any benchmark.
+  public static let int8CalibrationImages = 64
+
+  /// `calibratedInt8(on:count:workers:)` on at most `int8CalibrationImages`
+  /// of `paths`, evenly spaced (the first, then every ⌈n/64⌉-th in order),
+  /// decoded and prepared as `extractor` prepares them.
+  ///
+  /// - Throws: the decoders' `ImageError` naming an image that cannot be
+  ///   read; `PrecisionError.unsupported` without AVX-512 VNNI.
+  public func calibratedInt8(onImages paths: [String], preparedBy extractor: ImageFeatureExtractor) throws -> EfficientNetLite {
+    try ComputePrecision.int8.checkSupported()
+    let count = min(paths.count, Self.int8CalibrationImages)
+    let sample = (0..<count).map { paths[$0 * paths.count / count] }
+    return try calibratedInt8(on: try extractor.inputs(for: sample), count: sample.count, workers: extractor.workers)
   }
 }

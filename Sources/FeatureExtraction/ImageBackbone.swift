@@ -49,6 +49,9 @@ public protocol ImageBackbone: Sendable {
   /// refuses features of another precision unless mixing is allowed.
   /// Default `fp32`.
   var precision: ComputePrecision { get }
+  /// For `int8`, the activation ranges the network quantises with, recorded
+  /// in bank metadata so that queries are quantised the same way. Default nil.
+  var int8Calibration: Int8Calibration? { get }
   /// Height, width and channel count of stage `n`'s map at `inputSize`, or
   /// nil when `n` is not a stage.
   func stageShape(_ n: Int) -> (height: Int, width: Int, channels: Int)?
@@ -84,14 +87,20 @@ extension ImageBackbone {
   /// `fp32`, for backbones that do not say otherwise.
   public var precision: ComputePrecision { .fp32 }
 
+  /// nil, for backbones that do not say otherwise.
+  public var int8Calibration: Int8Calibration? { nil }
+
   /// Metadata that ties features to this backbone: architecture, weights
-  /// hash, input size, normalisation and precision.
+  /// hash, input size, normalisation, precision and (for `int8`) the
+  /// activation ranges.
   public var provenance: [String: String] {
-    [
+    var values = [
       "backbone": architecture, "weights_sha256": weightsSHA256, "input_size": String(inputSize),
       "input_normalization": "(x - \(Self.formatted(inputMean))) / \(Self.formatted(inputStd))",
       ComputePrecision.metadataKey: precision.rawValue,
     ]
+    if let calibration = int8Calibration { values[Int8Calibration.metadataKey] = calibration.metadataValue }
+    return values
   }
 
   /// `127` for whole numbers (as banks have always recorded them), `%g` otherwise.

@@ -29,7 +29,7 @@ func precisionOption() -> ComputePrecision {
   let args = CommandLine.arguments
   guard let i = args.firstIndex(of: "--precision"), i + 1 < args.count else { return .fp32 }
   guard let p = ComputePrecision(rawValue: args[i + 1]) else {
-    FileHandle.standardError.write(Data("--precision must be fp32 or bf16\n".utf8))
+    FileHandle.standardError.write(Data("--precision must be fp32, bf16 or int8\n".utf8))
     exit(2)
   }
   return p
@@ -83,11 +83,14 @@ func features() throws {
   let batch = Int(option("--batch", 32))
   let threads = Int(option("--threads", 2))
   let seconds = option("--seconds", 20)
-  let model = try EfficientNetLite(path: args[0], precision: precisionOption())
+  let precision = precisionOption()
+  var model = try EfficientNetLite(path: args[0], precision: precision == .int8 ? .fp32 : precision)
   let pre = Preprocessor(inputSize: model.inputSize)
   let images = try args.dropFirst().map { try ImageDecoder.decode(path: $0) }
   var input: [Float] = []
   for i in 0..<batch { input += pre.tensor(images[i % images.count]) }
+  // int8 calibrates on the images it is timed on (min/max per 1×1 input).
+  if precision == .int8 { model = try model.calibratedInt8(on: input, count: batch, workers: threads) }
   _ = model.forward(input, count: batch, layers: [.pooled], workers: threads)  // warm-up
   var runs = 0
   var times: [Double] = []

@@ -64,9 +64,9 @@ public enum ObservationEncoder: Sendable {
       encoder = .text(try TextEmbedder.bundled(weights: textWeights, precision: chosen))
     case "image":
       let recipe = BankRecipe(features: .pooled, resize: ResizePolicy(rawValue: meta["resize"] ?? "") ?? .crop, flipAverage: meta["tta"] == "hflip")
-      let model = try EfficientNetLite(
-        path: try imageWeights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: meta["input_size"].flatMap(Int.init),
-        precision: chosen)
+      let model = try EfficientNetLite.forStored(
+        weights: try imageWeights ?? BundledWeights.path("efficientnet-lite0.safetensors"), inputSize: meta["input_size"].flatMap(Int.init),
+        precision: chosen, metadata: meta, path: path)
       encoder = .image(try ImageBankPipeline(model: model, recipe: recipe, limits: limits, batchSize: batchSize))
     default:
       throw AnomalyKitError.mismatch("\(path): detector has no known 'modality' (text or image) in its metadata")

@@ -201,4 +201,46 @@ void ak_bf16_gemm_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const f
                                   const uint16_t *packed, const float *residual, float *c, ptrdiff_t ldc,
                                   ak_activation activation, uint32_t *scratch);
 
+// MARK: - 8-bit integer matrix product
+
+/// 1 when this CPU (and OS) can run the AVX-512 VNNI kernels (AVX-512 F, BW,
+/// DQ and VNNI's vpdpbusd) and ANOMALYKIT_KERNELS is not `portable` or
+/// `avx2`; 0 otherwise. Constant for the life of the process.
+int ak_cpu_has_avx512_vnni(void);
+
+/// The affine 8-bit quantisation of activations in `[lo, hi]`: the range is
+/// widened to contain 0, `scale = (hi − lo) / 255` (1 for an empty range)
+/// and `zero = clamp(rint(−lo / scale), 0, 255)`, so `q(a) = rint(a / scale) + zero`
+/// covers the range and represents 0 exactly.
+void ak_i8_activation_quantization(float lo, float hi, float *scale, int32_t *zero);
+
+/// Bytes needed by `ak_i8_gemm_pack` for a `k × n` weight matrix.
+ptrdiff_t ak_i8_gemm_packed_count(ptrdiff_t k, ptrdiff_t n);
+
+/// Quantises a row-major `k × n` matrix `b` to int8 per column
+/// (`s_c = max_k |b[k, c]| / 127`) and packs it, with its `n` float biases and
+/// the activation quantisation of the range `[lo, hi]`, into the 16-column
+/// panels of four-row groups read by `ak_i8_gemm_bias_activation`. `packed`
+/// must hold `ak_i8_gemm_packed_count(k, n)` bytes; k < 66,000.
+void ak_i8_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, float lo, float hi, uint8_t *packed);
+
+/// 32-bit words of scratch that `ak_i8_gemm_bias_activation` needs for `m`
+/// rows of length `k` (A quantised to groups of four bytes).
+ptrdiff_t ak_i8_gemm_scratch_count(ptrdiff_t m, ptrdiff_t k);
+
+/// `C = act(deq(q(A) · q(B)) + bias) (+ R)` with exact int32 sums, for
+/// row-major float `A` (`m × k`, leading dimension `lda`), `B`, `bias` and the
+/// activation range as packed by `ak_i8_gemm_pack`, and optional `residual`
+/// (`m × n`, leading dimension `ldc`, may be NULL; must not alias `c`):
+///
+///   c[i, j] = act(float(Σ_k q(a[i, k])·q(b[k, j]) − z·Σ_k q(b[k, j])) · (s_a·s_j) + bias[j]) (+ r[i, j])
+///
+/// (the full definition is at the top of gemm_int8.c). A row of C depends
+/// only on its own row of A. `scratch` holds `ak_i8_gemm_scratch_count(m, k)`
+/// words. Fast with `ak_cpu_has_avx512_vnni()`; elsewhere a plain loop with
+/// the same bits (for every activation but GELU, equal to float rounding).
+void ak_i8_gemm_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                                const uint8_t *packed, const float *residual, float *c, ptrdiff_t ldc,
+                                ak_activation activation, uint32_t *scratch);
+
 #endif

@@ -20,10 +20,11 @@ struct DenseConvolution: Sendable {
   /// `W` (`(k·k·Cin) × Cout`) and bias, ready for the product.
   let product: FusedGEMMWeights
 
-  /// Builds from PyTorch's `Cout × Cin × k × k` layout; the product runs in `precision`.
+  /// Builds from PyTorch's `Cout × Cin × k × k` layout; the product runs in
+  /// `precision` (`int8` quantises its input to `activationRange`).
   init(
     torchWeights w: [Float], outputChannels: Int, inputChannels: Int, kernel: Int, stride: Int, bias: [Float], activation: Activation,
-    precision: ComputePrecision = .fp32
+    precision: ComputePrecision = .fp32, activationRange: ClosedRange<Float>? = nil
   ) {
     self.kernel = kernel
     self.stride = stride
@@ -42,7 +43,8 @@ struct DenseConvolution: Sendable {
       }
     }
     product = FusedGEMMWeights(
-      weights: packed, bias: bias, k: kernel * kernel * inputChannels, n: outputChannels, precision: precision)
+      weights: packed, bias: bias, k: kernel * kernel * inputChannels, n: outputChannels, precision: precision,
+      activationRange: activationRange)
   }
 
   func outputSize(height: Int, width: Int) -> (Int, Int) {

@@ -34,6 +34,11 @@ func gemm(
 /// bfloat16 and accumulates in float32 (`ComputePrecision`), with the same
 /// epilogue.
 ///
+/// In `int8` the weights are quantised per column and packed once, with the
+/// activation range the product's input was calibrated to, into the
+/// four-row panels of `ak_i8_gemm_bias_activation`, which quantises each row
+/// of A and sums in exact int32 (`Int8Calibration`), with the same epilogue.
+///
 /// Which path runs depends only on the precision and the CPU, so a result
 /// never depends on the batch size or the worker count.
 package struct FusedGEMMWeights: Sendable {
@@ -47,6 +52,8 @@ package struct FusedGEMMWeights: Sendable {
     case blas(weights: [Float], bias: [Float])
     /// bfloat16 panels of `ak_bf16_gemm_pack`.
     case bfloat16([UInt16])
+    /// int8 panels (and the activation quantisation) of `ak_i8_gemm_pack`.
+    case int8([UInt8])
   }
 
   /// Rows K of `W`: the length of an input row.
@@ -58,7 +65,12 @@ package struct FusedGEMMWeights: Sendable {
   private let storage: Storage
 
   /// `weights` is `K × N` row-major, `bias` has `N` entries.
-  package init(weights: [Float], bias: [Float], k: Int, n: Int, precision: ComputePrecision = .fp32) {
+  /// `activationRange` is the calibrated range of the input, required for
+  /// (and only read by) `int8`.
+  package init(
+    weights: [Float], bias: [Float], k: Int, n: Int, precision: ComputePrecision = .fp32,
+    activationRange: ClosedRange<Float>? = nil
+  ) {
     precondition(weights.count == k * n && bias.count == n, "weights must be K × N and bias N")
     self.k = k
     self.n = n
@@ -72,6 +84,17 @@ package struct FusedGEMMWeights: Sendable {
         }
       }
       storage = .bfloat16(packed)
+    case .int8:
+      guard let range = activationRange else { preconditionFailure("an int8 product needs its input's calibrated range") }
+      var packed = [UInt8](repeating: 0, count: ak_i8_gemm_packed_count(k, n))
+      packed.withUnsafeMutableBufferPointer { p in
+        weights.withUnsafeBufferPointer { w in
+          bias.withUnsafeBufferPointer { b in
+            ak_i8_gemm_pack(w.baseAddress, b.baseAddress, k, n, range.lowerBound, range.upperBound, p.baseAddress)
+          }
+        }
+      }
+      storage = .int8(packed)
     case .fp32 where Self.usesPackedKernel:
       var packed = [Float](repeating: 0, count: ak_gemm_packed_count(k, n))
       packed.withUnsafeMutableBufferPointer { p in
@@ -110,6 +133,13 @@ package struct FusedGEMMWeights: Sendable {
       packed.withUnsafeBufferPointer { w in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ak_bf16_gemm_scratch_count(m, k)) { scratch in
           ak_bf16_gemm_bias_activation(
+            m, n, k, a, lda, w.baseAddress, residual, c, n, activation.kernelValue, scratch.baseAddress)
+        }
+      }
+    case .int8(let packed):
+      packed.withUnsafeBufferPointer { w in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ak_i8_gemm_scratch_count(m, k)) { scratch in
+          ak_i8_gemm_bias_activation(
             m, n, k, a, lda, w.baseAddress, residual, c, n, activation.kernelValue, scratch.baseAddress)
         }
       }

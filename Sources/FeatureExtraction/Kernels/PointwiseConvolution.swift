@@ -11,10 +11,11 @@ struct PointwiseConvolution: Sendable {
   /// `W` (`Cin × Cout`) and bias, ready for the product.
   let product: FusedGEMMWeights
 
-  /// Builds from PyTorch's `Cout × Cin × 1 × 1` layout; the product runs in `precision`.
+  /// Builds from PyTorch's `Cout × Cin × 1 × 1` layout; the product runs in
+  /// `precision` (`int8` quantises its input to `activationRange`).
   init(
     torchWeights w: [Float], outputChannels: Int, inputChannels: Int, bias: [Float], activation: Activation,
-    precision: ComputePrecision = .fp32
+    precision: ComputePrecision = .fp32, activationRange: ClosedRange<Float>? = nil
   ) {
     self.inputChannels = inputChannels
     self.outputChannels = outputChannels
@@ -23,7 +24,8 @@ struct PointwiseConvolution: Sendable {
     for co in 0..<outputChannels {
       for ci in 0..<inputChannels { t[ci * outputChannels + co] = w[co * inputChannels + ci] }
     }
-    product = FusedGEMMWeights(weights: t, bias: bias, k: inputChannels, n: outputChannels, precision: precision)
+    product = FusedGEMMWeights(
+      weights: t, bias: bias, k: inputChannels, n: outputChannels, precision: precision, activationRange: activationRange)
   }
 
   /// Runs over `pixels` rows. With `residual`, the result is added to it

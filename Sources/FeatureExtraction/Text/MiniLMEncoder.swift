@@ -144,11 +144,13 @@ public final class MiniLMEncoder: Sendable {
   ///     `masked-mean`, `do_lower_case` `true`).
   ///   - vocabularyPath: use this `vocab.txt` instead of the one named by the
   ///     `vocab_file` metadata, next to the weights.
-  ///   - precision: the arithmetic of the linear layers.
+  ///   - precision: the arithmetic of the linear layers (`fp32` or `bf16`;
+  ///     `int8` is refused with `PrecisionError.unavailable`).
   /// - Throws: as `init(path:vocabularyPath:precision:)`; also
   ///   `TensorFileError.invalidMetadata` for a hyperparameter out of range
   ///   or an activation, pooling or casing other than the above.
   public init(weights file: SafeTensorsFile, vocabularyPath: String? = nil, precision: ComputePrecision = .fp32) throws {
+    guard precision != .int8 else { throw PrecisionError.unavailable(precision: precision, what: "the text encoder") }
     try precision.checkSupported()
     self.precision = precision
     let path = file.path

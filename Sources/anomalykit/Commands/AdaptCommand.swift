@@ -103,6 +103,9 @@ struct AdaptCommand: ReadLimitedCommand {
       encoder = .text(textDetector.embedder)
       current = textDetector.detector
     } else {
+      guard image.precision != .int8 else {
+        throw PrecisionError.unavailable(precision: .int8, what: "cold-start image detectors, which fit no images to calibrate on")
+      }
       let imageDetector = try ColdStartImageDetector(
         classes: try ImageNetClasses.items(imagenetClasses ?? ""),
         backbone: try EfficientNetLite(path: try image.weightsPath(), inputSize: image.inputSize, precision: image.precision), resize: image.resize,

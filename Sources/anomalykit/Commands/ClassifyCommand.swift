@@ -28,7 +28,7 @@ struct ClassifyCommand: ReadLimitedCommand {
 
   func run() throws {
     let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
-    let extractor = try image.extractor()
+    let extractor = try image.extractor(for: paths)
     guard let model = extractor.model as? EfficientNetLite else { throw CLIError("classify needs a classifier backbone") }
     let k = min(top, model.classCount)
     var results: [JSONValue] = []

@@ -44,7 +44,7 @@ struct EmbedCommand: ReadLimitedCommand {
   func run() throws {
     let paths = try InputFiles.images(inputs, maxFiles: image.maxFiles)
     try OutputPath.check(out, inputs: paths)
-    let extractor = try image.extractor()
+    let extractor = try image.extractor(for: paths)
     if case .stage(let n) = layer, extractor.model.stageShape(n) == nil {
       throw ValidationError("--layer stage\(n): the model has \(extractor.model.stageCount) stages")
     }

@@ -215,8 +215,8 @@ struct FitCommand: ReadLimitedCommand, ThreadedCommand {
         paths = Array(try sharded.slice(paths))
         configuration.seed = sharded.seed(configuration.seed)
       }
-      let model = try EfficientNetLite(
-        path: try image.weightsPath(), inputSize: configuration.inputSize, precision: configuration.precision)
+      let model = try EfficientNetLite.forFit(
+        weights: try image.weightsPath(), configuration: configuration, normalPaths: paths, options: options)
       let progress = Progress("fit: features", total: paths.count)
       var o = options
       o.progress = { done, _ in progress.update(done) }

@@ -1,0 +1,92 @@
+import CKernels
+import Foundation
+import TensorFiles
+import Testing
+
+/// `ak_i8_gemm_bias_activation` against numpy doing the int8 arithmetic from
+/// its definition (`Tests/Fixtures/int8/make_fixtures.py`): odd shapes,
+/// inputs beyond the calibrated range (saturation), a zero weight column, an
+/// all-positive and an empty range. The integer sums are exact and the
+/// epilogue is two float32 operations in a fixed order, so both the AVX-512
+/// VNNI kernel and the portable loop (`.ci/run` runs this suite a second
+/// time under `ANOMALYKIT_KERNELS=portable`) must give numpy's bits, except
+/// under GELU, whose float32 forms differ in the last place.
+@Suite("int8 GEMM kernel")
+struct Int8GEMMTests {
+  static let reference = TestPaths.fixture("int8/reference.safetensors")
+
+  static func run(a: [Float], m: Int, k: Int, w: [Float], n: Int, bias: [Float], range: [Float], residual: [Float]?, activation: ak_activation)
+    -> [Float]
+  {
+    var packed = [UInt8](repeating: 0xAB, count: ak_i8_gemm_packed_count(k, n))
+    ak_i8_gemm_pack(w, bias, k, n, range[0], range[1], &packed)
+    var c = [Float](repeating: .nan, count: m * n)
+    var scratch = [UInt32](repeating: 0xDEAD_BEEF, count: ak_i8_gemm_scratch_count(m, k))
+    if let residual {
+      ak_i8_gemm_bias_activation(m, n, k, a, k, packed, residual, &c, n, activation, &scratch)
+    } else {
+      ak_i8_gemm_bias_activation(m, n, k, a, k, packed, nil, &c, n, activation, &scratch)
+    }
+    return c
+  }
+
+  @Test("matches numpy's int8 arithmetic bit for bit (GELU to float rounding), with and without residual", arguments: 0..<8)
+  func matchesNumpy(index: Int) throws {
+    let file = try SafeTensorsFile(path: Self.reference)
+    let p = "gemm.\(index)."
+    let a = try file.info(p + "a"), w = try file.info(p + "w")
+    let (m, k, n) = (a.shape[0], a.shape[1], w.shape[1])
+    let inputs = try file.floats(p + "a"), weights = try file.floats(p + "w"), bias = try file.floats(p + "bias")
+    let range = try file.floats(p + "range"), residual = try file.floats(p + "residual")
+    let activations: [(String, ak_activation)] = [
+      ("none", AK_ACTIVATION_NONE), ("relu6", AK_ACTIVATION_RELU6), ("relu", AK_ACTIVATION_RELU), ("gelu", AK_ACTIVATION_GELU_ERF),
+    ]
+    for (name, activation) in activations {
+      for withResidual in [false, true] {
+        let expected = try file.floats(p + name + (withResidual ? "+residual" : ""))
+        let c = Self.run(
+          a: inputs, m: m, k: k, w: weights, n: n, bias: bias, range: range, residual: withResidual ? residual : nil, activation: activation)
+        var worst: Float = 0
+        var differing = 0
+        for (x, y) in zip(c, expected) where x.bitPattern != y.bitPattern {
+          differing += 1
+          worst = max(worst, abs(x - y) / max(abs(y), 1))
+        }
+        if name == "gelu" {
+          // The vector erf is within about 1 ulp of glibc's (vector_math.h).
+          #expect(worst <= 1e-6, "case \(index) \(name) residual \(withResidual): \(differing) values differ, worst by \(worst)")
+        } else {
+          #expect(differing == 0, "case \(index) \(m)×\(k)×\(n) \(name) residual \(withResidual): \(differing) of \(c.count) values differ")
+        }
+      }
+    }
+  }
+
+  @Test("a row depends only on its own row of A: rows in a block of 29 and alone give the same bits")
+  func rowsIndependent() {
+    let (m, k, n) = (29, 75, 56)
+    let a = BFloat16GEMMTests.randomFloats(m * k, seed: 3, scale: 3)
+    let w = BFloat16GEMMTests.randomFloats(k * n, seed: 4, scale: 0.4)
+    let bias = BFloat16GEMMTests.randomFloats(n, seed: 5)
+    let all = Self.run(a: a, m: m, k: k, w: w, n: n, bias: bias, range: [-2, 2.5], residual: nil, activation: AK_ACTIVATION_RELU6)
+    for row in [0, 7, 8, 13, 28] {
+      let alone = Self.run(
+        a: Array(a[row * k..<(row + 1) * k]), m: 1, k: k, w: w, n: n, bias: bias, range: [-2, 2.5], residual: nil, activation: AK_ACTIVATION_RELU6)
+      #expect(alone.map(\.bitPattern) == all[row * n..<(row + 1) * n].map(\.bitPattern), "row \(row)")
+    }
+  }
+
+  @Test("the activation code covers the range and represents 0 exactly")
+  func activationQuantization() {
+    for (lo, hi) in [(Float(-1.5), Float(3)), (0, 6), (-4, -1), (2, 5), (0, 0), (-.nan, 1)] {
+      var scale: Float = 0
+      var zero: Int32 = -1
+      ak_i8_activation_quantization(lo, hi, &scale, &zero)
+      #expect(scale > 0 && scale.isFinite && (0...255).contains(zero), "[\(lo), \(hi)]: scale \(scale), zero \(zero)")
+      let l = min(lo.isNaN ? 0 : lo, 0), h = max(hi, 0)
+      if h > l {
+        #expect(abs(Float(-Int(zero)) * scale - l) <= scale / 2 + 1e-6 && abs(Float(255 - Int(zero)) * scale - h) <= scale / 2 + 1e-6)
+      }
+    }
+  }
+}
