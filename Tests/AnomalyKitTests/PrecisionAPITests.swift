@@ -73,4 +73,31 @@ struct PrecisionAPITests {
         == "--precision bf16 needs AVX-512 BF16, which this CPU does not have; use --precision fp32 (with --allow-mixed-precision for a bank or detector made in bf16)"
     )
   }
+
+  @Test(
+    "an int8 fit calibrates on its images and records the ranges; loading quantises with them; another calibration is refused",
+    .enabled(if: ComputePrecision.int8.isSupported, "needs AVX-512 VNNI"))
+  func int8Calibration() throws {
+    let normal = try FrontAPITests.images("normal")
+    let test = try FrontAPITests.images("test")
+    let detector = try ImageAnomalyDetector.fit(normal: normal, configuration: Self.configuration(.int8))
+    let recorded = try #require(try Int8Calibration(metadata: detector.bank.metadata, path: "fit"))
+    #expect(detector.bank.metadata["precision"] == "int8" && recorded.ranges.count == 33)
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("int8-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: file) }
+    try detector.save(to: file)
+    let loaded = try ImageAnomalyDetector.load(from: file)
+    #expect(try loaded.score(test).map(\.score.bitPattern) == detector.score(test).map(\.score.bitPattern))
+
+    // The same weights calibrated on other images make other features.
+    let fp32 = try EfficientNetLite(path: try BundledWeights.path("efficientnet-lite0.safetensors"))
+    let other = try fp32.calibratedInt8(onImages: [test[0].path], preparedBy: ImageFeatureExtractor(model: fp32, policy: .stretch))
+    #expect(other.int8Calibration != recorded)
+    #expect {
+      _ = try ImageAnomalyDetector.load(from: file, backbone: other)
+    } throws: { error in
+      "\(error)".contains("\(file.path): bad int8 calibration") && "\(error)".contains("other activation ranges")
+    }
+    #expect(try ImageAnomalyDetector.load(from: file, backbone: other, allowMixedPrecision: true).bank.count == normal.count)
+  }
 }

@@ -210,13 +210,16 @@ struct FitCommand: ReadLimitedCommand, ThreadedCommand {
     } else {
       var paths = try InputFiles.images(try inputList.inputs(inputs), maxFiles: image.maxFiles)
       try OutputPath.check(out, inputs: paths)
+      // int8 calibrates on the whole input list, so every shard of a
+      // sharded fit quantises with the same ranges.
+      let calibrationPaths = paths
       if let sharded {
         options.metadata.merge(sharded.identity(inputs: paths, configuration: configuration).metadata) { $1 }
         paths = Array(try sharded.slice(paths))
         configuration.seed = sharded.seed(configuration.seed)
       }
       let model = try EfficientNetLite.forFit(
-        weights: try image.weightsPath(), configuration: configuration, normalPaths: paths, options: options)
+        weights: try image.weightsPath(), configuration: configuration, normalPaths: calibrationPaths, options: options)
       let progress = Progress("fit: features", total: paths.count)
       var o = options
       o.progress = { done, _ in progress.update(done) }
