@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Throughput of --precision bf16 against float32 and the peers, same run (issue 17).
+"""Throughput of --precision bf16 and int8 against float32 and the peers, same run (issue 17).
 
 Image features: EfficientNet-Lite0 at 224x224, batch 32, 2 threads, on the
 four fixture photos repeated to fill the batch:
-  - AnomalyKit fp32 and bf16 (anomalykit-bench features --precision P), and
-    fp32 on the AVX2 kernels (ANOMALYKIT_KERNELS=avx2) against the default
+  - AnomalyKit fp32, bf16 and int8 (anomalykit-bench features --precision P;
+    int8 calibrates min/max on the batch, i.e. on the four photos), and fp32
+    on the AVX2 kernels (ANOMALYKIT_KERNELS=avx2) against the default
     AVX-512 ones;
-  - onnxruntime FP32 (the graph of export_onnx.py), and onnxruntime INT8
-    from quantize_dynamic (per-channel weights; activations quantised at run
-    time) for context;
+  - onnxruntime FP32 (the graph of export_onnx.py); onnxruntime INT8 from
+    quantize_static (QDQ, per-channel int8 weights, uint8 activations, MinMax
+    calibration on the same four photos: the int8 peer); and from
+    quantize_dynamic (activations quantised at run time) for context;
   - PyTorch FP32 and PyTorch with torch.autocast("cpu", dtype=torch.bfloat16).
 Text: all-MiniLM-L6-v2 on the 2,000 Banking77-OOS test queries, 2 threads:
   - AnomalyKit fp32 and bf16 (anomalykit-bench text --precision P), and fp32
@@ -87,7 +89,8 @@ def ratios(results, per_round, numerator, denominator, prefix):
 def images(a, results):
     import torch
     import onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
 
     torch.set_num_threads(THREADS)
     model = load_model(None)
@@ -97,10 +100,23 @@ def images(a, results):
     fp32_path, int8_path = os.path.join(tmp, "lite0.onnx"), os.path.join(tmp, "lite0-int8.onnx")
     subprocess.run([sys.executable, os.path.join(HERE, "export_onnx.py"), fp32_path], check=True, stdout=subprocess.DEVNULL)
     quantize_dynamic(fp32_path, int8_path, weight_type=QuantType.QInt8, per_channel=True)
+    pre_path, static_path = os.path.join(tmp, "lite0-pre.onnx"), os.path.join(tmp, "lite0-int8-static.onnx")
+    quant_pre_process(fp32_path, pre_path)
+
+    class Photos(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{"image": x4[i:i + 1]} for i in range(len(x4))])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    quantize_static(pre_path, static_path, Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     so = ort.SessionOptions()
     so.intra_op_num_threads, so.inter_op_num_threads = THREADS, 1
     sessions = {name: ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-                for name, path in (("onnxruntime_fp32", fp32_path), ("onnxruntime_int8_dynamic", int8_path))}
+                for name, path in (("onnxruntime_fp32", fp32_path), ("onnxruntime_int8_static", static_path),
+                                   ("onnxruntime_int8_dynamic", int8_path))}
     xt = torch.from_numpy(x)
     with torch.no_grad():
         ref = model(xt)[0].numpy()
@@ -112,7 +128,7 @@ def images(a, results):
     for name, sess in sessions.items():
         deltas[name] = float(np.abs(sess.run(["pooled"], {"image": x})[0] - ref).max())
     with tempfile.TemporaryDirectory() as t:
-        for p in ("fp32", "bf16"):
+        for p in ("fp32", "bf16", "int8"):
             out = os.path.join(t, p + ".npy")
             subprocess.run([a.cli, "embed", *photos, "--resize", "stretch", "--precision", p, "--out", out], check=True,
                            capture_output=True)
@@ -136,7 +152,8 @@ def images(a, results):
 
     engines = {"anomalykit_fp32": lambda: BATCH / bench("fp32")["median_batch_seconds"],
                "anomalykit_fp32_avx2": lambda: BATCH / bench("fp32", "avx2")["median_batch_seconds"],
-               "anomalykit_bf16": lambda: BATCH / bench("bf16")["median_batch_seconds"]}
+               "anomalykit_bf16": lambda: BATCH / bench("bf16")["median_batch_seconds"],
+               "anomalykit_int8": lambda: BATCH / bench("int8")["median_batch_seconds"]}
     for name, sess in sessions.items():
         engines[name] = lambda s=sess: BATCH / median_time(lambda: s.run(["pooled"], {"image": x}), a.seconds)
     engines["pytorch_fp32"] = lambda: BATCH / median_time(torch_fp32, a.seconds)
@@ -145,7 +162,10 @@ def images(a, results):
     results["images_per_second"] = {n: {"median": float(np.median(v)), "per_round": v} for n, v in per_round.items()}
     for num, den in (("anomalykit_bf16", "onnxruntime_fp32"), ("anomalykit_fp32", "onnxruntime_fp32"),
                      ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "pytorch_bf16_autocast"),
-                     ("anomalykit_bf16", "onnxruntime_int8_dynamic"), ("anomalykit_fp32", "anomalykit_fp32_avx2")):
+                     ("anomalykit_bf16", "onnxruntime_int8_dynamic"), ("anomalykit_fp32", "anomalykit_fp32_avx2"),
+                     ("anomalykit_int8", "onnxruntime_int8_static"), ("anomalykit_int8", "onnxruntime_fp32"),
+                     ("anomalykit_int8", "anomalykit_bf16"), ("anomalykit_int8", "onnxruntime_int8_dynamic"),
+                     ("onnxruntime_int8_static", "onnxruntime_fp32")):
         ratios(results, per_round, num, den, "images_")
 
 
@@ -173,7 +193,7 @@ def texts(a, results):
     deltas = {"sentence_transformers_bf16_autocast": float(np.abs(np.asarray(st(True)(), dtype=np.float32) - ref).max())}
     first = {}
     with tempfile.TemporaryDirectory() as t:
-        for p in ("fp32", "bf16"):
+        for p in ("fp32", "bf16"):  # the text encoder has no int8 path
             out = os.path.join(t, p + ".npy")
             first[p] = json.loads(subprocess.check_output(
                 [a.bench, "text", weights, a.data, "--threads", str(THREADS), "--repeats", "1", "--precision", p,

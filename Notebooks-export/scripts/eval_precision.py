@@ -1,10 +1,20 @@
 #!/usr/bin/env python3
-"""Accuracy guard for `--precision bf16` (issue 17): the change in AUROC that
-bfloat16 matrix products in the backbone and the text encoder cause, on every
+"""Accuracy guard for `--precision bf16` and `--precision int8` (issue 17):
+the change in AUROC that bfloat16 matrix products in the backbone and the
+text encoder, or 8-bit integer products in the backbone, cause on every
 benchmark the issue names and the datasets beside them.
 
 Each comparison runs the same protocol twice through the CLI, once per
-precision, and reports delta = 100 * (AUROC bf16 - AUROC fp32) in points.
+precision, and reports delta = 100 * (AUROC low - AUROC fp32) in points,
+where low is --low (bf16 or int8).
+
+int8 calibrates its activation ranges on the images a bank is fitted on and
+scores with the bank's ranges, so its CIFAR-10 protocol fits and evaluates
+from the images (`fit train/<c> --resize stretch ...`, then `eval --bank
+--normal test/<c> --anomalous test/<others>`) rather than embedding each
+folder on its own (which would calibrate every folder differently); fp32 is
+run the same way for its side of the comparison. The text encoder has no
+int8 path, so int8 skips cold start.
 
 - CIFAR-10 one-class (eval_cifar10.py's protocol): `anomalykit embed
   --resize stretch --precision P` of the 500 train and 200 test images of
@@ -30,10 +40,11 @@ The summary gives, per benchmark, the mean delta, a 95% t-interval over its
 datasets (classes for CIFAR-10), and the worst one.
 
 Run from the repository root after `swift build -c release`:
-    nice -n 5 python3 Notebooks-export/scripts/eval_precision.py [--work /tmp/anomalykit-precision]
+    nice -n 5 python3 Notebooks-export/scripts/eval_precision.py [--low bf16|int8] [--work /tmp/anomalykit-precision]
 Features, banks and per-run results are cached under --work (delete to
 rerun). Needs numpy and scikit-learn (dev only).
-Writes Notebooks-export/results/precision-accuracy.json.
+Writes Notebooks-export/results/precision-accuracy.json (bf16) or
+precision-accuracy-int8.json (int8).
 """
 import argparse
 import json
@@ -52,10 +63,11 @@ sys.path.insert(0, HERE)
 import eval_cifar10 as C  # noqa: E402
 import select_industrial_defaults as S  # noqa: E402
 import select_coldstart_defaults as D  # noqa: E402
-from eval_bank_dtype import points  # noqa: E402  (100 * (bf16 - f32), None when either is missing)
+from eval_bank_dtype import points  # noqa: E402  (100 * (low - f32), None when either is missing)
 
 REPO = C.REPO
-PRECISIONS = ["fp32", "bf16"]
+LOW = "bf16"  # set from --low in main()
+PRECISIONS = ["fp32", LOW]
 CIFAR_SCORERS = ["knn", "cosine-knn"]
 
 
@@ -94,7 +106,7 @@ def cifar(a):
             if not os.path.exists(rest):
                 np.save(rest, np.concatenate([features[p]["test"][o] for o in classes if o != c]))
         print("CIFAR-10 %s features ready (%.0f s)" % (p, out["embed_seconds"][p]), flush=True)
-    diff = [np.abs(features["bf16"][s][c] - features["fp32"][s][c]).max() / max(np.abs(features["fp32"][s][c]).max(), 1e-12)
+    diff = [np.abs(features[LOW][s][c] - features["fp32"][s][c]).max() / max(np.abs(features["fp32"][s][c]).max(), 1e-12)
             for s in ("train", "test") for c in classes]
     out["feature_max_relative_change"] = float(max(diff))
     for scorer in CIFAR_SCORERS:
@@ -108,15 +120,46 @@ def cifar(a):
                 m = json.loads(C.run([a.bin, "eval", "--bank", bank, "--normal-npy", os.path.join(folder, "test_%s.npy" % c),
                                       "--anomalous-npy", os.path.join(folder, "rest_%s.npy" % c), "--json"]))
                 per[p][c] = m["auroc"]
-        deltas = {c: points(per["fp32"][c], per["bf16"][c]) for c in classes}
-        fp32, bf16 = float(np.mean(list(per["fp32"].values()))), float(np.mean(list(per["bf16"].values())))
-        out["scorers"][scorer] = {"auroc_fp32": fp32, "auroc_bf16": bf16, "delta_points": points(fp32, bf16),
-                                  "per_class": {c: {"auroc_fp32": per["fp32"][c], "auroc_bf16": per["bf16"][c],
-                                                    "delta_points": deltas[c]} for c in classes},
-                                  "spread_over_classes": spread(deltas)}
-        print("CIFAR-10 %-10s fp32 %.5f bf16 %.5f delta %+.4f pt (worst class %s %+.4f)" % (
-            scorer, fp32, bf16, points(fp32, bf16), out["scorers"][scorer]["spread_over_classes"]["worst_at"],
-            out["scorers"][scorer]["spread_over_classes"]["worst_delta_points"]), flush=True)
+        summarise_cifar(out, scorer, classes, per)
+    return out
+
+
+def summarise_cifar(out, scorer, classes, per):
+    deltas = {c: points(per["fp32"][c], per[LOW][c]) for c in classes}
+    fp32, low = float(np.mean(list(per["fp32"].values()))), float(np.mean(list(per[LOW].values())))
+    out["scorers"][scorer] = {"auroc_fp32": fp32, "auroc_" + LOW: low, "delta_points": points(fp32, low),
+                              "per_class": {c: {"auroc_fp32": per["fp32"][c], "auroc_" + LOW: per[LOW][c],
+                                                "delta_points": deltas[c]} for c in classes},
+                              "spread_over_classes": spread(deltas)}
+    print("CIFAR-10 %-10s fp32 %.5f %s %.5f delta %+.4f pt (worst class %s %+.4f)" % (
+        scorer, fp32, LOW, low, points(fp32, low), out["scorers"][scorer]["spread_over_classes"]["worst_at"],
+        out["scorers"][scorer]["spread_over_classes"]["worst_delta_points"]), flush=True)
+
+
+def cifar_from_images(a):
+    """The int8 protocol: fit from class c's train images (int8 calibrates on
+    them), eval from the test images with the bank's ranges."""
+    classes = open(os.path.join(C.DATA, "classes.txt")).read().split()
+    out = {"protocol": "one-class CIFAR-10: fit train/<c> --resize stretch --scorer S --transform sqrt --holdout 0 "
+                       "--precision P (int8 calibrates on those 500 images); eval --bank on test/<c> (normal) vs the "
+                       "other nine test folders", "scorers": {}}
+    for scorer in CIFAR_SCORERS:
+        per = {p: {} for p in PRECISIONS}
+        for p in PRECISIONS:
+            folder = os.path.join(a.work, "cifar-images-" + p)
+            os.makedirs(folder, exist_ok=True)
+            for c in classes:
+                cached = os.path.join(folder, "%s_%s.json" % (scorer, c))
+                if not os.path.exists(cached):
+                    bank = os.path.join(folder, "bank_%s_%s.safetensors" % (scorer, c))
+                    C.run([a.bin, "fit", os.path.join(C.DATA, "train", c), "--resize", "stretch", "--scorer", scorer,
+                           "--transform", "sqrt", "--holdout", "0", "--precision", p, "--out", bank])
+                    m = json.loads(C.run([a.bin, "eval", "--bank", bank, "--normal", os.path.join(C.DATA, "test", c),
+                                          "--anomalous", *[os.path.join(C.DATA, "test", o) for o in classes if o != c],
+                                          "--json"]))
+                    json.dump({"auroc": m["auroc"]}, open(cached, "w"))
+                per[p][c] = json.load(open(cached))["auroc"]
+        summarise_cifar(out, scorer, classes, per)
     return out
 
 
@@ -151,23 +194,23 @@ def industrial(a):
     with tempfile.TemporaryDirectory() as tmp:
         for ds, root in S.development_sets(tmp).items():
             res = {p: industrial_run(a, ds, root, p, 0) for p in PRECISIONS}
-            f, b = res["fp32"], res["bf16"]
+            f, b = res["fp32"], res[LOW]
             seeds = {p: [industrial_run(a, ds, root, p, s)["auroc"] for s in a.industrial_seeds] for p in PRECISIONS}
             out["datasets"][ds] = {
-                "auroc_fp32": f["auroc"], "auroc_bf16": b["auroc"], "delta_points": points(f["auroc"], b["auroc"]),
-                "pixel_auroc_fp32": f["pixel_auroc"], "pixel_auroc_bf16": b["pixel_auroc"],
+                "auroc_fp32": f["auroc"], "auroc_" + LOW: b["auroc"], "delta_points": points(f["auroc"], b["auroc"]),
+                "pixel_auroc_fp32": f["pixel_auroc"], "pixel_auroc_" + LOW: b["pixel_auroc"],
                 "pixel_delta_points": points(f["pixel_auroc"], b["pixel_auroc"]),
-                "aupro_fp32": f["aupro"], "aupro_bf16": b["aupro"], "aupro_delta_points": points(f["aupro"], b["aupro"]),
+                "aupro_fp32": f["aupro"], "aupro_" + LOW: b["aupro"], "aupro_delta_points": points(f["aupro"], b["aupro"]),
                 "n_normal": f["n_normal"], "n_anomalous": f["n_anomalous"],
                 "auroc_by_seed": {p: dict(zip(map(str, a.industrial_seeds), seeds[p])) for p in PRECISIONS},
-                "mean_over_seeds_delta_points": points(float(np.mean(seeds["fp32"])), float(np.mean(seeds["bf16"]))),
+                "mean_over_seeds_delta_points": points(float(np.mean(seeds["fp32"])), float(np.mean(seeds[LOW]))),
                 "fp32_seed_range_points": 100 * (max(seeds["fp32"]) - min(seeds["fp32"])),
                 "fp32_seed_sd_points": 100 * float(np.std(seeds["fp32"], ddof=1)) if len(seeds["fp32"]) > 1 else None,
                 "fit_seconds": {p: res[p]["fit_seconds"] for p in PRECISIONS},
                 "eval_seconds": {p: res[p]["eval_seconds"] for p in PRECISIONS}}
             x = out["datasets"][ds]
-            print("%-17s fp32 %.5f bf16 %.5f delta %+.4f pt | pixel %s | seeds: mean delta %+.4f, fp32 range %.4f pt" % (
-                ds, x["auroc_fp32"], x["auroc_bf16"], x["delta_points"],
+            print("%-17s fp32 %.5f %s %.5f delta %+.4f pt | pixel %s | seeds: mean delta %+.4f, fp32 range %.4f pt" % (
+                ds, x["auroc_fp32"], LOW, x["auroc_" + LOW], x["delta_points"],
                 "%+.4f pt" % x["pixel_delta_points"] if x["pixel_delta_points"] is not None else "n/a",
                 x["mean_over_seeds_delta_points"], x["fp32_seed_range_points"]), flush=True)
     out["spread_image_auroc"] = spread({d: x["delta_points"] for d, x in out["datasets"].items()})
@@ -203,8 +246,8 @@ def coldstart(a):
         for (mm, domain), v in tables["fp32"].items():
             if mm != m:
                 continue
-            w = tables["bf16"][(m, domain)]
-            per[domain] = {k + "_fp32": v[k] for k in v} | {k + "_bf16": w[k] for k in w} | {
+            w = tables[LOW][(m, domain)]
+            per[domain] = {k + "_fp32": v[k] for k in v} | {k + "_" + LOW: w[k] for k in w} | {
                 "delta_points_" + k: points(v[k], w[k]) for k in v}
         out["methods"][m] = {"per_domain": per,
                              "spread_final": spread({d: x["delta_points_final"] for d, x in per.items()}),
@@ -223,16 +266,31 @@ def main():
     ap.add_argument("--seeds", type=int, default=5, help="cold-start stream seeds")
     ap.add_argument("--industrial-seeds", type=int, nargs="*", default=[0, 1, 2], help="coreset seeds")
     ap.add_argument("--skip", nargs="*", default=[], choices=["cifar10", "industrial", "coldstart"])
-    ap.add_argument("--out", default=os.path.join(REPO, "Notebooks-export", "results", "precision-accuracy.json"))
+    ap.add_argument("--low", default="bf16", choices=["bf16", "int8"], help="the precision compared with fp32")
+    ap.add_argument("--out", help="default Notebooks-export/results/precision-accuracy.json (bf16) or "
+                                  "precision-accuracy-int8.json (int8)")
     a = ap.parse_args()
+    global LOW
+    LOW = a.low
+    PRECISIONS[1] = LOW
+    if a.out is None:
+        a.out = os.path.join(REPO, "Notebooks-export", "results",
+                             "precision-accuracy.json" if LOW == "bf16" else "precision-accuracy-int8.json")
+    if LOW == "int8" and "coldstart" not in a.skip:
+        a.skip.append("coldstart")  # the text encoder has no int8 path
     t0 = time.time()
     flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
-    results = {"what": "AUROC with --precision fp32 vs bf16 (bfloat16 weights and activations at every matrix product "
-                       "of EfficientNet-Lite0 and MiniLM, float32 sums); delta_points = 100 * (bf16 - fp32)",
+    what = {"bf16": "AUROC with --precision fp32 vs bf16 (bfloat16 weights and activations at every matrix product "
+                    "of EfficientNet-Lite0 and MiniLM, float32 sums); delta_points = 100 * (bf16 - fp32)",
+            "int8": "AUROC with --precision fp32 vs int8 (the stem and 1x1 convolutions of EfficientNet-Lite0 on 8-bit "
+                    "integers: per-channel weight scales, activation ranges calibrated min/max on the fit images, "
+                    "exact int32 sums); delta_points = 100 * (int8 - fp32)"}
+    results = {"what": what[LOW],
                "goal": "issue 17: |delta| <= 0.2 points on every benchmark",
-               "machine": {"cpu_avx512_bf16": "avx512_bf16" in flags, "cores": os.cpu_count(),
+               "machine": {"cpu_avx512_bf16": "avx512_bf16" in flags, "cpu_avx512_vnni": "avx512_vnni" in flags, "cores": os.cpu_count(),
                            "platform": platform.platform()}}
-    for name, fn in (("cifar10", cifar), ("industrial", industrial), ("coldstart", coldstart)):
+    for name, fn in (("cifar10", cifar if LOW == "bf16" else cifar_from_images), ("industrial", industrial),
+                     ("coldstart", coldstart)):
         if name in a.skip:
             continue
         t = time.time()
@@ -257,7 +315,7 @@ def main():
                           "largest_abs_delta_points": largest[1] and abs(largest[1]), "largest_at": largest[0],
                           "within_goal": all(abs(v) <= 0.2 for _, v in rows)}
     results["command"] = "nice -n 5 python3 Notebooks-export/scripts/eval_precision.py" + (
-        " --skip " + " ".join(a.skip) if a.skip else "")
+        " --low int8" if LOW == "int8" else "") + (" --skip " + " ".join(a.skip) if a.skip and LOW == "bf16" else "")
     results["wall_seconds_total"] = round(time.time() - t0, 1)
     with open(a.out, "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)

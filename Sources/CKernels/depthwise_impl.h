@@ -139,7 +139,7 @@ static inline __attribute__((always_inline)) void AK_DW(run)(
 /// (it recomputes a few pixels, bit for bit); otherwise pixel by pixel.
 static inline __attribute__((always_inline)) void AK_DW(row)(
     const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels, const float *w, const float *bias,
-    ptrdiff_t k, ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, float *output, ptrdiff_t oy,
+    ptrdiff_t k, ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, float *out, ptrdiff_t oy,
     ptrdiff_t outWidth, ptrdiff_t interiorBegin, ptrdiff_t interiorEnd, ak_activation activation, const ptrdiff_t K,
     const ptrdiff_t S) {
   const ptrdiff_t C = channels;
@@ -147,7 +147,6 @@ static inline __attribute__((always_inline)) void AK_DW(row)(
   const ptrdiff_t y0 = oy * stride - padTop;
   const ptrdiff_t kyLo = y0 < 0 ? -y0 : 0;
   const ptrdiff_t kyHi = height - y0 < k ? height - y0 : k;
-  float *out = output + oy * outWidth * C;
   if (K > 0 && outWidth >= AK_DW_RUN) {
     for (ptrdiff_t next = 0; next < outWidth; next += AK_DW_RUN) {
       const ptrdiff_t ox = next + AK_DW_RUN <= outWidth ? next : outWidth - AK_DW_RUN;
@@ -169,9 +168,11 @@ static inline __attribute__((always_inline)) void AK_DW(row)(
   }
 }
 
+/// Output rows [rowBegin, rowEnd); `output` receives row rowBegin first.
 static void AK_DW(conv)(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels, const float *w,
                         const float *bias, ptrdiff_t k, ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft,
-                        float *output, ptrdiff_t outHeight, ptrdiff_t outWidth, ak_activation activation) {
+                        float *output, ptrdiff_t outWidth, ak_activation activation, ptrdiff_t rowBegin,
+                        ptrdiff_t rowEnd) {
   // Interior columns: x0 = ox·s − padLeft ≥ 0 and x0 + k ≤ width.
   ptrdiff_t interiorBegin = (padLeft + stride - 1) / stride;
   ptrdiff_t interiorEnd = width - k + padLeft >= 0 ? (width - k + padLeft) / stride + 1 : 0;
@@ -180,9 +181,10 @@ static void AK_DW(conv)(const float *input, ptrdiff_t height, ptrdiff_t width, p
   // Specialised runs: K and S compile-time constants; K = 0 means none.
   const int special = channels % 8 == 0 && (k == 3 || k == 5) && (stride == 1 || stride == 2);
   const int variant = special ? (int)(k * 10 + stride) : 0;
-  for (ptrdiff_t oy = 0; oy < outHeight; oy++) {
-#define AK_DW_ROW(K, S)                                                                                               \
-  AK_DW(row)(input, height, width, channels, w, bias, k, stride, padTop, padLeft, output, oy, outWidth, interiorBegin, \
+  for (ptrdiff_t oy = rowBegin; oy < rowEnd; oy++) {
+    float *out = output + (oy - rowBegin) * outWidth * channels;
+#define AK_DW_ROW(K, S)                                                                                            \
+  AK_DW(row)(input, height, width, channels, w, bias, k, stride, padTop, padLeft, out, oy, outWidth, interiorBegin, \
              interiorEnd, activation, K, S)
     switch (variant) {
     case 31: AK_DW_ROW(3, 1); break;

@@ -302,17 +302,34 @@ static AK_VNNI void ak_i8_gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
 }
 #endif
 
-void ak_i8_gemm_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
-                                const uint8_t *packed, const float *residual, float *c, ptrdiff_t ldc,
-                                ak_activation activation, uint32_t *scratch) {
-  if (m <= 0 || n <= 0 || k <= 0) return;
+void ak_i8_gemm_quantize_input(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, const uint8_t *packed,
+                               uint32_t *rows) {
+  if (m <= 0 || k <= 0) return;
 #if defined(__x86_64__) && defined(__clang__)
   if (ak_cpu_has_avx512_vnni()) {
-    ak_i8_quantize_rows(m, k, a, lda, packed, scratch);
-    ak_i8_gemm_avx512(m, n, k, scratch, packed, residual, c, ldc, activation);
+    ak_i8_quantize_rows(m, k, a, lda, packed, rows);
     return;
   }
 #endif
-  ak_i8_quantize_rows_portable(m, k, a, lda, packed, scratch);
-  ak_i8_gemm_portable(m, n, k, scratch, packed, residual, c, ldc, activation);
+  ak_i8_quantize_rows_portable(m, k, a, lda, packed, rows);
+}
+
+void ak_i8_gemm_quantized_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint32_t *rows,
+                                          const uint8_t *packed, const float *residual, float *c, ptrdiff_t ldc,
+                                          ak_activation activation) {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+#if defined(__x86_64__) && defined(__clang__)
+  if (ak_cpu_has_avx512_vnni()) {
+    ak_i8_gemm_avx512(m, n, k, rows, packed, residual, c, ldc, activation);
+    return;
+  }
+#endif
+  ak_i8_gemm_portable(m, n, k, rows, packed, residual, c, ldc, activation);
+}
+
+void ak_i8_gemm_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                                const uint8_t *packed, const float *residual, float *c, ptrdiff_t ldc,
+                                ak_activation activation, uint32_t *scratch) {
+  ak_i8_gemm_quantize_input(m, k, a, lda, packed, scratch);
+  ak_i8_gemm_quantized_bias_activation(m, n, k, scratch, packed, residual, c, ldc, activation);
 }

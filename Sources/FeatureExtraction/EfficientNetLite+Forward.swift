@@ -1,3 +1,4 @@
+import CKernels
 import ParallelCompute
 
 extension EfficientNetLite {
@@ -144,11 +145,25 @@ extension EfficientNetLite {
         e.run(input: b[current], pixels: h * w, output: b[spare])
         expanded = spare
       }
-      block.depthwise.run(input: b[expanded], height: h, width: w, output: b[depthwiseOut])
-      (h, w) = block.depthwise.outputSize(height: h, width: w)
-      recorder?.observe(product, b[depthwiseOut], count: h * w * block.project.inputChannels)
+      let residual: UnsafePointer<Float>? = block.residual ? UnsafePointer(b[current]) : nil
+      if block.project.product.takesQuantizedInput {
+        // int8: the depthwise output goes straight to the projection's 8-bit
+        // codes, band by band, instead of through a float map.
+        let (oh, ow) = block.depthwise.outputSize(height: h, width: w)
+        let words = ak_i8_gemm_scratch_count(oh * ow, block.depthwise.channels)
+        UnsafeMutableRawPointer(b[depthwiseOut]).withMemoryRebound(to: UInt32.self, capacity: words) { codes in
+          block.depthwise.runQuantized(input: b[expanded], height: h, width: w, for: block.project.product, quantized: codes)
+          block.project.product.runQuantized(
+            m: oh * ow, rows: codes, c: b[spare], residual: residual, activation: block.project.activation)
+        }
+        (h, w) = (oh, ow)
+      } else {
+        block.depthwise.run(input: b[expanded], height: h, width: w, output: b[depthwiseOut])
+        (h, w) = block.depthwise.outputSize(height: h, width: w)
+        recorder?.observe(product, b[depthwiseOut], count: h * w * block.project.inputChannels)
+        block.project.run(input: b[depthwiseOut], pixels: h * w, output: b[spare], residual: residual)
+      }
       product += 1
-      block.project.run(input: b[depthwiseOut], pixels: h * w, output: b[spare], residual: block.residual ? b[current] : nil)
       current = spare
       let endsStage = index + 1 == blocks.count || blocks[index + 1].stage != block.stage
       if endsStage, let target = stageTargets[block.stage] {

@@ -89,4 +89,28 @@ struct Int8GEMMTests {
       }
     }
   }
+
+  @Test(
+    "the depthwise convolution fused with the quantisation gives the codes of the two run apart, bit for bit",
+    arguments: [(3, 1, 40, 7), (5, 2, 24, 13), (3, 1, 96, 48), (5, 2, 64, 40), (5, 1, 20, 3), (7, 1, 16, 9)])  // 96 and 64 channels: several bands
+  func fusedDepthwise(shape: (kernel: Int, stride: Int, channels: Int, side: Int)) {
+    let (k, s, c, side) = shape
+    let input = BFloat16GEMMTests.randomFloats(side * (side + 2) * c, seed: UInt64(k * 31 + c), scale: 3)
+    let weights = BFloat16GEMMTests.randomFloats(k * k * c, seed: 11, scale: 0.5)
+    let bias = BFloat16GEMMTests.randomFloats(c, seed: 12)
+    let (height, width) = (side, side + 2)
+    let outH = (height + s - 1) / s, outW = (width + s - 1) / s
+    let padTop = max((outH - 1) * s + k - height, 0) / 2, padLeft = max((outW - 1) * s + k - width, 0) / 2
+    var packed = [UInt8](repeating: 0, count: ak_i8_gemm_packed_count(c, 8))
+    ak_i8_gemm_pack(BFloat16GEMMTests.randomFloats(c * 8, seed: 13), [Float](repeating: 0, count: 8), c, 8, 0, 6, &packed)
+    var float = [Float](repeating: .nan, count: outH * outW * c)
+    ak_depthwise_conv2d(input, height, width, c, weights, bias, k, s, padTop, padLeft, &float, outH, outW, AK_ACTIVATION_RELU6)
+    var apart = [UInt32](repeating: 1, count: ak_i8_gemm_scratch_count(outH * outW, c))
+    ak_i8_gemm_quantize_input(outH * outW, c, float, c, packed, &apart)
+    var fused = [UInt32](repeating: 2, count: apart.count)
+    var band = [Float](repeating: .nan, count: ak_depthwise_band_count(outW, c))
+    ak_depthwise_conv2d_i8(
+      input, height, width, c, weights, bias, k, s, padTop, padLeft, outH, outW, AK_ACTIVATION_RELU6, packed, &band, &fused)
+    #expect(fused == apart, "\(k)×\(k) stride \(s), \(c) channels, \(height)×\(width)")
+  }
 }

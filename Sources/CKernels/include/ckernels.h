@@ -243,4 +243,34 @@ void ak_i8_gemm_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const flo
                                 const uint8_t *packed, const float *residual, float *c, ptrdiff_t ldc,
                                 ak_activation activation, uint32_t *scratch);
 
+/// The first half of `ak_i8_gemm_bias_activation`: quantises `m` rows of A
+/// (`m × k`, leading dimension `lda`) with the activation code packed in
+/// `packed` into `rows` (`ak_i8_gemm_scratch_count(m, k)` words: each row
+/// ⌈k/4⌉ groups of four bytes, zero past k).
+void ak_i8_gemm_quantize_input(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, const uint8_t *packed,
+                               uint32_t *rows);
+
+/// The second half: the product of rows quantised by
+/// `ak_i8_gemm_quantize_input` (or `ak_depthwise_conv2d_i8`), with the same
+/// epilogue. Both halves in turn give `ak_i8_gemm_bias_activation`'s bits.
+void ak_i8_gemm_quantized_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint32_t *rows,
+                                          const uint8_t *packed, const float *residual, float *c, ptrdiff_t ldc,
+                                          ak_activation activation);
+
+/// Floats of the band `ak_depthwise_conv2d_i8` computes at a time: whole
+/// output rows, about 64 KiB (at least one row).
+ptrdiff_t ak_depthwise_band_count(ptrdiff_t outWidth, ptrdiff_t channels);
+
+/// `ak_depthwise_conv2d` fused with the quantisation of its output for the
+/// int8 product that reads it (`packed`, from `ak_i8_gemm_pack`): bands of
+/// output rows are computed into `band` (`ak_depthwise_band_count` floats)
+/// and quantised into `quantized` (`ak_i8_gemm_scratch_count(outHeight ·
+/// outWidth, channels)` words) while they are in cache, so the float map is
+/// never written out. The same bits as `ak_depthwise_conv2d` followed by
+/// `ak_i8_gemm_quantize_input`.
+void ak_depthwise_conv2d_i8(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels,
+                            const float *weights, const float *bias, ptrdiff_t kernel, ptrdiff_t stride,
+                            ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outHeight, ptrdiff_t outWidth,
+                            ak_activation activation, const uint8_t *packed, float *band, uint32_t *quantized);
+
 #endif

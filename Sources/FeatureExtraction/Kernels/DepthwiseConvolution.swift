@@ -38,6 +38,30 @@ struct DepthwiseConvolution: Sendable {
     (SamePadding(input: height, kernel: kernel, stride: stride).output, SamePadding(input: width, kernel: kernel, stride: stride).output)
   }
 
+  /// `run` fused with the quantisation of the output for `product`, the
+  /// int8 product that reads it (`ak_depthwise_conv2d_i8`): bands of rows
+  /// are quantised while in cache, into `quantized`
+  /// (`ak_i8_gemm_scratch_count(pixels, channels)` words). The same bits as
+  /// `run` followed by the product's own quantisation.
+  func runQuantized(
+    input: UnsafePointer<Float>, height: Int, width: Int, for product: FusedGEMMWeights, quantized: UnsafeMutablePointer<UInt32>
+  ) {
+    let py = SamePadding(input: height, kernel: kernel, stride: stride)
+    let px = SamePadding(input: width, kernel: kernel, stride: stride)
+    product.withInt8Panels { panels in
+      guard let panels else { return }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: ak_depthwise_band_count(px.output, channels)) { band in
+        weights.withUnsafeBufferPointer { w in
+          bias.withUnsafeBufferPointer { b in
+            ak_depthwise_conv2d_i8(
+              input, height, width, channels, w.baseAddress, b.baseAddress, kernel, stride, py.begin, px.begin, py.output,
+              px.output, activation.kernelValue, panels, band.baseAddress, quantized)
+          }
+        }
+      }
+    }
+  }
+
   func run(input: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>) {
     let py = SamePadding(input: height, kernel: kernel, stride: stride)
     let px = SamePadding(input: width, kernel: kernel, stride: stride)

@@ -108,6 +108,34 @@ package struct FusedGEMMWeights: Sendable {
     }
   }
 
+  /// Whether this product runs on 8-bit integers and so can take its input
+  /// already quantised (`runQuantized`).
+  var takesQuantizedInput: Bool {
+    if case .int8 = storage { return true }
+    return false
+  }
+
+  /// Calls `body` with the int8 panels (nil for other precisions), for
+  /// kernels that quantise this product's input as they make it.
+  func withInt8Panels<R>(_ body: (UnsafePointer<UInt8>?) -> R) -> R {
+    guard case .int8(let packed) = storage else { return body(nil) }
+    return packed.withUnsafeBufferPointer { body($0.baseAddress) }
+  }
+
+  /// `run` on rows already quantised for this product
+  /// (`ak_i8_gemm_quantize_input`'s layout, e.g. from
+  /// `DepthwiseConvolution.runQuantized`); the same bits as `run` on the
+  /// float rows. Only for `takesQuantizedInput` products.
+  func runQuantized(
+    m: Int, rows: UnsafePointer<UInt32>, c: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil,
+    activation: Activation
+  ) {
+    guard m > 0, case .int8(let packed) = storage else { return }
+    packed.withUnsafeBufferPointer { w in
+      ak_i8_gemm_quantized_bias_activation(m, n, k, rows, w.baseAddress, residual, c, n, activation.kernelValue)
+    }
+  }
+
   /// Whether every row of the result depends only on its own row of A, so
   /// that stacked groups can run in one call (the packed kernels; not
   /// OpenBLAS, whose blocking changes a row's rounding with M).
