@@ -28,30 +28,28 @@ typedef float ak_v8 __attribute__((vector_size(32)));
 #undef AK_MADD
 #pragma clang diagnostic pop
 
-/// Output rows [rowBegin, rowEnd) of the convolution into `output` (row
-/// rowBegin first), on the widest path this CPU has.
-static void ak_depthwise_rows(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels,
-                              const float *weights, const float *bias, ptrdiff_t kernel, ptrdiff_t stride,
-                              ptrdiff_t padTop, ptrdiff_t padLeft, float *output, ptrdiff_t outWidth,
+void ak_depthwise_conv2d_rows(const float *input, ptrdiff_t rowOffset, ptrdiff_t height, ptrdiff_t width,
+                              ptrdiff_t channels, const float *weights, const float *bias, ptrdiff_t kernel,
+                              ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, float *output, ptrdiff_t outWidth,
                               ak_activation activation, ptrdiff_t rowBegin, ptrdiff_t rowEnd) {
+  if (height <= 0 || width <= 0 || channels <= 0 || kernel <= 0 || stride <= 0 || rowEnd <= rowBegin) return;
 #ifdef AK_HAS_AVX2_PATH
   if (ak_cpu_has_avx2_fma()) {
-    ak_depthwise_avx2_conv(input, height, width, channels, weights, bias, kernel, stride, padTop, padLeft, output,
-                           outWidth, activation, rowBegin, rowEnd);
+    ak_depthwise_avx2_conv(input, rowOffset, height, width, channels, weights, bias, kernel, stride, padTop, padLeft,
+                           output, outWidth, activation, rowBegin, rowEnd);
     return;
   }
 #endif
-  ak_depthwise_portable_conv(input, height, width, channels, weights, bias, kernel, stride, padTop, padLeft, output,
-                             outWidth, activation, rowBegin, rowEnd);
+  ak_depthwise_portable_conv(input, rowOffset, height, width, channels, weights, bias, kernel, stride, padTop, padLeft,
+                             output, outWidth, activation, rowBegin, rowEnd);
 }
 
 void ak_depthwise_conv2d(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels,
                          const float *weights, const float *bias, ptrdiff_t kernel, ptrdiff_t stride,
                          ptrdiff_t padTop, ptrdiff_t padLeft, float *output, ptrdiff_t outHeight,
                          ptrdiff_t outWidth, ak_activation activation) {
-  if (height <= 0 || width <= 0 || channels <= 0 || kernel <= 0 || stride <= 0) return;
-  ak_depthwise_rows(input, height, width, channels, weights, bias, kernel, stride, padTop, padLeft, output, outWidth,
-                    activation, 0, outHeight);
+  ak_depthwise_conv2d_rows(input, 0, height, width, channels, weights, bias, kernel, stride, padTop, padLeft, output,
+                           outWidth, activation, 0, outHeight);
 }
 
 ptrdiff_t ak_depthwise_band_count(ptrdiff_t outWidth, ptrdiff_t channels) {
@@ -60,19 +58,19 @@ ptrdiff_t ak_depthwise_band_count(ptrdiff_t outWidth, ptrdiff_t channels) {
   return (rows < 1 ? 1 : rows) * outWidth * channels;
 }
 
-void ak_depthwise_conv2d_i8(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels,
-                            const float *weights, const float *bias, ptrdiff_t kernel, ptrdiff_t stride,
-                            ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outHeight, ptrdiff_t outWidth,
-                            ak_activation activation, const uint8_t *packed, float *band, uint32_t *quantized) {
-  if (height <= 0 || width <= 0 || channels <= 0 || kernel <= 0 || stride <= 0) return;
-  const ptrdiff_t pixels = outWidth * channels;
-  ptrdiff_t rows = ak_depthwise_band_count(outWidth, channels) / pixels;
+void ak_depthwise_conv2d_i8(const float *input, ptrdiff_t rowOffset, ptrdiff_t height, ptrdiff_t width,
+                            ptrdiff_t channels, const float *weights, const float *bias, ptrdiff_t kernel,
+                            ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outWidth,
+                            ak_activation activation, ptrdiff_t rowBegin, ptrdiff_t rowEnd, const uint8_t *packed,
+                            float *band, uint32_t *quantized) {
+  if (height <= 0 || width <= 0 || channels <= 0 || kernel <= 0 || stride <= 0 || outWidth <= 0) return;
+  const ptrdiff_t rows = ak_depthwise_band_count(outWidth, channels) / (outWidth * channels);
   const ptrdiff_t groups = (channels + 3) / 4;
-  for (ptrdiff_t r0 = 0; r0 < outHeight; r0 += rows) {
-    const ptrdiff_t r1 = r0 + rows < outHeight ? r0 + rows : outHeight;
-    ak_depthwise_rows(input, height, width, channels, weights, bias, kernel, stride, padTop, padLeft, band, outWidth,
-                      activation, r0, r1);
+  for (ptrdiff_t r0 = rowBegin; r0 < rowEnd; r0 += rows) {
+    const ptrdiff_t r1 = r0 + rows < rowEnd ? r0 + rows : rowEnd;
+    ak_depthwise_conv2d_rows(input, rowOffset, height, width, channels, weights, bias, kernel, stride, padTop, padLeft,
+                             band, outWidth, activation, r0, r1);
     ak_i8_gemm_quantize_input((r1 - r0) * outWidth, channels, band, channels, packed,
-                              quantized + r0 * outWidth * groups);
+                              quantized + (r0 - rowBegin) * outWidth * groups);
   }
 }

@@ -141,17 +141,20 @@ static inline __attribute__((always_inline)) void AK_DW(row)(
     const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels, const float *w, const float *bias,
     ptrdiff_t k, ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, float *out, ptrdiff_t oy,
     ptrdiff_t outWidth, ptrdiff_t interiorBegin, ptrdiff_t interiorEnd, ak_activation activation, const ptrdiff_t K,
-    const ptrdiff_t S) {
+    const ptrdiff_t S, ptrdiff_t rowOffset) {
   const ptrdiff_t C = channels;
   const ptrdiff_t rowStride = width * C;
   const ptrdiff_t y0 = oy * stride - padTop;
   const ptrdiff_t kyLo = y0 < 0 ? -y0 : 0;
   const ptrdiff_t kyHi = height - y0 < k ? height - y0 : k;
+  // `input` holds rows from rowOffset on; only rows y0 + [kyLo, kyHi) are read.
+  input += (y0 + kyLo - rowOffset) * rowStride;
+  const ptrdiff_t yBase = -kyLo;  // row y0 + ky is at input + (ky + yBase)·rowStride
   if (K > 0 && outWidth >= AK_DW_RUN) {
     for (ptrdiff_t next = 0; next < outWidth; next += AK_DW_RUN) {
       const ptrdiff_t ox = next + AK_DW_RUN <= outWidth ? next : outWidth - AK_DW_RUN;
       const ptrdiff_t x0 = ox * S - padLeft;
-      const ptrdiff_t origin = y0 * rowStride + x0 * C;
+      const ptrdiff_t origin = yBase * rowStride + x0 * C;
       if (ox >= interiorBegin && ox + AK_DW_RUN <= interiorEnd)
         AK_DW(run)(input, origin, x0, width, rowStride, C, w, K, S, 0, kyLo, kyHi, bias, out + ox * C, activation);
       else
@@ -163,16 +166,18 @@ static inline __attribute__((always_inline)) void AK_DW(row)(
     const ptrdiff_t x0 = ox * stride - padLeft;
     const ptrdiff_t kxLo = x0 < 0 ? -x0 : 0;
     const ptrdiff_t kxHi = width - x0 < k ? width - x0 : k;
-    AK_DW(pixel)(input, y0 * rowStride + x0 * C, rowStride, C, w, k, kyLo, kyHi, kxLo, kxHi, bias, out + ox * C,
+    AK_DW(pixel)(input, yBase * rowStride + x0 * C, rowStride, C, w, k, kyLo, kyHi, kxLo, kxHi, bias, out + ox * C,
                  activation);
   }
 }
 
 /// Output rows [rowBegin, rowEnd); `output` receives row rowBegin first.
-static void AK_DW(conv)(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels, const float *w,
-                        const float *bias, ptrdiff_t k, ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft,
-                        float *output, ptrdiff_t outWidth, ak_activation activation, ptrdiff_t rowBegin,
-                        ptrdiff_t rowEnd) {
+/// `input` holds the input rows from `rowOffset` on (at least those the
+/// output rows read).
+static void AK_DW(conv)(const float *input, ptrdiff_t rowOffset, ptrdiff_t height, ptrdiff_t width,
+                        ptrdiff_t channels, const float *w, const float *bias, ptrdiff_t k, ptrdiff_t stride,
+                        ptrdiff_t padTop, ptrdiff_t padLeft, float *output, ptrdiff_t outWidth,
+                        ak_activation activation, ptrdiff_t rowBegin, ptrdiff_t rowEnd) {
   // Interior columns: x0 = ox·s − padLeft ≥ 0 and x0 + k ≤ width.
   ptrdiff_t interiorBegin = (padLeft + stride - 1) / stride;
   ptrdiff_t interiorEnd = width - k + padLeft >= 0 ? (width - k + padLeft) / stride + 1 : 0;
@@ -185,7 +190,7 @@ static void AK_DW(conv)(const float *input, ptrdiff_t height, ptrdiff_t width, p
     float *out = output + (oy - rowBegin) * outWidth * channels;
 #define AK_DW_ROW(K, S)                                                                                            \
   AK_DW(row)(input, height, width, channels, w, bias, k, stride, padTop, padLeft, out, oy, outWidth, interiorBegin, \
-             interiorEnd, activation, K, S)
+             interiorEnd, activation, K, S, rowOffset)
     switch (variant) {
     case 31: AK_DW_ROW(3, 1); break;
     case 32: AK_DW_ROW(3, 2); break;

@@ -6,8 +6,10 @@ extension EfficientNetLite {
   final class Workspace {
     let buffers: [UnsafeMutableBufferPointer<Float>]
     let columns: UnsafeMutableBufferPointer<Float>
+    /// The expansion rows of a banded block (`expandInBands`).
+    let band: UnsafeMutableBufferPointer<Float>
 
-    init(elements: Int, columns: Int) {
+    init(elements: Int, columns: Int, band: Int) {
       buffers = (0..<3).map { _ in
         let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: elements)
         b.initialize(repeating: 0)
@@ -15,11 +17,14 @@ extension EfficientNetLite {
       }
       self.columns = .allocate(capacity: columns)
       self.columns.initialize(repeating: 0)
+      self.band = .allocate(capacity: max(band, 1))
+      self.band.initialize(repeating: 0)
     }
 
     deinit {
       buffers.forEach { $0.deallocate() }
       columns.deallocate()
+      band.deallocate()
     }
   }
 
@@ -60,6 +65,7 @@ extension EfficientNetLite {
 
     let activation = largestActivation
     let columns = stem.columnsCount(height: inputSize, width: inputSize)
+    let band = recorder == nil ? largestBand : 0
     let workerCount = max(1, min(workers, count))
 
     // Stage outputs as shared pointers (each worker writes only its images).
@@ -79,7 +85,7 @@ extension EfficientNetLite {
         let src = SharedReadOnlyBuffer(inputBuffer)
         let pooledOut = SharedBuffer(pooledBuffer)
         ParallelFor.run(workers: workerCount) { worker in
-          let workspace = Workspace(elements: activation, columns: columns)
+          let workspace = Workspace(elements: activation, columns: columns, band: band)
           var image = worker
           while image < count {
             self.runOne(
@@ -138,28 +144,48 @@ extension EfficientNetLite {
       if block.stage > lastStage { return }
       let spare = (current + 1) % 3
       let depthwiseOut = (current + 2) % 3
-      var expanded = current
+      let residual: UnsafePointer<Float>? = block.residual ? UnsafePointer(b[current]) : nil
+      let (oh, ow) = block.depthwise.outputSize(height: h, width: w)
+      // int8: the depthwise output goes straight to the projection's 8-bit
+      // codes, band by band, instead of through a float map.
+      let quantizes = block.project.product.takesQuantizedInput
+      let channels = block.depthwise.channels
+      let words = ak_i8_gemm_scratch_count(oh * ow, channels)
+      let (height, width) = (h, w)
+      func depthwise(_ rows: Range<Int>, _ input: UnsafePointer<Float>, _ firstInputRow: Int) {
+        if quantizes {
+          UnsafeMutableRawPointer(b[depthwiseOut]).withMemoryRebound(to: UInt32.self, capacity: words) { codes in
+            block.depthwise.runQuantized(
+              input: input, firstInputRow: firstInputRow, height: height, width: width, rows: rows, for: block.project.product,
+              quantized: codes + rows.lowerBound * ow * ((channels + 3) / 4))
+          }
+        } else {
+          block.depthwise.run(
+            input: input, firstInputRow: firstInputRow, height: height, width: width, rows: rows,
+            output: b[depthwiseOut] + rows.lowerBound * ow * channels)
+        }
+      }
       if let e = block.expand {
         recorder?.observe(product, b[current], count: h * w * e.inputChannels)
         product += 1
-        e.run(input: b[current], pixels: h * w, output: b[spare])
-        expanded = spare
+        if recorder == nil, let plan = bandPlan(block, height: h, width: w) {
+          expandInBands(
+            block, plan: plan, input: b[current], height: h, width: w, band: workspace.band.baseAddress.unsafelyUnwrapped,
+            depthwise: depthwise)
+        } else {
+          e.run(input: b[current], pixels: h * w, output: b[spare])
+          depthwise(0..<oh, b[spare], 0)
+        }
+      } else {
+        depthwise(0..<oh, b[current], 0)
       }
-      let residual: UnsafePointer<Float>? = block.residual ? UnsafePointer(b[current]) : nil
-      if block.project.product.takesQuantizedInput {
-        // int8: the depthwise output goes straight to the projection's 8-bit
-        // codes, band by band, instead of through a float map.
-        let (oh, ow) = block.depthwise.outputSize(height: h, width: w)
-        let words = ak_i8_gemm_scratch_count(oh * ow, block.depthwise.channels)
+      (h, w) = (oh, ow)
+      if quantizes {
         UnsafeMutableRawPointer(b[depthwiseOut]).withMemoryRebound(to: UInt32.self, capacity: words) { codes in
-          block.depthwise.runQuantized(input: b[expanded], height: h, width: w, for: block.project.product, quantized: codes)
           block.project.product.runQuantized(
             m: oh * ow, rows: codes, c: b[spare], residual: residual, activation: block.project.activation)
         }
-        (h, w) = (oh, ow)
       } else {
-        block.depthwise.run(input: b[expanded], height: h, width: w, output: b[depthwiseOut])
-        (h, w) = block.depthwise.outputSize(height: h, width: w)
         recorder?.observe(product, b[depthwiseOut], count: h * w * block.project.inputChannels)
         block.project.run(input: b[depthwiseOut], pixels: h * w, output: b[spare], residual: residual)
       }

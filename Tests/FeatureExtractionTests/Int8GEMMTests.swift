@@ -91,7 +91,7 @@ struct Int8GEMMTests {
   }
 
   @Test(
-    "the depthwise convolution fused with the quantisation gives the codes of the two run apart, bit for bit",
+    "the depthwise convolution fused with the quantisation, and a band of its rows from only the input rows it reads, give the whole map's bits",
     arguments: [(3, 1, 40, 7), (5, 2, 24, 13), (3, 1, 96, 48), (5, 2, 64, 40), (5, 1, 20, 3), (7, 1, 16, 9)])  // 96 and 64 channels: several bands
   func fusedDepthwise(shape: (kernel: Int, stride: Int, channels: Int, side: Int)) {
     let (k, s, c, side) = shape
@@ -110,7 +110,26 @@ struct Int8GEMMTests {
     var fused = [UInt32](repeating: 2, count: apart.count)
     var band = [Float](repeating: .nan, count: ak_depthwise_band_count(outW, c))
     ak_depthwise_conv2d_i8(
-      input, height, width, c, weights, bias, k, s, padTop, padLeft, outH, outW, AK_ACTIVATION_RELU6, packed, &band, &fused)
+      input, 0, height, width, c, weights, bias, k, s, padTop, padLeft, outW, AK_ACTIVATION_RELU6, 0, outH, packed, &band, &fused)
     #expect(fused == apart, "\(k)×\(k) stride \(s), \(c) channels, \(height)×\(width)")
+
+    // A band of output rows from a buffer that holds only the input rows it
+    // reads (as the banded expansion provides them): the same rows, bit for bit.
+    let rows = (outH / 3)..<max(outH / 3 + 1, 2 * outH / 3)
+    let first = max(0, rows.lowerBound * s - padTop), last = min(height, (rows.upperBound - 1) * s - padTop + k)
+    let held = Array(input[(first * width * c)..<(last * width * c)])
+    var banded = [Float](repeating: .nan, count: rows.count * outW * c)
+    ak_depthwise_conv2d_rows(
+      held, first, height, width, c, weights, bias, k, s, padTop, padLeft, &banded, outW, AK_ACTIVATION_RELU6, rows.lowerBound,
+      rows.upperBound)
+    #expect(
+      banded.map(\.bitPattern) == float[(rows.lowerBound * outW * c)..<(rows.upperBound * outW * c)].map(\.bitPattern),
+      "rows \(rows) from input rows \(first)..<\(last)")
+    var bandCodes = [UInt32](repeating: 3, count: ak_i8_gemm_scratch_count(rows.count * outW, c))
+    ak_depthwise_conv2d_i8(
+      held, first, height, width, c, weights, bias, k, s, padTop, padLeft, outW, AK_ACTIVATION_RELU6, rows.lowerBound,
+      rows.upperBound, packed, &band, &bandCodes)
+    let groups = (c + 3) / 4
+    #expect(bandCodes == Array(apart[(rows.lowerBound * outW * groups)..<(rows.upperBound * outW * groups)]))
   }
 }

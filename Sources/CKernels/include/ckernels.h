@@ -261,16 +261,27 @@ void ak_i8_gemm_quantized_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 /// output rows, about 64 KiB (at least one row).
 ptrdiff_t ak_depthwise_band_count(ptrdiff_t outWidth, ptrdiff_t channels);
 
-/// `ak_depthwise_conv2d` fused with the quantisation of its output for the
-/// int8 product that reads it (`packed`, from `ak_i8_gemm_pack`): bands of
-/// output rows are computed into `band` (`ak_depthwise_band_count` floats)
-/// and quantised into `quantized` (`ak_i8_gemm_scratch_count(outHeight ·
-/// outWidth, channels)` words) while they are in cache, so the float map is
-/// never written out. The same bits as `ak_depthwise_conv2d` followed by
-/// `ak_i8_gemm_quantize_input`.
-void ak_depthwise_conv2d_i8(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels,
-                            const float *weights, const float *bias, ptrdiff_t kernel, ptrdiff_t stride,
-                            ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outHeight, ptrdiff_t outWidth,
-                            ak_activation activation, const uint8_t *packed, float *band, uint32_t *quantized);
+/// Output rows [rowBegin, rowEnd) of `ak_depthwise_conv2d` into `output`
+/// (row rowBegin first), reading `input` that holds the input rows from
+/// `rowOffset` on (at least the rows those outputs read): the same bits as
+/// the same rows of the whole convolution, so a map can be made band by
+/// band while its input is made band by band.
+void ak_depthwise_conv2d_rows(const float *input, ptrdiff_t rowOffset, ptrdiff_t height, ptrdiff_t width,
+                              ptrdiff_t channels, const float *weights, const float *bias, ptrdiff_t kernel,
+                              ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, float *output, ptrdiff_t outWidth,
+                              ak_activation activation, ptrdiff_t rowBegin, ptrdiff_t rowEnd);
+
+/// `ak_depthwise_conv2d_rows` fused with the quantisation of its output for
+/// the int8 product that reads it (`packed`, from `ak_i8_gemm_pack`): bands
+/// of output rows are computed into `band` (`ak_depthwise_band_count`
+/// floats) and quantised into `quantized` (row rowBegin first;
+/// `ak_i8_gemm_scratch_count(rows · outWidth, channels)` words) while they
+/// are in cache, so the float map is never written out. The same bits as
+/// `ak_depthwise_conv2d` followed by `ak_i8_gemm_quantize_input`.
+void ak_depthwise_conv2d_i8(const float *input, ptrdiff_t rowOffset, ptrdiff_t height, ptrdiff_t width,
+                            ptrdiff_t channels, const float *weights, const float *bias, ptrdiff_t kernel,
+                            ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outWidth,
+                            ak_activation activation, ptrdiff_t rowBegin, ptrdiff_t rowEnd, const uint8_t *packed,
+                            float *band, uint32_t *quantized);
 
 #endif

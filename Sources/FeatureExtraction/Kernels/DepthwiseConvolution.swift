@@ -38,13 +38,41 @@ struct DepthwiseConvolution: Sendable {
     (SamePadding(input: height, kernel: kernel, stride: stride).output, SamePadding(input: width, kernel: kernel, stride: stride).output)
   }
 
-  /// `run` fused with the quantisation of the output for `product`, the
-  /// int8 product that reads it (`ak_depthwise_conv2d_i8`): bands of rows
-  /// are quantised while in cache, into `quantized`
-  /// (`ak_i8_gemm_scratch_count(pixels, channels)` words). The same bits as
+  /// The input rows that output rows `rows` read (of an input `height` rows high).
+  func inputRows(for rows: Range<Int>, height: Int) -> Range<Int> {
+    let pad = SamePadding(input: height, kernel: kernel, stride: stride).begin
+    let lo = max(0, rows.lowerBound * stride - pad)
+    let hi = min(height, (rows.upperBound - 1) * stride - pad + kernel)
+    return lo..<max(lo, hi)
+  }
+
+  /// Output rows `rows` of `run(input:height:width:output:)` into `output`
+  /// (row `rows.lowerBound` first), from `input` holding the input rows from
+  /// `firstInputRow` on (at least `inputRows(for: rows, height:)`). The same
+  /// bits as those rows of the whole map.
+  func run(
+    input: UnsafePointer<Float>, firstInputRow: Int, height: Int, width: Int, rows: Range<Int>, output: UnsafeMutablePointer<Float>
+  ) {
+    let py = SamePadding(input: height, kernel: kernel, stride: stride)
+    let px = SamePadding(input: width, kernel: kernel, stride: stride)
+    weights.withUnsafeBufferPointer { w in
+      bias.withUnsafeBufferPointer { b in
+        ak_depthwise_conv2d_rows(
+          input, firstInputRow, height, width, channels, w.baseAddress, b.baseAddress, kernel, stride, py.begin, px.begin,
+          output, px.output, activation.kernelValue, rows.lowerBound, rows.upperBound)
+      }
+    }
+  }
+
+  /// `run(input:firstInputRow:height:width:rows:output:)` fused with the
+  /// quantisation of the output for `product`, the int8 product that reads
+  /// it (`ak_depthwise_conv2d_i8`): bands of rows are quantised while in
+  /// cache, into `quantized` (row `rows.lowerBound` first;
+  /// `ak_i8_gemm_scratch_count(pixels, channels)` words). The same bits as
   /// `run` followed by the product's own quantisation.
   func runQuantized(
-    input: UnsafePointer<Float>, height: Int, width: Int, for product: FusedGEMMWeights, quantized: UnsafeMutablePointer<UInt32>
+    input: UnsafePointer<Float>, firstInputRow: Int, height: Int, width: Int, rows: Range<Int>, for product: FusedGEMMWeights,
+    quantized: UnsafeMutablePointer<UInt32>
   ) {
     let py = SamePadding(input: height, kernel: kernel, stride: stride)
     let px = SamePadding(input: width, kernel: kernel, stride: stride)
@@ -54,8 +82,9 @@ struct DepthwiseConvolution: Sendable {
         weights.withUnsafeBufferPointer { w in
           bias.withUnsafeBufferPointer { b in
             ak_depthwise_conv2d_i8(
-              input, height, width, channels, w.baseAddress, b.baseAddress, kernel, stride, py.begin, px.begin, py.output,
-              px.output, activation.kernelValue, panels, band.baseAddress, quantized)
+              input, firstInputRow, height, width, channels, w.baseAddress, b.baseAddress, kernel, stride, py.begin,
+              px.begin, px.output, activation.kernelValue, rows.lowerBound, rows.upperBound, panels, band.baseAddress,
+              quantized)
           }
         }
       }
@@ -63,14 +92,6 @@ struct DepthwiseConvolution: Sendable {
   }
 
   func run(input: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>) {
-    let py = SamePadding(input: height, kernel: kernel, stride: stride)
-    let px = SamePadding(input: width, kernel: kernel, stride: stride)
-    weights.withUnsafeBufferPointer { w in
-      bias.withUnsafeBufferPointer { b in
-        ak_depthwise_conv2d(
-          input, height, width, channels, w.baseAddress, b.baseAddress, kernel, stride, py.begin, px.begin, output,
-          py.output, px.output, activation.kernelValue)
-      }
-    }
+    run(input: input, firstInputRow: 0, height: height, width: width, rows: 0..<outputSize(height: height, width: width).0, output: output)
   }
 }

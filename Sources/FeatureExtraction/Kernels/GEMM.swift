@@ -139,7 +139,7 @@ package struct FusedGEMMWeights: Sendable {
   /// Whether every row of the result depends only on its own row of A, so
   /// that stacked groups can run in one call (the packed kernels; not
   /// OpenBLAS, whose blocking changes a row's rounding with M).
-  private var rowsIndependent: Bool {
+  var rowsIndependent: Bool {
     if case .blas = storage { return false }
     return true
   }
