@@ -106,6 +106,12 @@ void ak_i8_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n
   }
 }
 
+int32_t ak_i8_gemm_zero_point(const uint8_t *packed) {
+  int32_t zero;
+  memcpy(&zero, packed + 4, sizeof zero);
+  return zero;
+}
+
 ptrdiff_t ak_i8_gemm_scratch_count(ptrdiff_t m, ptrdiff_t k) { return m <= 0 || k <= 0 ? 0 : m * ak_i8_groups(k); }
 
 /// q(a) for one value, given 1 / s_a and z.

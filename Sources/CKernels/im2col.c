@@ -49,3 +49,35 @@ void ak_im2col(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t 
     }
   }
 }
+
+void ak_im2col_u8(const uint8_t *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels, ptrdiff_t kernel,
+                  ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outRowBegin, ptrdiff_t outRowEnd,
+                  ptrdiff_t outWidth, uint8_t outside, uint32_t *rows) {
+  const ptrdiff_t tapRow = kernel * channels;
+  const ptrdiff_t rowLength = kernel * tapRow;
+  const ptrdiff_t stored = 4 * ((rowLength + 3) / 4);
+  uint8_t *col = (uint8_t *)rows;
+  for (ptrdiff_t oy = outRowBegin; oy < outRowEnd; oy++) {
+    for (ptrdiff_t ox = 0; ox < outWidth; ox++, col += stored) {
+      const ptrdiff_t x0 = ox * stride - padLeft;
+      const ptrdiff_t first = (x0 < 0 ? -x0 : 0) * channels;
+      const ptrdiff_t end = (width - x0 < kernel ? width - x0 : kernel) * channels;
+      for (ptrdiff_t ky = 0; ky < kernel; ky++) {
+        const ptrdiff_t iy = oy * stride + ky - padTop;
+        uint8_t *dst = col + ky * tapRow;
+        if (iy < 0 || iy >= height || first >= end) {
+          for (ptrdiff_t i = 0; i < tapRow; i++) dst[i] = outside;
+          continue;
+        }
+        const uint8_t *src = input + ((iy * width + x0) * channels + first);
+        for (ptrdiff_t i = 0; i < first; i++) dst[i] = outside;
+        if (first == 0 && end == tapRow && tapRow == 9)
+          __builtin_memcpy(dst, src, 9);
+        else
+          for (ptrdiff_t i = first; i < end; i++) dst[i] = src[i - first];
+        for (ptrdiff_t i = end; i < tapRow; i++) dst[i] = outside;
+      }
+      for (ptrdiff_t i = rowLength; i < stored; i++) col[i] = 0;
+    }
+  }
+}

@@ -134,7 +134,9 @@ extension EfficientNetLite {
     let b = workspace.buffers.map { $0.baseAddress.unsafelyUnwrapped }
     var (h, w) = stem.outputSize(height: inputSize, width: inputSize)
     recorder?.observe(0, input, count: inputSize * inputSize * 3)
-    stem.run(input: input, height: inputSize, width: inputSize, output: b[0], columns: workspace.columns.baseAddress.unsafelyUnwrapped)
+    stem.run(
+      input: input, height: inputSize, width: inputSize, output: b[0], columns: workspace.columns.baseAddress.unsafelyUnwrapped,
+      codes: b[1])
     // Buffer roles rotate: `current` holds the block input; the other two
     // take the expansion and the depthwise output; the projection overwrites
     // the expansion buffer, which is free by then.

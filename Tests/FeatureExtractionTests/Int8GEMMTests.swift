@@ -132,4 +132,28 @@ struct Int8GEMMTests {
     let groups = (c + 3) / 4
     #expect(bandCodes == Array(apart[(rows.lowerBound * outW * groups)..<(rows.upperBound * outW * groups)]))
   }
+
+  @Test("im2col of an image quantised once gives the codes of quantising im2col's columns", arguments: [(3, 2, 3, 15, 17), (3, 1, 3, 8, 5), (5, 2, 2, 11, 9)])
+  func quantizedIm2col(shape: (kernel: Int, stride: Int, channels: Int, height: Int, width: Int)) {
+    let (k, s, c, height, width) = shape
+    let image = BFloat16GEMMTests.randomFloats(height * width * c, seed: UInt64(k * 7 + height), scale: 2)
+    let outH = (height + s - 1) / s, outW = (width + s - 1) / s
+    let padTop = max((outH - 1) * s + k - height, 0) / 2, padLeft = max((outW - 1) * s + k - width, 0) / 2
+    let length = k * k * c
+    var packed = [UInt8](repeating: 0, count: ak_i8_gemm_packed_count(length, 4))
+    ak_i8_gemm_pack(BFloat16GEMMTests.randomFloats(length * 4, seed: 21), [0, 0, 0, 0], length, 4, -1.5, 1.8, &packed)
+    var columns = [Float](repeating: .nan, count: outH * outW * length)
+    ak_im2col(image, height, width, c, k, s, padTop, padLeft, 0, outH, outW, &columns)
+    var apart = [UInt32](repeating: 1, count: ak_i8_gemm_scratch_count(outH * outW, length))
+    ak_i8_gemm_quantize_input(outH * outW, length, columns, length, packed, &apart)
+    var codes = [UInt32](repeating: 2, count: ak_i8_gemm_scratch_count(1, image.count))
+    ak_i8_gemm_quantize_input(1, image.count, image, image.count, packed, &codes)
+    var gathered = [UInt32](repeating: 3, count: apart.count)
+    codes.withUnsafeBytes { bytes in
+      ak_im2col_u8(
+        bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), height, width, c, k, s, padTop, padLeft, 0, outH, outW,
+        UInt8(ak_i8_gemm_zero_point(packed)), &gathered)
+    }
+    #expect(gathered == apart, "\(k)×\(k) stride \(s), \(c) channels, \(height)×\(width)")
+  }
 }

@@ -214,6 +214,19 @@ int ak_cpu_has_avx512_vnni(void);
 /// covers the range and represents 0 exactly.
 void ak_i8_activation_quantization(float lo, float hi, float *scale, int32_t *zero);
 
+/// `ak_im2col` on 8-bit codes (an image quantised once, as one row, by
+/// `ak_i8_gemm_quantize_input`): each output pixel's row is written in the
+/// layout of `ak_i8_gemm_quantize_input` (⌈k·k·Cin / 4⌉ groups of four
+/// bytes, zero past k·k·Cin), with `outside` (the code of 0, the zero point)
+/// for taps outside the image. The same codes as `ak_im2col` followed by
+/// `ak_i8_gemm_quantize_input`.
+void ak_im2col_u8(const uint8_t *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels, ptrdiff_t kernel,
+                  ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outRowBegin, ptrdiff_t outRowEnd,
+                  ptrdiff_t outWidth, uint8_t outside, uint32_t *rows);
+
+/// The activation zero point `z` packed in `packed` (`ak_i8_gemm_pack`).
+int32_t ak_i8_gemm_zero_point(const uint8_t *packed);
+
 /// Bytes needed by `ak_i8_gemm_pack` for a `k × n` weight matrix.
 ptrdiff_t ak_i8_gemm_packed_count(ptrdiff_t k, ptrdiff_t n);
 

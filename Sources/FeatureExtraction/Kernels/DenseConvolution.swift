@@ -66,9 +66,13 @@ struct DenseConvolution: Sendable {
 
   /// Runs strip by strip: im2col of a few output rows (`ak_im2col`), then
   /// the fused GEMM on them. `columns` holds `columnsCount` floats.
+  ///
+  /// An int8 product takes `codes` (at least `height · width · Cin` bytes):
+  /// the input is quantised once into it and im2col gathers the codes
+  /// (`ak_im2col_u8`), which gives the bits of quantising the columns.
   func run(
     input: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
-    columns: UnsafeMutablePointer<Float>
+    columns: UnsafeMutablePointer<Float>, codes: UnsafeMutablePointer<Float>? = nil
   ) {
     let py = SamePadding(input: height, kernel: kernel, stride: stride)
     let px = SamePadding(input: width, kernel: kernel, stride: stride)
@@ -76,6 +80,29 @@ struct DenseConvolution: Sendable {
     let ow = px.output
     let rowLength = kernel * kernel * inputChannels
     let strip = stripRows(height: height, width: width)
+    if product.takesQuantizedInput, let codes {
+      let values = height * width * inputChannels
+      UnsafeMutableRawPointer(codes).withMemoryRebound(to: UInt32.self, capacity: ak_i8_gemm_scratch_count(1, values)) { image in
+      product.withInt8Panels { panels in
+        guard let panels else { return }
+        ak_i8_gemm_quantize_input(1, values, input, values, panels, image)
+        let outside = UInt8(ak_i8_gemm_zero_point(panels))
+        let groups = ak_i8_gemm_scratch_count(1, rowLength)
+        UnsafeMutableRawPointer(columns).withMemoryRebound(to: UInt32.self, capacity: strip * ow * groups) { rows in
+          UnsafeRawPointer(image).withMemoryRebound(to: UInt8.self, capacity: values) { bytes in
+            var oy = 0
+            while oy < oh {
+              let count = min(strip, oh - oy)
+              ak_im2col_u8(bytes, height, width, inputChannels, kernel, stride, py.begin, px.begin, oy, oy + count, ow, outside, rows)
+              product.runQuantized(m: count * ow, rows: rows, c: output + oy * ow * outputChannels, activation: activation)
+              oy += count
+            }
+          }
+        }
+      }
+      }
+      return
+    }
     var oy = 0
     while oy < oh {
       let rows = min(strip, oh - oy)
