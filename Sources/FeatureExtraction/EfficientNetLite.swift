@@ -269,14 +269,15 @@ public final class EfficientNetLite: ImageClassifierBackbone {
   }
 
   /// Opens the weight file at `path` and loads it as
-  /// `init(weights:inputSize:precision:)` does.
+  /// `init(weights:inputSize:precision:calibration:)` does.
   ///
   /// - Parameters:
   ///   - path: a safetensors weight file.
   ///   - inputSize: square input side; default the file's `input_size`.
   ///   - precision: the arithmetic of the stem and the 1×1 convolutions.
+  ///   - calibration: for `int8`, the activation ranges to quantise with.
   /// - Throws: `TensorFileError` when the file cannot be opened, and the
-  ///   errors of `init(weights:inputSize:precision:)`.
+  ///   errors of `init(weights:inputSize:precision:calibration:)`.
   public convenience init(
     path: String, inputSize: Int? = nil, precision: ComputePrecision = .fp32, calibration: Int8Calibration? = nil
   ) throws {

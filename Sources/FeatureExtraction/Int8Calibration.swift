@@ -55,14 +55,6 @@ public struct Int8Calibration: Sendable, Equatable {
     guard !ranges.isEmpty else { throw PrecisionError.badCalibration(path: path, reason: "\(Self.metadataKey) is empty") }
     self.ranges = ranges
   }
-
-  /// The 8-bit code of range `index`: scale `s` and zero point `z`.
-  public func quantization(_ index: Int) -> (scale: Float, zeroPoint: Int) {
-    var scale: Float = 1
-    var zero: Int32 = 0
-    ak_i8_activation_quantization(ranges[index].lowerBound, ranges[index].upperBound, &scale, &zero)
-    return (scale, Int(zero))
-  }
 }
 
 /// Collects `Int8Calibration` ranges while a float32 forward pass runs:
