@@ -88,6 +88,20 @@ def canonicalize_header(path):
         f.write(struct.pack("<Q", len(h)) + h + raw[8 + n:])
 
 
+def write_fixture(path, tensors, metadata):
+    """Writes `tensors` and `metadata` to `path` as safetensors with a
+    canonical header, reads the file back to check every tensor, and only
+    then replaces `path` (so a failed run never leaves half a fixture)."""
+    tmp = path + ".tmp"
+    save_file(tensors, tmp, metadata=metadata)
+    canonicalize_header(tmp)
+    back = load_file(tmp)
+    assert set(back) == set(tensors) and all(np.array_equal(back[k], v) for k, v in tensors.items())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    print("wrote %s (%d bytes, %d tensors)" % (path, os.path.getsize(path), len(tensors)))
+
+
 def embed_all(model):
     with torch.no_grad():
         return [model.encode([s], convert_to_numpy=True)[0] for s in SENTENCES]
@@ -159,15 +173,7 @@ def main():
         "command": "HF_HUB_OFFLINE=1 python Tests/Fixtures/minilm/make_fixtures.py",
     }
     check_converted(model, [tensors["s%d.normalized" % i] for i in range(len(SENTENCES))])
-    path = os.path.join(HERE, "reference.safetensors")
-    tmp = path + ".tmp"
-    save_file(tensors, tmp, metadata=metadata)
-    canonicalize_header(tmp)
-    back = load_file(tmp)
-    assert set(back) == set(tensors) and all(np.array_equal(back[k], v) for k, v in tensors.items())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    print("wrote %s (%d bytes, %d tensors)" % (path, os.path.getsize(path), len(tensors)))
+    write_fixture(os.path.join(HERE, "reference.safetensors"), tensors, metadata)
 
 
 if __name__ == "__main__":
