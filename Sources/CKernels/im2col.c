@@ -10,74 +10,56 @@
 
 #include "ckernels.h"
 
-/// Copies `count` floats; inlined as a few vector moves for the stem's
-/// 9-float runs (3 taps × RGB).
-static inline __attribute__((always_inline)) void ak_copy(float *dst, const float *src, ptrdiff_t count) {
-  if (count == 9) {
-    __builtin_memcpy(dst, src, 9 * sizeof(float));
-  } else {
-    for (ptrdiff_t i = 0; i < count; i++) dst[i] = src[i];
+#include <string.h>
+
+/// The im2col loop over elements of `elem` bytes (4 for floats, 1 for
+/// 8-bit codes), inlined with constant `elem` so that the stem's 9-element
+/// runs (3 taps × RGB) become a few moves. Taps outside the image are
+/// filled with the byte `outside`; each row is `stored` elements long, the
+/// elements past k·k·Cin zero.
+static inline __attribute__((always_inline)) void ak_im2col_elements(
+    const char *input, const ptrdiff_t elem, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels, ptrdiff_t kernel,
+    ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outRowBegin, ptrdiff_t outRowEnd,
+    ptrdiff_t outWidth, int outside, ptrdiff_t stored, char *columns) {
+  const ptrdiff_t tapRow = kernel * channels;
+  const ptrdiff_t rowLength = kernel * tapRow;
+  char *col = columns;
+  for (ptrdiff_t oy = outRowBegin; oy < outRowEnd; oy++) {
+    for (ptrdiff_t ox = 0; ox < outWidth; ox++, col += stored * elem) {
+      const ptrdiff_t x0 = ox * stride - padLeft;
+      const ptrdiff_t first = (x0 < 0 ? -x0 : 0) * channels;
+      const ptrdiff_t end = (width - x0 < kernel ? width - x0 : kernel) * channels;
+      for (ptrdiff_t ky = 0; ky < kernel; ky++) {
+        const ptrdiff_t iy = oy * stride + ky - padTop;
+        char *dst = col + ky * tapRow * elem;
+        if (iy < 0 || iy >= height || first >= end) {
+          memset(dst, outside, (size_t)(tapRow * elem));
+          continue;
+        }
+        const char *src = input + ((iy * width + x0) * channels + first) * elem;
+        if (first == 0 && end == tapRow && tapRow == 9) {
+          memcpy(dst, src, (size_t)(9 * elem));
+        } else {
+          memset(dst, outside, (size_t)(first * elem));
+          memcpy(dst + first * elem, src, (size_t)((end - first) * elem));
+          memset(dst + end * elem, outside, (size_t)((tapRow - end) * elem));
+        }
+      }
+      if (stored > rowLength) memset(col + rowLength * elem, 0, (size_t)((stored - rowLength) * elem));
+    }
   }
 }
 
 void ak_im2col(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels, ptrdiff_t kernel,
                ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outRowBegin, ptrdiff_t outRowEnd,
                ptrdiff_t outWidth, float *columns) {
-  const ptrdiff_t tapRow = kernel * channels;
-  const ptrdiff_t rowLength = kernel * tapRow;
-  float *col = columns;
-  for (ptrdiff_t oy = outRowBegin; oy < outRowEnd; oy++) {
-    for (ptrdiff_t ox = 0; ox < outWidth; ox++, col += rowLength) {
-      const ptrdiff_t x0 = ox * stride - padLeft;
-      const ptrdiff_t first = (x0 < 0 ? -x0 : 0) * channels;
-      const ptrdiff_t end = (width - x0 < kernel ? width - x0 : kernel) * channels;
-      for (ptrdiff_t ky = 0; ky < kernel; ky++) {
-        const ptrdiff_t iy = oy * stride + ky - padTop;
-        float *dst = col + ky * tapRow;
-        if (iy < 0 || iy >= height || first >= end) {
-          for (ptrdiff_t i = 0; i < tapRow; i++) dst[i] = 0;
-          continue;
-        }
-        const float *src = input + ((iy * width + x0) * channels + first);
-        for (ptrdiff_t i = 0; i < first; i++) dst[i] = 0;
-        if (first == 0 && end == tapRow)
-          ak_copy(dst, src, tapRow);
-        else
-          for (ptrdiff_t i = first; i < end; i++) dst[i] = src[i - first];
-        for (ptrdiff_t i = end; i < tapRow; i++) dst[i] = 0;
-      }
-    }
-  }
+  ak_im2col_elements((const char *)input, 4, height, width, channels, kernel, stride, padTop, padLeft, outRowBegin,
+                     outRowEnd, outWidth, 0, kernel * kernel * channels, (char *)columns);
 }
 
 void ak_im2col_u8(const uint8_t *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels, ptrdiff_t kernel,
                   ptrdiff_t stride, ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t outRowBegin, ptrdiff_t outRowEnd,
                   ptrdiff_t outWidth, uint8_t outside, uint32_t *rows) {
-  const ptrdiff_t tapRow = kernel * channels;
-  const ptrdiff_t rowLength = kernel * tapRow;
-  const ptrdiff_t stored = 4 * ((rowLength + 3) / 4);
-  uint8_t *col = (uint8_t *)rows;
-  for (ptrdiff_t oy = outRowBegin; oy < outRowEnd; oy++) {
-    for (ptrdiff_t ox = 0; ox < outWidth; ox++, col += stored) {
-      const ptrdiff_t x0 = ox * stride - padLeft;
-      const ptrdiff_t first = (x0 < 0 ? -x0 : 0) * channels;
-      const ptrdiff_t end = (width - x0 < kernel ? width - x0 : kernel) * channels;
-      for (ptrdiff_t ky = 0; ky < kernel; ky++) {
-        const ptrdiff_t iy = oy * stride + ky - padTop;
-        uint8_t *dst = col + ky * tapRow;
-        if (iy < 0 || iy >= height || first >= end) {
-          for (ptrdiff_t i = 0; i < tapRow; i++) dst[i] = outside;
-          continue;
-        }
-        const uint8_t *src = input + ((iy * width + x0) * channels + first);
-        for (ptrdiff_t i = 0; i < first; i++) dst[i] = outside;
-        if (first == 0 && end == tapRow && tapRow == 9)
-          __builtin_memcpy(dst, src, 9);
-        else
-          for (ptrdiff_t i = first; i < end; i++) dst[i] = src[i - first];
-        for (ptrdiff_t i = end; i < tapRow; i++) dst[i] = outside;
-      }
-      for (ptrdiff_t i = rowLength; i < stored; i++) col[i] = 0;
-    }
-  }
+  ak_im2col_elements((const char *)input, 1, height, width, channels, kernel, stride, padTop, padLeft, outRowBegin,
+                     outRowEnd, outWidth, outside, 4 * ((kernel * kernel * channels + 3) / 4), (char *)rows);
 }
