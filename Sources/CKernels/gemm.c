@@ -233,30 +233,17 @@ AK_INLINE AK_AVX512 void ak_tile16(const int MR, const int P, ptrdiff_t k, const
 }
 
 #define AK_TILE16(MR, P) ak_tile16(MR, P, k, a, lda, panel0, panel1, residual, c, ldc, columns, activation)
-#define AK_TILE16_CASES(P)                                                                                             \
-  switch (rows) {                                                                                                      \
-  case 12: AK_TILE16(12, P); break;                                                                                 \
-  case 11: AK_TILE16(11, P); break;                                                                                 \
-  case 10: AK_TILE16(10, P); break;                                                                                 \
-  case 9: AK_TILE16(9, P); break;                                                                                   \
-  case 8: AK_TILE16(8, P); break;                                                                                   \
-  case 7: AK_TILE16(7, P); break;                                                                                   \
-  case 6: AK_TILE16(6, P); break;                                                                                   \
-  case 5: AK_TILE16(5, P); break;                                                                                   \
-  case 4: AK_TILE16(4, P); break;                                                                                   \
-  case 3: AK_TILE16(3, P); break;                                                                                   \
-  case 2: AK_TILE16(2, P); break;                                                                                   \
-  default: AK_TILE16(1, P); break;                                                                                  \
-  }
+#define AK_TILE16_PAIR(MR) AK_TILE16(MR, 2)
+#define AK_TILE16_SINGLE(MR) AK_TILE16(MR, 1)
 
 /// `rows` (1…12) rows of one 16-wide panel pair (P = 2) or panel (P = 1).
 static AK_AVX512 void ak_tile16_any(int rows, int P, ptrdiff_t k, const float *a, ptrdiff_t lda,
                                     const float *panel0, const float *panel1, const float *residual, float *c,
                                     ptrdiff_t ldc, ptrdiff_t columns, ak_activation activation) {
   if (P == 2) {
-    AK_TILE16_CASES(2)
+    AK_ROWS_1_TO_12(rows, AK_TILE16_PAIR)
   } else {
-    AK_TILE16_CASES(1)
+    AK_ROWS_1_TO_12(rows, AK_TILE16_SINGLE)
   }
 }
 

@@ -146,16 +146,9 @@ AK_INLINE AK_BF16 void ak_bf16_tile(const int MR, const int P, ptrdiff_t pairs, 
 static AK_BF16 void ak_bf16_tile_pair(int rows, ptrdiff_t pairs, const uint32_t *a, const uint16_t *panel0,
                                       const uint16_t *panel1, const float *residual, float *c, ptrdiff_t ldc,
                                       ptrdiff_t columns, ak_activation activation) {
-  switch (rows) {
-  case 8: AK_BF16_TILE(8, 2); break;
-  case 7: AK_BF16_TILE(7, 2); break;
-  case 6: AK_BF16_TILE(6, 2); break;
-  case 5: AK_BF16_TILE(5, 2); break;
-  case 4: AK_BF16_TILE(4, 2); break;
-  case 3: AK_BF16_TILE(3, 2); break;
-  case 2: AK_BF16_TILE(2, 2); break;
-  default: AK_BF16_TILE(1, 2); break;
-  }
+#define AK_PAIR(MR) AK_BF16_TILE(MR, 2)
+  AK_ROWS_1_TO_8(rows, AK_PAIR)
+#undef AK_PAIR
 }
 
 /// One panel, 1…12 rows.
@@ -163,20 +156,9 @@ static AK_BF16 void ak_bf16_tile_single(int rows, ptrdiff_t pairs, const uint32_
                                         const float *residual, float *c, ptrdiff_t ldc, ptrdiff_t columns,
                                         ak_activation activation) {
   const uint16_t *panel1 = panel0;
-  switch (rows) {
-  case 12: AK_BF16_TILE(12, 1); break;
-  case 11: AK_BF16_TILE(11, 1); break;
-  case 10: AK_BF16_TILE(10, 1); break;
-  case 9: AK_BF16_TILE(9, 1); break;
-  case 8: AK_BF16_TILE(8, 1); break;
-  case 7: AK_BF16_TILE(7, 1); break;
-  case 6: AK_BF16_TILE(6, 1); break;
-  case 5: AK_BF16_TILE(5, 1); break;
-  case 4: AK_BF16_TILE(4, 1); break;
-  case 3: AK_BF16_TILE(3, 1); break;
-  case 2: AK_BF16_TILE(2, 1); break;
-  default: AK_BF16_TILE(1, 1); break;
-  }
+#define AK_SINGLE(MR) AK_BF16_TILE(MR, 1)
+  AK_ROWS_1_TO_12(rows, AK_SINGLE)
+#undef AK_SINGLE
 }
 
 static AK_BF16 void ak_bf16_gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,

@@ -241,16 +241,9 @@ AK_INLINE AK_VNNI void ak_i8_tile(const int MR, const int P, ptrdiff_t groups, c
 static AK_VNNI void ak_i8_tile_pair(int rows, ptrdiff_t groups, const uint32_t *a, const uint8_t *panel0,
                                     const uint8_t *panel1, const float *residual, float *c, ptrdiff_t ldc,
                                     ptrdiff_t columns, ak_activation activation) {
-  switch (rows) {
-  case 8: AK_I8_TILE(8, 2); break;
-  case 7: AK_I8_TILE(7, 2); break;
-  case 6: AK_I8_TILE(6, 2); break;
-  case 5: AK_I8_TILE(5, 2); break;
-  case 4: AK_I8_TILE(4, 2); break;
-  case 3: AK_I8_TILE(3, 2); break;
-  case 2: AK_I8_TILE(2, 2); break;
-  default: AK_I8_TILE(1, 2); break;
-  }
+#define AK_PAIR(MR) AK_I8_TILE(MR, 2)
+  AK_ROWS_1_TO_8(rows, AK_PAIR)
+#undef AK_PAIR
 }
 
 /// One panel, 1…12 rows.
@@ -258,20 +251,9 @@ static AK_VNNI void ak_i8_tile_single(int rows, ptrdiff_t groups, const uint32_t
                                       const float *residual, float *c, ptrdiff_t ldc, ptrdiff_t columns,
                                       ak_activation activation) {
   const uint8_t *panel1 = panel0;
-  switch (rows) {
-  case 12: AK_I8_TILE(12, 1); break;
-  case 11: AK_I8_TILE(11, 1); break;
-  case 10: AK_I8_TILE(10, 1); break;
-  case 9: AK_I8_TILE(9, 1); break;
-  case 8: AK_I8_TILE(8, 1); break;
-  case 7: AK_I8_TILE(7, 1); break;
-  case 6: AK_I8_TILE(6, 1); break;
-  case 5: AK_I8_TILE(5, 1); break;
-  case 4: AK_I8_TILE(4, 1); break;
-  case 3: AK_I8_TILE(3, 1); break;
-  case 2: AK_I8_TILE(2, 1); break;
-  default: AK_I8_TILE(1, 1); break;
-  }
+#define AK_SINGLE(MR) AK_I8_TILE(MR, 1)
+  AK_ROWS_1_TO_12(rows, AK_SINGLE)
+#undef AK_SINGLE
 }
 
 static AK_VNNI void ak_i8_gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint32_t *rows,

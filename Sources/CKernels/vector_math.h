@@ -129,6 +129,30 @@ AK_INLINE AK_AVX512 __mmask16 ak_mask16(ptrdiff_t count) {
   return (__mmask16)(count >= 16 ? 0xFFFFu : ((1u << count) - 1));
 }
 
+/// A switch that calls TILE(MR) with MR = `rows` as a compile-time
+/// constant, for `rows` in 1…8 (AK_ROWS_1_TO_8) or 1…12 (AK_ROWS_1_TO_12;
+/// anything else runs one row): a tile keeps its MR accumulators in
+/// registers only when MR is a constant.
+#define AK_ROWS_1_TO_8(rows, TILE)                                                                                    \
+  switch (rows) {                                                                                                     \
+  case 8: TILE(8); break;                                                                                             \
+  case 7: TILE(7); break;                                                                                             \
+  case 6: TILE(6); break;                                                                                             \
+  case 5: TILE(5); break;                                                                                             \
+  case 4: TILE(4); break;                                                                                             \
+  case 3: TILE(3); break;                                                                                             \
+  case 2: TILE(2); break;                                                                                             \
+  default: TILE(1); break;                                                                                            \
+  }
+#define AK_ROWS_1_TO_12(rows, TILE)                                                                                   \
+  switch (rows) {                                                                                                     \
+  case 12: TILE(12); break;                                                                                           \
+  case 11: TILE(11); break;                                                                                           \
+  case 10: TILE(10); break;                                                                                           \
+  case 9: TILE(9); break;                                                                                             \
+  default: AK_ROWS_1_TO_8(rows, TILE) break;                                                                          \
+  }
+
 /// The epilogue of an MR × (16·P) tile of a GEMM, shared by the float32 and
 /// bfloat16 kernels: v = act(acc + bias) (+ residual), stored to the first
 /// `columns` (≤ 16·P) columns of MR rows of C. `bias0`, `bias1` point to the
