@@ -11,7 +11,7 @@ extension EfficientNetLite {
     guard configuration.precision == .int8 else {
       return try EfficientNetLite(path: weights, inputSize: configuration.inputSize, precision: configuration.precision)
     }
-    try ComputePrecision.int8.checkSupported()
+    try configuration.validate()  // before the calibration pass, not after it
     let reference = try EfficientNetLite(path: weights, inputSize: configuration.inputSize)
     let pipeline = try ImageBankPipeline(
       model: reference, recipe: configuration.recipe, limits: options.limits, batchSize: options.batchSize)
@@ -22,6 +22,9 @@ extension EfficientNetLite {
   /// `path`) in `precision`; `int8` quantises with the ranges the file
   /// recorded.
   ///
+  /// `precision` comes from `ComputePrecision.resolve`, which has checked
+  /// that this CPU runs it.
+  ///
   /// - Throws: `PrecisionError.needsCalibration` naming `path` for `int8` when
   ///   the file records no ranges (it was made in another precision), and
   ///   `.badCalibration` for ranges that cannot be read.
@@ -30,7 +33,6 @@ extension EfficientNetLite {
   ) throws -> EfficientNetLite {
     var calibration: Int8Calibration?
     if precision == .int8 {
-      try precision.checkSupported()
       guard let recorded = try Int8Calibration(metadata: metadata, path: path) else {
         throw PrecisionError.needsCalibration(source: path)
       }

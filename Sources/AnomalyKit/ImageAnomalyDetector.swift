@@ -109,7 +109,6 @@ public struct ImageAnomalyDetector: Sendable {
   public static func fit(
     normal: [URL], configuration: BankConfiguration = .imageDefault, weights: URL? = nil, options: FitOptions = FitOptions()
   ) throws -> ImageAnomalyDetector {
-    try configuration.validate()
     let model = try EfficientNetLite.forFit(
       weights: try weights?.path ?? BundledWeights.path("efficientnet-lite0.safetensors"), configuration: configuration,
       normalPaths: normal.map(\.path), options: options)

@@ -43,8 +43,8 @@ extension EfficientNetLite {
 
   /// `forward(_:count:layers:workers:)`'s body (declared in the class
   /// body, where DocC documents protocol requirements).
-  /// With `recorder`, the input of every 1×1 convolution is observed before
-  /// it runs (`calibratedInt8(on:count:workers:)`).
+  /// With `recorder`, the input of the stem and of every 1×1 convolution is
+  /// observed before it runs (`calibratedInt8(on:count:workers:)`).
   func runForward(
     _ input: [Float], count: Int, layers: Set<FeatureLayer>, workers: Int, recorder: ActivationRangeRecorder? = nil
   ) -> BackboneOutput {

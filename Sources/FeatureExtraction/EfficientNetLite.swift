@@ -152,20 +152,16 @@ public final class EfficientNetLite: ImageClassifierBackbone {
     // int8: one calibrated input range per convolution run as a matrix
     // product, in forward order (the stem, each block's expansion and
     // projection, the head).
+    var blockCount = 0
+    while file.tensors["_blocks.\(blockCount)._depthwise_conv.weight"] != nil { blockCount += 1 }
     var ranges: [ClosedRange<Float>] = []
     if precision == .int8 {
       guard let calibration else { throw PrecisionError.needsCalibration(source: "EfficientNetLite(precision: .int8)") }
-      var blocks = 0
-      var expansions = 0
-      while file.tensors["_blocks.\(blocks)._depthwise_conv.weight"] != nil {
-        if file.tensors["_blocks.\(blocks)._expand_conv.weight"] != nil { expansions += 1 }
-        blocks += 1
-      }
-      guard calibration.ranges.count == Self.quantizedProducts(blocks: blocks, expansions: expansions) else {
+      let expansions = (0..<blockCount).filter { file.tensors["_blocks.\($0)._expand_conv.weight"] != nil }.count
+      let products = Self.quantizedProducts(blocks: blockCount, expansions: expansions)
+      guard calibration.ranges.count == products else {
         throw PrecisionError.badCalibration(
-          path: path,
-          reason:
-            "\(calibration.ranges.count) activation ranges, but this network runs \(Self.quantizedProducts(blocks: blocks, expansions: expansions)) convolutions as matrix products")
+          path: path, reason: "\(calibration.ranges.count) activation ranges, but this network runs \(products) convolutions as matrix products")
       }
       ranges = calibration.ranges
       int8Calibration = calibration
@@ -188,8 +184,6 @@ public final class EfficientNetLite: ImageClassifierBackbone {
       torchWeights: s.weights, outputChannels: s.shape[0], inputChannels: 3, kernel: s.shape[2], stride: 2, bias: s.bias,
       activation: .relu6, precision: precision, activationRange: range())
 
-    var blockCount = 0
-    while file.tensors["_blocks.\(blockCount)._depthwise_conv.weight"] != nil { blockCount += 1 }
     guard blockCount > 0 else { throw BackboneError.malformedWeights(path: path, reason: "no _blocks.N tensors") }
 
     // Stages are runs of blocks with the same output width.

@@ -74,42 +74,62 @@ struct DenseConvolution: Sendable {
     input: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
     columns: UnsafeMutablePointer<Float>, codes: UnsafeMutablePointer<Float>? = nil
   ) {
+    if product.takesQuantizedInput, let codes {
+      runQuantized(input: input, height: height, width: width, output: output, columns: columns, codes: codes)
+      return
+    }
     let py = SamePadding(input: height, kernel: kernel, stride: stride)
     let px = SamePadding(input: width, kernel: kernel, stride: stride)
-    let oh = py.output
-    let ow = px.output
-    let rowLength = kernel * kernel * inputChannels
-    let strip = stripRows(height: height, width: width)
-    if product.takesQuantizedInput, let codes {
-      let values = height * width * inputChannels
+    forEachStrip(height: height, width: width) { rows in
+      ak_im2col(
+        input, height, width, inputChannels, kernel, stride, py.begin, px.begin, rows.lowerBound, rows.upperBound, px.output,
+        columns)
+      product.run(
+        m: rows.count * px.output, a: columns, lda: kernel * kernel * inputChannels,
+        c: output + rows.lowerBound * px.output * outputChannels, activation: activation)
+    }
+  }
+
+  /// `run` for an int8 product: the image is quantised once into `codes`,
+  /// then each strip's rows are gathered from the codes.
+  private func runQuantized(
+    input: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
+    columns: UnsafeMutablePointer<Float>, codes: UnsafeMutablePointer<Float>
+  ) {
+    let py = SamePadding(input: height, kernel: kernel, stride: stride)
+    let px = SamePadding(input: width, kernel: kernel, stride: stride)
+    let values = height * width * inputChannels
+    let words = ak_i8_gemm_scratch_count(stripRows(height: height, width: width) * px.output, kernel * kernel * inputChannels)
+    product.withInt8Panels { panels in
+      guard let panels else { return }
       UnsafeMutableRawPointer(codes).withMemoryRebound(to: UInt32.self, capacity: ak_i8_gemm_scratch_count(1, values)) { image in
-      product.withInt8Panels { panels in
-        guard let panels else { return }
         ak_i8_gemm_quantize_input(1, values, input, values, panels, image)
         let outside = UInt8(ak_i8_gemm_zero_point(panels))
-        let groups = ak_i8_gemm_scratch_count(1, rowLength)
-        UnsafeMutableRawPointer(columns).withMemoryRebound(to: UInt32.self, capacity: strip * ow * groups) { rows in
-          UnsafeRawPointer(image).withMemoryRebound(to: UInt8.self, capacity: values) { bytes in
-            var oy = 0
-            while oy < oh {
-              let count = min(strip, oh - oy)
-              ak_im2col_u8(bytes, height, width, inputChannels, kernel, stride, py.begin, px.begin, oy, oy + count, ow, outside, rows)
-              product.runQuantized(m: count * ow, rows: rows, c: output + oy * ow * outputChannels, activation: activation)
-              oy += count
+        UnsafeRawPointer(image).withMemoryRebound(to: UInt8.self, capacity: values) { bytes in
+          UnsafeMutableRawPointer(columns).withMemoryRebound(to: UInt32.self, capacity: words) { strip in
+            forEachStrip(height: height, width: width) { rows in
+              ak_im2col_u8(
+                bytes, height, width, inputChannels, kernel, stride, py.begin, px.begin, rows.lowerBound, rows.upperBound,
+                px.output, outside, strip)
+              product.runQuantized(
+                m: rows.count * px.output, rows: strip, c: output + rows.lowerBound * px.output * outputChannels,
+                activation: activation)
             }
           }
         }
       }
-      }
-      return
-    }
-    var oy = 0
-    while oy < oh {
-      let rows = min(strip, oh - oy)
-      ak_im2col(input, height, width, inputChannels, kernel, stride, py.begin, px.begin, oy, oy + rows, ow, columns)
-      product.run(
-        m: rows * ow, a: columns, lda: rowLength, c: output + oy * ow * outputChannels, activation: activation)
-      oy += rows
     }
   }
+
+  /// Calls `body` with consecutive strips of `stripRows` output rows.
+  private func forEachStrip(height: Int, width: Int, _ body: (Range<Int>) -> Void) {
+    let (oh, _) = outputSize(height: height, width: width)
+    let strip = stripRows(height: height, width: width)
+    var oy = 0
+    while oy < oh {
+      body(oy..<min(oh, oy + strip))
+      oy += strip
+    }
+  }
+
 }

@@ -76,15 +76,17 @@ struct ImageOptions: ParsableArguments {
   /// The extractor for `paths`; in `int8` the network is calibrated on
   /// (a sample of) those images.
   func extractor(for paths: [String]) throws -> ImageFeatureExtractor {
-    let model = try EfficientNetLite(path: try weightsPath(), inputSize: inputSize, precision: precision == .int8 ? .fp32 : precision)
-    var extractor = ImageFeatureExtractor(model: model, policy: resize, limits: limits, batchSize: batchSize)
-    extractor.flipAverage = flipAverage
-    if precision == .int8 {
-      let calibrated = try model.calibratedInt8(onImages: paths, preparedBy: extractor)
-      var int8 = ImageFeatureExtractor(model: calibrated, policy: resize, limits: limits, batchSize: batchSize)
-      int8.flipAverage = flipAverage
-      return int8
+    func make(_ model: EfficientNetLite) -> ImageFeatureExtractor {
+      var extractor = ImageFeatureExtractor(model: model, policy: resize, limits: limits, batchSize: batchSize)
+      extractor.flipAverage = flipAverage
+      return extractor
     }
-    return extractor
+    guard precision == .int8 else {
+      return make(try EfficientNetLite(path: try weightsPath(), inputSize: inputSize, precision: precision))
+    }
+    let reference = try EfficientNetLite(path: try weightsPath(), inputSize: inputSize)
+    return make(try reference.calibratedInt8(onImages: paths, preparedBy: make(reference)))
   }
+
+
 }
