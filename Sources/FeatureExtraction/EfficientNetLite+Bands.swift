@@ -6,8 +6,9 @@ extension EfficientNetLite {
   static let bandedExpansionFloats = 131_072
   /// Floats of expansion output one band aims at (256 KiB, a quarter of a
   /// Zen 4 core's L2), so that the depthwise convolution reads it from cache.
-  /// On the Zen 4 development machine bands of 64 and 512 KiB, or banding
-  /// every block, ran 3–10% slower (issue 17's closing note); the sizes are
+  /// In quick int8 runs on the Zen 4 development machine, bands of 64, 128
+  /// and 512 KiB ran about 12%, 4% and 3% slower, and banding the smaller
+  /// blocks as well gained nothing (issue 17's closing note); the sizes are
   /// a cache property, not a dataset choice.
   static let bandFloats = 65_536
 
