@@ -17,11 +17,21 @@
 // so the affine zero point is removed exactly, in integers, before the one
 // multiplication that dequantises. rint rounds to nearest, ties to even.
 //
+// Per-row codes (`ak_i8_gemm_pack_per_row`, for inputs with no calibrated
+// range): each row i of A gets the code of its own range,
+//     [lo_i, hi_i] = [min(0, min_k a[i, k]), max(0, max_k a[i, k])]  (NaN ignored)
+//     s_i, z_i as s_a, z above;  q(a[i, k]) as above with s_i, z_i
+//     c[i, c] = act(float(acc[i, c] − z_i · Σ_k q(B[k, c])) · (s_c · s_i) + bias[c]) (+ r[i, c])
+// which is, bit for bit, the static product packed with the range
+// [lo_i, hi_i] applied to that row alone; a row still depends only on itself.
+//
 // B (the weights) is quantised and packed once, at model load, behind a
-// 64-byte header [1 / s_a as float, z as int32, zeros]:
+// 64-byte header [1 / s_a as float, z as int32, codes as int32 (0 static,
+// 1 per row), zeros]:
 //
 //   panel j: [bias[16j ..< 16j+16] as 16 floats] [s_a·s_c as 16 floats]
 //            [z·Σ_k q(B[k, c]) as 16 int32]
+//            (per row: s_c and Σ_k q(B[k, c]), i.e. s_a = 1 and z = 1)
 //            then for g = 0 ..< ⌈k/4⌉: for c = 0 ..< 16: q(B[4g ..< 4g+4, 16j+c]) (4 bytes)
 //
 // zero past row k and column n: the operand layout of vpdpbusd, which adds
@@ -62,16 +72,17 @@ ptrdiff_t ak_i8_gemm_packed_count(ptrdiff_t k, ptrdiff_t n) {
   return AK_I8_HEADER + ak_i8_panel_count(n) * ak_i8_panel_size(k);
 }
 
-void ak_i8_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, float lo, float hi,
-                     uint8_t *packed) {
+enum { AK_I8_STATIC = 0, AK_I8_PER_ROW = 1 };
+
+/// Packs with the activation code (scale, zero) and the header's `codes`.
+static void ak_i8_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, float scale, int32_t zero,
+                       int32_t codes, uint8_t *packed) {
   if (k <= 0 || n <= 0) return;
-  float scale;
-  int32_t zero;
-  ak_i8_activation_quantization(lo, hi, &scale, &zero);
   memset(packed, 0, (size_t)ak_i8_gemm_packed_count(k, n));
   const float inverse = 1.0f / scale;
   memcpy(packed, &inverse, sizeof inverse);
   memcpy(packed + 4, &zero, sizeof zero);
+  memcpy(packed + 8, &codes, sizeof codes);
   const ptrdiff_t panels = ak_i8_panel_count(n), groups = ak_i8_groups(k);
   for (ptrdiff_t j = 0; j < panels; j++) {
     uint8_t *panel = packed + AK_I8_HEADER + j * ak_i8_panel_size(k);
@@ -106,13 +117,49 @@ void ak_i8_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n
   }
 }
 
+void ak_i8_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, float lo, float hi,
+                     uint8_t *packed) {
+  float scale;
+  int32_t zero;
+  ak_i8_activation_quantization(lo, hi, &scale, &zero);
+  ak_i8_pack(b, bias, k, n, scale, zero, AK_I8_STATIC, packed);
+}
+
+void ak_i8_gemm_pack_per_row(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, uint8_t *packed) {
+  // s_a = 1 and z = 1 leave s_c and Σ_k q(B[k, c]) in the panel headers.
+  ak_i8_pack(b, bias, k, n, 1.0f, 1, AK_I8_PER_ROW, packed);
+}
+
+static int32_t ak_i8_codes(const uint8_t *packed) {
+  int32_t codes;
+  memcpy(&codes, packed + 8, sizeof codes);
+  return codes;
+}
+
 int32_t ak_i8_gemm_zero_point(const uint8_t *packed) {
   int32_t zero;
   memcpy(&zero, packed + 4, sizeof zero);
   return zero;
 }
 
-ptrdiff_t ak_i8_gemm_scratch_count(ptrdiff_t m, ptrdiff_t k) { return m <= 0 || k <= 0 ? 0 : m * ak_i8_groups(k); }
+// Scratch layout for m rows: the codes, ⌈k/4⌉ words per row; then, for
+// per-row codes, each row's s_i (m floats) and z_i (m int32).
+ptrdiff_t ak_i8_gemm_scratch_count(ptrdiff_t m, ptrdiff_t k) {
+  return m <= 0 || k <= 0 ? 0 : m * (ak_i8_groups(k) + 2);
+}
+
+/// The per-row scales and zero points in the scratch of `m` rows, or NULLs
+/// for a static code.
+static void ak_i8_row_codes(const uint8_t *packed, ptrdiff_t m, ptrdiff_t k, const uint32_t *rows, const float **scales,
+                            const int32_t **zeros) {
+  if (ak_i8_codes(packed) != AK_I8_PER_ROW) {
+    *scales = 0;
+    *zeros = 0;
+    return;
+  }
+  *scales = (const float *)(rows + m * ak_i8_groups(k));
+  *zeros = (const int32_t *)(rows + m * ak_i8_groups(k) + m);
+}
 
 /// q(a) for one value, given 1 / s_a and z.
 static uint8_t ak_i8_quantize_one(float a, float inverse, int32_t zero) {
@@ -122,18 +169,20 @@ static uint8_t ak_i8_quantize_one(float a, float inverse, int32_t zero) {
   return (uint8_t)((int32_t)rintf(f) + zero);
 }
 
-/// Quantises rows of A into groups of four bytes, zero past k.
-static void ak_i8_quantize_rows_portable(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, const uint8_t *packed,
-                                         uint32_t *out) {
-  float inverse;
-  int32_t zero;
-  memcpy(&inverse, packed, sizeof inverse);
-  memcpy(&zero, packed + 4, sizeof zero);
-  const ptrdiff_t groups = ak_i8_groups(k);
-  for (ptrdiff_t i = 0; i < m; i++) {
-    uint8_t *o = (uint8_t *)(out + i * groups);
-    for (ptrdiff_t t = 0; t < 4 * groups; t++) o[t] = t < k ? ak_i8_quantize_one(a[i * lda + t], inverse, zero) : 0;
+/// One row of A into groups of four bytes, zero past k.
+static void ak_i8_quantize_row_portable(ptrdiff_t k, const float *row, float inverse, int32_t zero, uint8_t *o) {
+  for (ptrdiff_t t = 0; t < 4 * ak_i8_groups(k); t++) o[t] = t < k ? ak_i8_quantize_one(row[t], inverse, zero) : 0;
+}
+
+/// [min(0, min row), max(0, max row)], NaN ignored.
+static void ak_i8_row_range_portable(ptrdiff_t k, const float *row, float *lo, float *hi) {
+  float low = 0, high = 0;
+  for (ptrdiff_t t = 0; t < k; t++) {
+    if (row[t] < low) low = row[t];
+    if (row[t] > high) high = row[t];
   }
+  *lo = low;
+  *hi = high;
 }
 
 /// Reference loop for CPUs without AVX-512 VNNI: the same integers, the same
@@ -141,6 +190,9 @@ static void ak_i8_quantize_rows_portable(ptrdiff_t m, ptrdiff_t k, const float *
 static void ak_i8_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint32_t *rows, const uint8_t *packed,
                                 const float *residual, float *c, ptrdiff_t ldc, ak_activation activation) {
   const ptrdiff_t groups = ak_i8_groups(k);
+  const float *scales;
+  const int32_t *zeros;
+  ak_i8_row_codes(packed, m, k, rows, &scales, &zeros);
   for (ptrdiff_t i = 0; i < m; i++) {
     const uint8_t *qa = (const uint8_t *)(rows + i * groups);
     for (ptrdiff_t column = 0; column < n; column++) {
@@ -157,6 +209,10 @@ static void ak_i8_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uin
       memcpy(&bias, panel + 4 * col, sizeof bias);
       memcpy(&multiplier, panel + 64 + 4 * col, sizeof multiplier);
       memcpy(&offset, panel + 128 + 4 * col, sizeof offset);
+      if (scales) {  // per row: s_c · s_i and z_i · Σ q(B)
+        multiplier *= scales[i];
+        offset *= zeros[i];
+      }
       const float scaled = (float)(acc - offset) * multiplier;
       float v = ak_activate1(scaled + bias, activation);
       if (residual) v += residual[i * ldc + column];
@@ -170,42 +226,50 @@ static void ak_i8_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uin
 
 #define AK_VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
 
-/// `ak_i8_quantize_rows_portable` sixteen values at a time; the same bits
+/// `ak_i8_quantize_row_portable` sixteen values at a time; the same bits
 /// (the float clamp comes before the conversion, which rounds to nearest
 /// even like rintf).
-static AK_VNNI void ak_i8_quantize_rows(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, const uint8_t *packed,
-                                        uint32_t *out) {
-  float inverse;
-  int32_t zero;
-  memcpy(&inverse, packed, sizeof inverse);
-  memcpy(&zero, packed + 4, sizeof zero);
+static AK_VNNI void ak_i8_quantize_row(ptrdiff_t k, const float *row, float inverse, int32_t zero, uint8_t *o) {
   const __m512 scale = _mm512_set1_ps(inverse), lo = _mm512_set1_ps((float)-zero), hi = _mm512_set1_ps((float)(255 - zero));
   const __m512i z = _mm512_set1_epi32(zero);
   const ptrdiff_t groups = ak_i8_groups(k);
-  for (ptrdiff_t i = 0; i < m; i++) {
-    const float *row = a + i * lda;
-    uint8_t *o = (uint8_t *)(out + i * groups);
-    for (ptrdiff_t t = 0; t < 4 * groups; t += 16) {
-      const ptrdiff_t rest = k - t;
-      const __mmask16 valid = ak_mask16(rest);
-      __m512 f = _mm512_mul_ps(_mm512_maskz_loadu_ps(valid, row + t), scale);
-      f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
-      const __m512i q = _mm512_maskz_add_epi32(valid, _mm512_cvtps_epi32(f), z);
-      const ptrdiff_t width = 4 * groups - t;
-      // Narrow in registers, then store: the memory form of vpmovdb is slow on Zen 4.
-      const __m128i bytes = _mm512_cvtepi32_epi8(q);
-      if (width >= 16) {
-        _mm_storeu_si128((__m128i *)(o + t), bytes);
-      } else {
-        _mm_mask_storeu_epi8(o + t, ak_mask16(width), bytes);
-      }
+  for (ptrdiff_t t = 0; t < 4 * groups; t += 16) {
+    const ptrdiff_t rest = k - t;
+    const __mmask16 valid = ak_mask16(rest);
+    __m512 f = _mm512_mul_ps(_mm512_maskz_loadu_ps(valid, row + t), scale);
+    f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+    const __m512i q = _mm512_maskz_add_epi32(valid, _mm512_cvtps_epi32(f), z);
+    const ptrdiff_t width = 4 * groups - t;
+    // Narrow in registers, then store: the memory form of vpmovdb is slow on Zen 4.
+    const __m128i bytes = _mm512_cvtepi32_epi8(q);
+    if (width >= 16) {
+      _mm_storeu_si128((__m128i *)(o + t), bytes);
+    } else {
+      _mm_mask_storeu_epi8(o + t, ak_mask16(width), bytes);
     }
   }
 }
 
+/// `ak_i8_row_range_portable` sixteen values at a time (min and max are
+/// exact, so the order does not matter; min_ps(v, m) keeps m for a NaN v,
+/// as the scalar comparison does; masked-off lanes read 0, inside the range).
+static AK_VNNI void ak_i8_row_range(ptrdiff_t k, const float *row, float *lo, float *hi) {
+  __m512 low = _mm512_setzero_ps(), high = _mm512_setzero_ps();
+  for (ptrdiff_t t = 0; t < k; t += 16) {
+    const __m512 v = _mm512_maskz_loadu_ps(ak_mask16(k - t), row + t);
+    low = _mm512_min_ps(v, low);
+    high = _mm512_max_ps(v, high);
+  }
+  *lo = _mm512_reduce_min_ps(low);
+  *hi = _mm512_reduce_max_ps(high);
+}
+
 /// One MR×(16·P) tile of C (P = 1 or 2 panels); `columns` ≤ 16·P are stored.
-AK_INLINE AK_VNNI void ak_i8_tile(const int MR, const int P, ptrdiff_t groups, const uint32_t *a, const uint8_t *panel0,
-                                  const uint8_t *panel1, const float *residual, float *c, ptrdiff_t ldc, ptrdiff_t columns,
+/// `scales` and `zeros` (per-row codes; NULL for a static code) start at
+/// the tile's first row.
+AK_INLINE AK_VNNI void ak_i8_tile(const int MR, const int P, ptrdiff_t groups, const uint32_t *a, const float *scales,
+                                  const int32_t *zeros, const uint8_t *panel0, const uint8_t *panel1,
+                                  const float *residual, float *c, ptrdiff_t ldc, ptrdiff_t columns,
                                   ak_activation activation) {
   __m512i acc0[12], acc1[12];
 #pragma clang loop unroll(full)
@@ -227,18 +291,31 @@ AK_INLINE AK_VNNI void ak_i8_tile(const int MR, const int P, ptrdiff_t groups, c
   __m512 f0[12], f1[12];
   const __m512 m0 = _mm512_loadu_ps((const float *)(panel0 + 64)), m1 = _mm512_loadu_ps((const float *)(panel1 + 64));
   const __m512i o0 = _mm512_loadu_si512((const void *)(panel0 + 128)), o1 = _mm512_loadu_si512((const void *)(panel1 + 128));
+  if (scales) {  // per row: (acc − z_i·Σ q(B)) · (s_c · s_i)
 #pragma clang loop unroll(full)
-  for (int i = 0; i < MR; i++) {
-    f0[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc0[i], o0)), m0);
-    if (P == 2) f1[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc1[i], o1)), m1);
+    for (int i = 0; i < MR; i++) {
+      const __m512i z = _mm512_set1_epi32(zeros[i]);
+      const __m512 s = _mm512_set1_ps(scales[i]);
+      f0[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc0[i], _mm512_mullo_epi32(o0, z))), _mm512_mul_ps(m0, s));
+      if (P == 2)
+        f1[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc1[i], _mm512_mullo_epi32(o1, z))), _mm512_mul_ps(m1, s));
+    }
+  } else {
+#pragma clang loop unroll(full)
+    for (int i = 0; i < MR; i++) {
+      f0[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc0[i], o0)), m0);
+      if (P == 2) f1[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc1[i], o1)), m1);
+    }
   }
   ak_tile_epilogue16(MR, P, f0, f1, (const float *)panel0, (const float *)panel1, residual, c, ldc, columns, activation);
 }
 
-#define AK_I8_TILE(MR, P) ak_i8_tile(MR, P, groups, a, panel0, panel1, residual, c, ldc, columns, activation)
+#define AK_I8_TILE(MR, P) \
+  ak_i8_tile(MR, P, groups, a, scales, zeros, panel0, panel1, residual, c, ldc, columns, activation)
 
 /// Two panels, 1…8 rows.
-static AK_VNNI void ak_i8_tile_pair(int rows, ptrdiff_t groups, const uint32_t *a, const uint8_t *panel0,
+static AK_VNNI void ak_i8_tile_pair(int rows, ptrdiff_t groups, const uint32_t *a, const float *scales,
+                                    const int32_t *zeros, const uint8_t *panel0,
                                     const uint8_t *panel1, const float *residual, float *c, ptrdiff_t ldc,
                                     ptrdiff_t columns, ak_activation activation) {
 #define AK_PAIR(MR) AK_I8_TILE(MR, 2)
@@ -247,7 +324,8 @@ static AK_VNNI void ak_i8_tile_pair(int rows, ptrdiff_t groups, const uint32_t *
 }
 
 /// One panel, 1…12 rows.
-static AK_VNNI void ak_i8_tile_single(int rows, ptrdiff_t groups, const uint32_t *a, const uint8_t *panel0,
+static AK_VNNI void ak_i8_tile_single(int rows, ptrdiff_t groups, const uint32_t *a, const float *scales,
+                                      const int32_t *zeros, const uint8_t *panel0,
                                       const float *residual, float *c, ptrdiff_t ldc, ptrdiff_t columns,
                                       ak_activation activation) {
   const uint8_t *panel1 = panel0;
@@ -261,6 +339,10 @@ static AK_VNNI void ak_i8_gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
                                       ak_activation activation) {
   const ptrdiff_t groups = ak_i8_groups(k), panels = ak_i8_panel_count(n), size = ak_i8_panel_size(k);
   const uint8_t *first = packed + AK_I8_HEADER;
+  const float *scales;
+  const int32_t *zeros;
+  ak_i8_row_codes(packed, m, k, rows, &scales, &zeros);
+#define AK_ROW(p, i) ((p) ? (p) + (i) : 0)
   // Panels per chunk: about 64 KiB of packed weights, an even number, so
   // that they stay in L2 while every block of A passes over them.
   ptrdiff_t chunk = (64 * 1024) / size;
@@ -273,7 +355,7 @@ static AK_VNNI void ak_i8_gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
       for (ptrdiff_t j = j0; j < paired; j += 2) {
         const ptrdiff_t column = j * AK_I8_PANEL;
         const ptrdiff_t columns = n - column < 2 * AK_I8_PANEL ? n - column : 2 * AK_I8_PANEL;
-        ak_i8_tile_pair(count, groups, rows + i * groups, first + j * size, first + (j + 1) * size,
+        ak_i8_tile_pair(count, groups, rows + i * groups, AK_ROW(scales, i), AK_ROW(zeros, i), first + j * size, first + (j + 1) * size,
                         residual ? residual + i * ldc + column : 0, c + i * ldc + column, ldc, columns, activation);
       }
     }
@@ -282,7 +364,7 @@ static AK_VNNI void ak_i8_gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
       const ptrdiff_t columns = n - column < AK_I8_PANEL ? n - column : AK_I8_PANEL;
       for (ptrdiff_t i = 0; i < m; i += 12) {
         const int count = m - i < 12 ? (int)(m - i) : 12;
-        ak_i8_tile_single(count, groups, rows + i * groups, first + paired * size,
+        ak_i8_tile_single(count, groups, rows + i * groups, AK_ROW(scales, i), AK_ROW(zeros, i), first + paired * size,
                           residual ? residual + i * ldc + column : 0, c + i * ldc + column, ldc, columns, activation);
       }
     }
@@ -293,13 +375,42 @@ static AK_VNNI void ak_i8_gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
 void ak_i8_gemm_quantize_input(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, const uint8_t *packed,
                                uint32_t *rows) {
   if (m <= 0 || k <= 0) return;
+  int vnni = 0;
 #if defined(__x86_64__) && defined(__clang__)
-  if (ak_cpu_has_avx512_vnni()) {
-    ak_i8_quantize_rows(m, k, a, lda, packed, rows);
-    return;
-  }
+  vnni = ak_cpu_has_avx512_vnni();
 #endif
-  ak_i8_quantize_rows_portable(m, k, a, lda, packed, rows);
+  (void)vnni;
+  float inverse;
+  int32_t zero;
+  memcpy(&inverse, packed, sizeof inverse);
+  memcpy(&zero, packed + 4, sizeof zero);
+  const int perRow = ak_i8_codes(packed) == AK_I8_PER_ROW;
+  float *scales = (float *)(rows + m * ak_i8_groups(k));
+  int32_t *zeros = (int32_t *)(rows + m * ak_i8_groups(k) + m);
+  for (ptrdiff_t i = 0; i < m; i++) {
+    const float *row = a + i * lda;
+    uint8_t *out = (uint8_t *)(rows + i * ak_i8_groups(k));
+    if (perRow) {  // the code of the row's own range, as ak_i8_gemm_pack makes it
+      float lo, hi, scale;
+#if defined(__x86_64__) && defined(__clang__)
+      if (vnni)
+        ak_i8_row_range(k, row, &lo, &hi);
+      else
+#endif
+        ak_i8_row_range_portable(k, row, &lo, &hi);
+      ak_i8_activation_quantization(lo, hi, &scale, &zero);
+      inverse = 1.0f / scale;
+      scales[i] = scale;
+      zeros[i] = zero;
+    }
+#if defined(__x86_64__) && defined(__clang__)
+    if (vnni) {
+      ak_i8_quantize_row(k, row, inverse, zero, out);
+      continue;
+    }
+#endif
+    ak_i8_quantize_row_portable(k, row, inverse, zero, out);
+  }
 }
 
 void ak_i8_gemm_quantized_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint32_t *rows,

@@ -27,8 +27,15 @@ import CKernels
 ///   y[j] = act(b[j] + s_a·s_j · Σ_p (q(x[p]) − z) · q_j(W[p, j]))
 ///   ```
 ///
-///   Depthwise convolutions, pooling and the classifier stay float32. The
-///   text encoder has no int8 path.
+///   Depthwise convolutions, pooling and the classifier stay float32.
+///
+///   The text encoder's linear layers run on the same kernel, but a text
+///   detector has no corpus to calibrate on (a cold start begins from a
+///   class name), so each input row (one token's activations) is coded by
+///   its own range instead (`ak_i8_gemm_pack_per_row`):
+///   `s_i = (max(0, max x_i) − min(0, min x_i)) / 255`, the same formula as a
+///   calibrated range, so an embedding still depends only on its own text.
+///   Attention, LayerNorm and pooling stay float32.
 ///
 /// A bank or detector records the precision its features were made in
 /// (metadata key `precision`; files without it were made in `fp32`).
@@ -40,8 +47,9 @@ public enum ComputePrecision: String, CaseIterable, Sendable, Codable {
   case fp32
   /// bfloat16 operands at every matrix product, float32 sums; needs AVX-512 BF16.
   case bf16
-  /// 8-bit integer operands at the stem and every 1×1 convolution, int32 sums, calibrated
-  /// activation scales; needs AVX-512 VNNI. Image backbones only.
+  /// 8-bit integer operands at the stem, every 1×1 convolution (calibrated
+  /// activation scales) and every linear layer of the text encoder (per-row
+  /// scales), int32 sums; needs AVX-512 VNNI.
   case int8
 
   /// The metadata key banks and detectors record the precision under.

@@ -81,6 +81,41 @@ struct Int8ParityTests {
     }
   }
 
+  /// MiniLM with every linear layer on per-row int8 codes against PyTorch
+  /// doing the same (`make_fixtures.py`), relative to the spread of two
+  /// correct implementations as for the photos. The spread is uneven: a
+  /// sentence either flips no code (distance ~1e-7) or flips some, and a
+  /// flip moves its row's whole output. So the bound is on the sums over
+  /// the six sentences, as for the photos (measured: 0.20× and 2.0×).
+  @Test("MiniLM int8 (per-row codes) embeddings agree with PyTorch's int8 emulation; float32 does not")
+  func text() throws {
+    let file = try SafeTensorsFile(path: Self.reference)
+    guard case .array(let items) = try JSONValue.parse(try file.requireMetadata("sentences")) else { return }
+    let sentences = items.compactMap(\.stringValue)
+    #expect(sentences.count == 6)
+    let weights = TestPaths.repositoryRoot + "/Weights/all-minilm-l6-v2.safetensors"
+    let int8 = try MiniLMEncoder(path: weights, precision: .int8)
+    #expect(int8.precision == .int8)
+    let low = int8.encode(sentences, workers: 2)
+    let full = try MiniLMEncoder(path: weights).encode(sentences, workers: 2)
+    let d = low.dimension
+    var swift = 0.0, float = 0.0, spread = 0.0
+    for i in sentences.indices {
+      let reference = try file.floats("s\(i).raw", shape: [d])
+      let slice = (i * d)..<((i + 1) * d)
+      swift += Self.distance(low.raw[slice], reference)
+      float += Self.distance(full.raw[slice], reference)
+      spread += Self.distance(try file.floats("s\(i).raw_f64", shape: [d])[...], reference)
+    }
+    print("MiniLM int8 parity: Σ|Swift int8 − PyTorch int8| = \(swift); float32 model \(float); PyTorch float64 variant \(spread)")
+    #expect(swift <= 1.25 * spread, "Swift int8 lies \(swift) from PyTorch's int8, over 1.25× the spread \(spread)")
+    #expect(float >= 1.5 * spread, "float32 (\(float)) is as close to the int8 reference as an int8 implementation")
+    for (i, sentence) in sentences.enumerated() {
+      let alone = int8.encode([sentence], workers: 1)
+      #expect(alone.raw.map(\.bitPattern) == low.raw[(i * d)..<((i + 1) * d)].map(\.bitPattern), "sentence \(i) alone")
+    }
+  }
+
   @Test("int8 without a calibration, or with the wrong number of ranges, is refused")
   func refusals() throws {
     #expect(throws: PrecisionError.needsCalibration(source: "EfficientNetLite(precision: .int8)")) {

@@ -237,13 +237,29 @@ ptrdiff_t ak_i8_gemm_packed_count(ptrdiff_t k, ptrdiff_t n);
 /// must hold `ak_i8_gemm_packed_count(k, n)` bytes; k < 66,000.
 void ak_i8_gemm_pack(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, float lo, float hi, uint8_t *packed);
 
+/// Packs `b` and `bias` as `ak_i8_gemm_pack` does, for per-row activation
+/// codes instead of a calibrated range: each row i of A is quantised with
+/// the code of its own range `[min(0, min_k a[i, k]), max(0, max_k a[i, k])]`
+/// (`ak_i8_activation_quantization`), computed as the row is quantised, and
+///
+///   c[i, j] = act(float(Σ_k q(a[i, k])·q(b[k, j]) − z_i·Σ_k q(b[k, j])) · (s_j·s_i) + bias[j]) (+ r[i, j])
+///
+/// which is bit for bit the product packed by `ak_i8_gemm_pack` with that
+/// row's range. For inputs with no calibration pass (the text encoder's
+/// linear layers). Not for `ak_depthwise_conv2d_i8` or `ak_im2col_u8`,
+/// which need one code for the whole input.
+void ak_i8_gemm_pack_per_row(const float *b, const float *bias, ptrdiff_t k, ptrdiff_t n, uint8_t *packed);
+
 /// 32-bit words of scratch that `ak_i8_gemm_bias_activation` needs for `m`
-/// rows of length `k` (A quantised to groups of four bytes).
+/// rows of length `k`: A quantised to groups of four bytes (⌈k/4⌉ words a
+/// row), then, for per-row codes, each row's scale and zero point (2 words
+/// a row).
 ptrdiff_t ak_i8_gemm_scratch_count(ptrdiff_t m, ptrdiff_t k);
 
 /// `C = act(deq(q(A) · q(B)) + bias) (+ R)` with exact int32 sums, for
 /// row-major float `A` (`m × k`, leading dimension `lda`), `B`, `bias` and the
-/// activation range as packed by `ak_i8_gemm_pack`, and optional `residual`
+/// activation range as packed by `ak_i8_gemm_pack` (or per-row codes, by
+/// `ak_i8_gemm_pack_per_row`), and optional `residual`
 /// (`m × n`, leading dimension `ldc`, may be NULL; must not alias `c`):
 ///
 ///   c[i, j] = act(float(Σ_k q(a[i, k])·q(b[k, j]) − z·Σ_k q(b[k, j])) · (s_a·s_j) + bias[j]) (+ r[i, j])
@@ -259,7 +275,8 @@ void ak_i8_gemm_bias_activation(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const flo
 /// The first half of `ak_i8_gemm_bias_activation`: quantises `m` rows of A
 /// (`m × k`, leading dimension `lda`) with the activation code packed in
 /// `packed` into `rows` (`ak_i8_gemm_scratch_count(m, k)` words: each row
-/// ⌈k/4⌉ groups of four bytes, zero past k).
+/// ⌈k/4⌉ groups of four bytes, zero past k; then, for per-row codes, the m
+/// scales and m zero points).
 void ak_i8_gemm_quantize_input(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, const uint8_t *packed,
                                uint32_t *rows);
 

@@ -38,6 +38,9 @@ func gemm(
 /// activation range the product's input was calibrated to, into the
 /// four-row panels of `ak_i8_gemm_bias_activation`, which quantises each row
 /// of A and sums in exact int32 (`Int8Calibration`), with the same epilogue.
+/// Without a calibrated range each row of A is coded by its own range
+/// instead (`ak_i8_gemm_pack_per_row`: the text encoder's linear layers).
+/// Either way a row of C depends only on its own row of A.
 ///
 /// Which path runs depends only on the precision and the CPU, so a result
 /// never depends on the batch size or the worker count.
@@ -52,8 +55,9 @@ package struct FusedGEMMWeights: Sendable {
     case blas(weights: [Float], bias: [Float])
     /// bfloat16 panels of `ak_bf16_gemm_pack`.
     case bfloat16([UInt16])
-    /// int8 panels (and the activation quantisation) of `ak_i8_gemm_pack`.
-    case int8([UInt8])
+    /// int8 panels (and the activation quantisation) of `ak_i8_gemm_pack`,
+    /// or of `ak_i8_gemm_pack_per_row` when `perRow`.
+    case int8([UInt8], perRow: Bool)
   }
 
   /// Rows K of `W`: the length of an input row.
@@ -65,8 +69,9 @@ package struct FusedGEMMWeights: Sendable {
   private let storage: Storage
 
   /// `weights` is `K × N` row-major, `bias` has `N` entries.
-  /// `activationRange` is the calibrated range of the input, required for
-  /// (and only read by) `int8`.
+  /// `activationRange` is the calibrated range of the input, read only by
+  /// `int8`; an `int8` product without one codes each input row by the
+  /// row's own range.
   package init(
     weights: [Float], bias: [Float], k: Int, n: Int, precision: ComputePrecision = .fp32,
     activationRange: ClosedRange<Float>? = nil
@@ -85,16 +90,19 @@ package struct FusedGEMMWeights: Sendable {
       }
       storage = .bfloat16(packed)
     case .int8:
-      guard let range = activationRange else { preconditionFailure("an int8 product needs its input's calibrated range") }
       var packed = [UInt8](repeating: 0, count: ak_i8_gemm_packed_count(k, n))
       packed.withUnsafeMutableBufferPointer { p in
         weights.withUnsafeBufferPointer { w in
           bias.withUnsafeBufferPointer { b in
-            ak_i8_gemm_pack(w.baseAddress, b.baseAddress, k, n, range.lowerBound, range.upperBound, p.baseAddress)
+            if let range = activationRange {
+              ak_i8_gemm_pack(w.baseAddress, b.baseAddress, k, n, range.lowerBound, range.upperBound, p.baseAddress)
+            } else {
+              ak_i8_gemm_pack_per_row(w.baseAddress, b.baseAddress, k, n, p.baseAddress)
+            }
           }
         }
       }
-      storage = .int8(packed)
+      storage = .int8(packed, perRow: activationRange == nil)
     case .fp32 where Self.usesPackedKernel:
       var packed = [Float](repeating: 0, count: ak_gemm_packed_count(k, n))
       packed.withUnsafeMutableBufferPointer { p in
@@ -108,17 +116,18 @@ package struct FusedGEMMWeights: Sendable {
     }
   }
 
-  /// Whether this product runs on 8-bit integers and so can take its input
-  /// already quantised (`runQuantized`).
+  /// Whether this product runs on 8-bit integers with one calibrated code
+  /// and so can take its input already quantised (`runQuantized`).
   var takesQuantizedInput: Bool {
-    if case .int8 = storage { return true }
+    if case .int8(_, perRow: false) = storage { return true }
     return false
   }
 
-  /// Calls `body` with the int8 panels (nil for other precisions), for
-  /// kernels that quantise this product's input as they make it.
+  /// Calls `body` with the int8 panels (nil for other precisions and for
+  /// per-row codes), for kernels that quantise this product's input as
+  /// they make it.
   func withInt8Panels<R>(_ body: (UnsafePointer<UInt8>?) -> R) -> R {
-    guard case .int8(let packed) = storage else { return body(nil) }
+    guard case .int8(let packed, perRow: false) = storage else { return body(nil) }
     return packed.withUnsafeBufferPointer { body($0.baseAddress) }
   }
 
@@ -130,7 +139,7 @@ package struct FusedGEMMWeights: Sendable {
     m: Int, rows: UnsafePointer<UInt32>, c: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil,
     activation: Activation
   ) {
-    guard m > 0, case .int8(let packed) = storage else { return }
+    guard m > 0, case .int8(let packed, perRow: false) = storage else { return }
     packed.withUnsafeBufferPointer { w in
       ak_i8_gemm_quantized_bias_activation(m, n, k, rows, w.baseAddress, residual, c, n, activation.kernelValue)
     }
@@ -164,7 +173,7 @@ package struct FusedGEMMWeights: Sendable {
             m, n, k, a, lda, w.baseAddress, residual, c, n, activation.kernelValue, scratch.baseAddress)
         }
       }
-    case .int8(let packed):
+    case .int8(let packed, _):
       packed.withUnsafeBufferPointer { w in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ak_i8_gemm_scratch_count(m, k)) { scratch in
           ak_i8_gemm_bias_activation(

@@ -53,15 +53,20 @@ import TensorFiles
 /// rounded to bfloat16 at load and run through
 /// `ak_bf16_gemm_bias_activation` (each input row rounded as it enters,
 /// float32 accumulation, the same GELU and residual epilogue); attention,
-/// LayerNorm and pooling stay float32 (`ComputePrecision`).
+/// LayerNorm and pooling stay float32 (`ComputePrecision`). With
+/// `precision: .int8` they run on 8-bit integers
+/// (`ak_i8_gemm_bias_activation`): weights quantised per output column at
+/// load, each input row coded by its own range as it enters
+/// (`ak_i8_gemm_pack_per_row`), exact int32 sums, the same epilogue.
 ///
 /// **Bit-for-bit independence of the batch.** An embedding is the same, bit
 /// for bit, whatever batch it was computed in, wherever it sits in its
 /// chunk, and however many workers ran:
-/// - the packed kernels (float32 and bfloat16) compute every output element the same way (FMAs over
-///   k = 0, 1, …, K−1, then bias, activation, residual) whatever the number
-///   of rows or the tile the row falls in, so a row depends only on its own
-///   input row;
+/// - the packed kernels compute every output element the same way (float32
+///   and bfloat16: FMAs over k = 0, 1, …, K−1; int8: exact integer sums with
+///   the row's own code), then bias, activation, residual, whatever the
+///   number of rows or the tile the row falls in, so a row depends only on
+///   its own input row;
 /// - OpenBLAS lacks that property (with OpenBLAS 0.3.21 on Zen, a row of
 ///   `X·W` changes in the last bits with the number of rows of `X` and the
 ///   row's position), so on the portable path each sentence's rows get their
@@ -144,13 +149,12 @@ public final class MiniLMEncoder: Sendable {
   ///     `masked-mean`, `do_lower_case` `true`).
   ///   - vocabularyPath: use this `vocab.txt` instead of the one named by the
   ///     `vocab_file` metadata, next to the weights.
-  ///   - precision: the arithmetic of the linear layers (`fp32` or `bf16`;
-  ///     `int8` is refused with `PrecisionError.unavailable`).
+  ///   - precision: the arithmetic of the linear layers (`int8` codes each
+  ///     input row by its own range, so it needs no calibration).
   /// - Throws: as `init(path:vocabularyPath:precision:)`; also
   ///   `TensorFileError.invalidMetadata` for a hyperparameter out of range
   ///   or an activation, pooling or casing other than the above.
   public init(weights file: SafeTensorsFile, vocabularyPath: String? = nil, precision: ComputePrecision = .fp32) throws {
-    guard precision != .int8 else { throw PrecisionError.unavailable(precision: precision, what: "the text encoder") }
     try precision.checkSupported()
     self.precision = precision
     let path = file.path

