@@ -13,9 +13,15 @@ four fixture photos repeated to fill the batch:
     quantize_dynamic (activations quantised at run time) for context;
   - PyTorch FP32 and PyTorch with torch.autocast("cpu", dtype=torch.bfloat16).
 Text: all-MiniLM-L6-v2 on the 2,000 Banking77-OOS test queries, 2 threads:
-  - AnomalyKit fp32 and bf16 (anomalykit-bench text --precision P), and fp32
-    on the AVX2 kernels;
-  - sentence-transformers FP32 (batch 64) and the same under BF16 autocast.
+  - AnomalyKit fp32, bf16 and int8 (anomalykit-bench text --precision P;
+    int8 codes each token row by its own range), and fp32 on the AVX2
+    kernels;
+  - sentence-transformers FP32 (batch 64) and the same under BF16 autocast;
+  - onnxruntime FP32 on the BERT graph (TorchScript export, masked mean
+    pooling in numpy) and onnxruntime INT8 from quantize_dynamic (per-channel
+    int8 weights, activations quantised at run time: onnxruntime's recipe for
+    transformers, and the int8 peer), batches of 64 sorted by length as
+    sentence-transformers does.
 
 Before timing, every engine's pooled features / raw embeddings are compared
 with PyTorch FP32 (the max |delta| is recorded). Timed runs are interleaved:
@@ -191,9 +197,12 @@ def texts(a, results):
     with torch.no_grad():
         ref = raw.encode(sentences, batch_size=TEXT_BATCH, convert_to_numpy=True).astype(np.float32)
     deltas = {"sentence_transformers_bf16_autocast": float(np.abs(np.asarray(st(True)(), dtype=np.float32) - ref).max())}
+    onnx_runs = onnx_text_engines(model, sentences)
+    for name, run in onnx_runs.items():
+        deltas[name] = float(np.abs(run() - ref).max())
     first = {}
     with tempfile.TemporaryDirectory() as t:
-        for p in ("fp32", "bf16"):  # the text encoder has no int8 path
+        for p in ("fp32", "bf16", "int8"):
             out = os.path.join(t, p + ".npy")
             first[p] = json.loads(subprocess.check_output(
                 [a.bench, "text", weights, a.data, "--threads", str(THREADS), "--repeats", "1", "--precision", p,
@@ -216,15 +225,72 @@ def texts(a, results):
     engines = {"anomalykit_fp32": lambda: bench("fp32")["sentences_per_second"],
                "anomalykit_fp32_avx2": lambda: bench("fp32", "avx2")["sentences_per_second"],
                "anomalykit_bf16": lambda: bench("bf16")["sentences_per_second"],
+               "anomalykit_int8": lambda: bench("int8")["sentences_per_second"],
                "sentence_transformers_fp32": lambda: len(sentences) / timed(st(False)),
                "sentence_transformers_bf16_autocast": lambda: len(sentences) / timed(st(True))}
+    for name, run in onnx_runs.items():
+        engines[name] = lambda r=run: len(sentences) / timed(r)
     st(False)()  # warm-up
     per_round = interleaved(a.rounds, engines, "text")
     results["sentences_per_second"] = {n: {"median": float(np.median(v)), "per_round": v} for n, v in per_round.items()}
     for num, den in (("anomalykit_bf16", "sentence_transformers_fp32"), ("anomalykit_fp32", "sentence_transformers_fp32"),
                      ("anomalykit_bf16", "anomalykit_fp32"), ("anomalykit_bf16", "sentence_transformers_bf16_autocast"),
-                     ("anomalykit_fp32", "anomalykit_fp32_avx2")):
+                     ("anomalykit_fp32", "anomalykit_fp32_avx2"), ("anomalykit_int8", "onnxruntime_int8_dynamic"),
+                     ("anomalykit_int8", "sentence_transformers_fp32"), ("anomalykit_int8", "anomalykit_bf16"),
+                     ("anomalykit_int8", "onnxruntime_fp32"), ("onnxruntime_int8_dynamic", "onnxruntime_fp32"),
+                     ("anomalykit_fp32", "onnxruntime_fp32")):
         ratios(results, per_round, num, den, "text_")
+
+
+def onnx_text_engines(model, sentences):
+    """onnxruntime FP32 and quantize_dynamic INT8 runs of MiniLM over `sentences`,
+    each returning the raw (masked-mean) embeddings in input order."""
+    import torch
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    bert = model[0].auto_model.eval()
+    tokenizer = model[0].tokenizer
+    tmp = tempfile.mkdtemp(prefix="anomalykit-text-onnx-")
+    fp32_path, int8_path = os.path.join(tmp, "minilm.onnx"), os.path.join(tmp, "minilm-int8.onnx")
+
+    class Hidden(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+
+    dummy = tokenizer(["a query", "another longer query here"], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        torch.onnx.export(Hidden(), (dummy["input_ids"], dummy["attention_mask"]), fp32_path, dynamo=False,
+                          input_names=["input_ids", "attention_mask"], output_names=["hidden"], opset_version=17,
+                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+                                        "hidden": {0: "batch", 1: "tokens"}})
+    quantize_dynamic(fp32_path, int8_path, weight_type=QuantType.QInt8, per_channel=True)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads = THREADS, 1
+    order = np.argsort([-len(s) for s in sentences], kind="stable")  # as sentence-transformers sorts
+    batches = []
+    for b in range(0, len(order), TEXT_BATCH):
+        idx = order[b:b + TEXT_BATCH]
+        enc = tokenizer([sentences[i] for i in idx], padding=True, truncation=True, max_length=256, return_tensors="np")
+        batches.append((idx, enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)))
+
+    def engine(path):
+        session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+        def run():
+            out = np.empty((len(sentences), bert.config.hidden_size), dtype=np.float32)
+            for idx, ids, mask in batches:
+                hidden = session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})[0]
+                m = mask[:, :, None].astype(np.float32)
+                out[idx] = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+            return out
+        return run
+
+    return {"onnxruntime_fp32": engine(fp32_path), "onnxruntime_int8_dynamic": engine(int8_path)}
 
 
 def main():

@@ -130,8 +130,8 @@ public enum PrecisionError: Error, CustomStringConvertible, Equatable, Sendable 
   case mixed(path: String, recorded: ComputePrecision, requested: ComputePrecision)
   /// A file records a precision this version does not know.
   case unknown(path: String, value: String)
-  /// `int8` was asked of something that has no int8 path (`what`: the text
-  /// encoder, a command that fits nothing).
+  /// `int8` was asked of something that has no int8 path (`what`: e.g.
+  /// cold-start image detectors, which fit no images to calibrate on).
   case unavailable(precision: ComputePrecision, what: String)
   /// `int8` features need the activation ranges of a calibration pass and
   /// `source` (a file, or the call) gave none.

@@ -1,8 +1,8 @@
 // anomalykit-bench: throughput measurements for Notebooks-export/performance.md.
 //
-//   anomalykit-bench features WEIGHTS IMAGE... [--batch 32] [--threads 2] [--seconds 20] [--precision fp32|bf16]
+//   anomalykit-bench features WEIGHTS IMAGE... [--batch 32] [--threads 2] [--seconds 20] [--precision fp32|bf16|int8]
 //   anomalykit-bench sgemm [--size 2048] [--threads 2]
-//   anomalykit-bench text WEIGHTS SENTENCES.txt [--threads 2] [--repeats 5] [--embeddings-out RAW.npy] [--precision fp32|bf16]
+//   anomalykit-bench text WEIGHTS SENTENCES.txt [--threads 2] [--repeats 5] [--embeddings-out RAW.npy] [--precision fp32|bf16|int8]
 //   anomalykit-bench landmarks WEIGHTS FACES.txt [--repeats 5] [--chips-out DIR]
 //   anomalykit-bench faces RESNET MMOD IMAGE CHIP... [--threads 2] [--repeats 5]
 //   anomalykit-bench tiny-ladeda WEIGHTS IMAGE... [--count 64] [--threads 2] [--repeats 5] [--logits-out L.npy]

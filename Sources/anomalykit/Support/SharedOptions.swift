@@ -9,7 +9,7 @@ extension PatchFeatureBuilder.Grid: ExpressibleByArgument {}
 /// `--precision` and `--allow-mixed-precision`: the arithmetic of the
 /// backbone's or sentence encoder's matrix products (`ComputePrecision`).
 struct PrecisionOptions: ParsableArguments {
-  @Option(name: .customLong("precision"), help: "Arithmetic of the backbone's and text encoder's matrix products: fp32; bf16 (AVX-512 BF16: weights and activations rounded to bfloat16, float32 sums); or int8 (AVX-512 VNNI, image backbone only: 1×1 convolutions on 8-bit integers, per-channel weight scales, activation ranges calibrated on up to 64 of the images fitted or embedded). Banks and detectors record it (and int8's ranges); commands that load one follow it unless this is given.")
+  @Option(name: .customLong("precision"), help: "Arithmetic of the backbone's and text encoder's matrix products: fp32; bf16 (AVX-512 BF16: weights and activations rounded to bfloat16, float32 sums); or int8 (AVX-512 VNNI: the stem, 1×1 convolutions and linear layers on 8-bit integers with per-channel weight scales; image activation ranges calibrated on up to 64 of the images fitted or embedded, text activations coded per token). Banks and detectors record it (and int8's ranges); commands that load one follow it unless this is given.")
   var precisionChoice: ComputePrecision?
 
   @Flag(name: .customLong("allow-mixed-precision"), help: "Use a --precision other than the one the bank or detector was made in (its threshold was calibrated on features of the other arithmetic).")
