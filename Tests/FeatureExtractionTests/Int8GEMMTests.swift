@@ -16,11 +16,17 @@ import Testing
 struct Int8GEMMTests {
   static let reference = TestPaths.fixture("int8/reference.safetensors")
 
-  static func run(a: [Float], m: Int, k: Int, w: [Float], n: Int, bias: [Float], range: [Float], residual: [Float]?, activation: ak_activation)
+  /// `ak_i8_gemm_bias_activation` with weights packed for the calibrated
+  /// `range`, or for per-row codes when `range` is nil.
+  static func run(a: [Float], m: Int, k: Int, w: [Float], n: Int, bias: [Float], range: [Float]?, residual: [Float]?, activation: ak_activation)
     -> [Float]
   {
     var packed = [UInt8](repeating: 0xAB, count: ak_i8_gemm_packed_count(k, n))
-    ak_i8_gemm_pack(w, bias, k, n, range[0], range[1], &packed)
+    if let range {
+      ak_i8_gemm_pack(w, bias, k, n, range[0], range[1], &packed)
+    } else {
+      ak_i8_gemm_pack_per_row(w, bias, k, n, &packed)
+    }
     var c = [Float](repeating: .nan, count: m * n)
     var scratch = [UInt32](repeating: 0xDEAD_BEEF, count: ak_i8_gemm_scratch_count(m, k))
     if let residual {
@@ -31,17 +37,21 @@ struct Int8GEMMTests {
     return c
   }
 
-  @Test("matches numpy's int8 arithmetic bit for bit (GELU to float rounding), with and without residual", arguments: 0..<8)
-  func matchesNumpy(index: Int) throws {
+  /// The fixture's cases: `gemm.N` with a calibrated range (4 activations),
+  /// `rowgemm.N` with per-row codes (no activation and GELU).
+  static let numpyCases = (0..<8).map { ("gemm.\($0).", true) } + (0..<6).map { ("rowgemm.\($0).", false) }
+
+  @Test("matches numpy's int8 arithmetic bit for bit (GELU to float rounding), with and without residual, calibrated and per-row codes", arguments: numpyCases)
+  func matchesNumpy(prefix p: String, calibrated: Bool) throws {
     let file = try SafeTensorsFile(path: Self.reference)
-    let p = "gemm.\(index)."
     let a = try file.info(p + "a"), w = try file.info(p + "w")
     let (m, k, n) = (a.shape[0], a.shape[1], w.shape[1])
     let inputs = try file.floats(p + "a"), weights = try file.floats(p + "w"), bias = try file.floats(p + "bias")
-    let range = try file.floats(p + "range"), residual = try file.floats(p + "residual")
-    let activations: [(String, ak_activation)] = [
-      ("none", AK_ACTIVATION_NONE), ("relu6", AK_ACTIVATION_RELU6), ("relu", AK_ACTIVATION_RELU), ("gelu", AK_ACTIVATION_GELU_ERF),
-    ]
+    let range = calibrated ? try file.floats(p + "range") : nil, residual = try file.floats(p + "residual")
+    let activations: [(String, ak_activation)] =
+      calibrated
+      ? [("none", AK_ACTIVATION_NONE), ("relu6", AK_ACTIVATION_RELU6), ("relu", AK_ACTIVATION_RELU), ("gelu", AK_ACTIVATION_GELU_ERF)]
+      : [("none", AK_ACTIVATION_NONE), ("gelu", AK_ACTIVATION_GELU_ERF)]
     for (name, activation) in activations {
       for withResidual in [false, true] {
         let expected = try file.floats(p + name + (withResidual ? "+residual" : ""))
@@ -55,53 +65,9 @@ struct Int8GEMMTests {
         }
         if name == "gelu" {
           // The vector erf is within about 1 ulp of glibc's (vector_math.h).
-          #expect(worst <= 1e-6, "case \(index) \(name) residual \(withResidual): \(differing) values differ, worst by \(worst)")
+          #expect(worst <= 1e-6, "\(p) \(name) residual \(withResidual): \(differing) values differ, worst by \(worst)")
         } else {
-          #expect(differing == 0, "case \(index) \(m)×\(k)×\(n) \(name) residual \(withResidual): \(differing) of \(c.count) values differ")
-        }
-      }
-    }
-  }
-
-  /// `ak_i8_gemm_bias_activation` on weights packed for per-row codes.
-  static func runPerRow(a: [Float], m: Int, k: Int, w: [Float], n: Int, bias: [Float], residual: [Float]?, activation: ak_activation)
-    -> [Float]
-  {
-    var packed = [UInt8](repeating: 0xAB, count: ak_i8_gemm_packed_count(k, n))
-    ak_i8_gemm_pack_per_row(w, bias, k, n, &packed)
-    var c = [Float](repeating: .nan, count: m * n)
-    var scratch = [UInt32](repeating: 0xDEAD_BEEF, count: ak_i8_gemm_scratch_count(m, k))
-    if let residual {
-      ak_i8_gemm_bias_activation(m, n, k, a, k, packed, residual, &c, n, activation, &scratch)
-    } else {
-      ak_i8_gemm_bias_activation(m, n, k, a, k, packed, nil, &c, n, activation, &scratch)
-    }
-    return c
-  }
-
-  @Test("per-row codes match numpy's per-row int8 arithmetic bit for bit (GELU to float rounding)", arguments: 0..<6)
-  func perRowMatchesNumpy(index: Int) throws {
-    let file = try SafeTensorsFile(path: Self.reference)
-    let p = "rowgemm.\(index)."
-    let a = try file.info(p + "a"), w = try file.info(p + "w")
-    let (m, k, n) = (a.shape[0], a.shape[1], w.shape[1])
-    let inputs = try file.floats(p + "a"), weights = try file.floats(p + "w"), bias = try file.floats(p + "bias")
-    let residual = try file.floats(p + "residual")
-    for (name, activation) in [("none", AK_ACTIVATION_NONE), ("gelu", AK_ACTIVATION_GELU_ERF)] {
-      for withResidual in [false, true] {
-        let expected = try file.floats(p + name + (withResidual ? "+residual" : ""))
-        let c = Self.runPerRow(
-          a: inputs, m: m, k: k, w: weights, n: n, bias: bias, residual: withResidual ? residual : nil, activation: activation)
-        var worst: Float = 0
-        var differing = 0
-        for (x, y) in zip(c, expected) where x.bitPattern != y.bitPattern {
-          differing += 1
-          worst = max(worst, abs(x - y) / max(abs(y), 1))
-        }
-        if name == "gelu" {
-          #expect(worst <= 1e-6, "case \(index) \(name) residual \(withResidual): \(differing) values differ, worst by \(worst)")
-        } else {
-          #expect(differing == 0, "case \(index) \(m)×\(k)×\(n) \(name) residual \(withResidual): \(differing) of \(c.count) values differ")
+          #expect(differing == 0, "\(p) \(m)×\(k)×\(n) \(name) residual \(withResidual): \(differing) of \(c.count) values differ")
         }
       }
     }
@@ -117,7 +83,7 @@ struct Int8GEMMTests {
     let w = BFloat16GEMMTests.randomFloats(k * n, seed: 32, scale: 0.4)
     let bias = BFloat16GEMMTests.randomFloats(n, seed: 33)
     let residual = BFloat16GEMMTests.randomFloats(m * n, seed: 34)
-    let all = Self.runPerRow(a: a, m: m, k: k, w: w, n: n, bias: bias, residual: residual, activation: AK_ACTIVATION_NONE)
+    let all = Self.run(a: a, m: m, k: k, w: w, n: n, bias: bias, range: nil, residual: residual, activation: AK_ACTIVATION_NONE)
     for row in 0..<m {
       let values = Array(a[row * k..<(row + 1) * k])
       let range = [values.filter { !$0.isNaN }.min()!, values.filter { !$0.isNaN }.max()!]

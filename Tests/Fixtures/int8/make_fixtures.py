@@ -71,15 +71,20 @@ REPO = os.path.dirname(os.path.dirname(FIXTURES))
 sys.path.insert(0, os.path.join(FIXTURES, "minilm"))
 from make_fixtures import write_fixture  # noqa: E402  (the minilm fixtures')
 
-PHOTOS = ["coffee", "chelsea", "astronaut", "rocket"]
-SENTENCES = [
-    "How do I activate my new card?",
-    "Why hasn't my transfer arrived yet???",
-    "My card number ends in 4242 and I paid $1,234.56 on 2024-03-15.",
-    "Café déjà vu",
-    "The quick brown fox jumps over the lazy dog near the riverbank.",
-    "What is the exchange rate for EUR → USD today?",
-]
+
+
+def bf16_fixtures():
+    """Tests/Fixtures/bf16/make_fixtures.py, whose photos, sentences and
+    BatchNorm folding these fixtures share."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("bf16_fixtures", os.path.join(FIXTURES, "bf16", "make_fixtures.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BF16 = bf16_fixtures()
+PHOTOS, SENTENCES, fold = BF16.PHOTOS, BF16.SENTENCES, BF16.fold
 f32 = np.float32
 
 
@@ -190,13 +195,6 @@ def per_row_gemm_cases():
             tensors[p + act] = per_row_gemm_reference(a, w, bias, act, None)
             tensors[p + act + "+residual"] = per_row_gemm_reference(a, w, bias, act, residual)
     return tensors, len(shapes)
-
-
-def fold(conv, bn):
-    scale = bn.weight.detach() / torch.sqrt(bn.running_var.detach() + bn.eps)
-    conv.weight.data = conv.weight.detach() * scale.view(-1, 1, 1, 1)
-    conv.bias = torch.nn.Parameter(bn.bias.detach() - bn.running_mean.detach() * scale)
-    return torch.nn.Identity()
 
 
 def efficientnet():
