@@ -2,40 +2,42 @@
 // instruction set. The includer defines:
 //   AK_DW(name)          the name of each function in this copy
 //   AK_MADD(acc, x, w)   acc + x·w (a fused multiply-add where available)
-// and the vector type `ak_v8` (eight floats).
+//   AK_DW_V, AK_DW_L     the vector type and its number of floats (8 or 16)
 //
 // Work goes output row by output row. Within a row:
 //
-// - For 3×3 and 5×5 filters, stride 1 or 2 (and channels a multiple of 8),
-//   runs of AK_DW_RUN neighbouring output pixels per group of eight
-//   channels. For each filter row the k weight vectors are loaded once, and
+// - For 3×3 and 5×5 filters, stride 1 or 2 (and channels a multiple of
+//   AK_DW_L), runs of AK_DW_RUN neighbouring output pixels per group of
+//   AK_DW_L channels. For each filter row the k weight vectors are loaded once, and
 //   each input vector of the row is loaded once and fed to every pixel of
 //   the run that uses it (pixel j reads input column s·j + kx), so an input
 //   vector costs one load for up to k FMAs. Runs that touch the left or
 //   right border skip the input columns outside the image.
 // - Any other filter takes one pixel at a time with the taps clipped to the
-//   input, four groups of eight channels at once so that four independent
+//   input, four groups of AK_DW_L channels at once so that four independent
 //   FMA chains hide the FMA latency.
 //
 // Every output is summed in the same order, ky outer and kx inner, whatever
-// path computes it.
+// path computes it, so copies of different vector widths give the same bits.
 
+#ifndef AK_DW_RUN
 #define AK_DW_RUN 4
+#endif
 
-/// Unaligned load and store of eight floats.
-static inline __attribute__((always_inline)) ak_v8 AK_DW(load)(const float *p) {
-  ak_v8 v;
+/// Unaligned load and store of AK_DW_L floats.
+static inline __attribute__((always_inline)) AK_DW_V AK_DW(load)(const float *p) {
+  AK_DW_V v;
   __builtin_memcpy(&v, p, sizeof v);
   return v;
 }
 
-static inline __attribute__((always_inline)) void AK_DW(store)(float *p, ak_v8 v) {
+static inline __attribute__((always_inline)) void AK_DW(store)(float *p, AK_DW_V v) {
   __builtin_memcpy(p, &v, sizeof v);
 }
 
-static inline __attribute__((always_inline)) ak_v8 AK_DW(activate)(ak_v8 v, ak_activation activation) {
-  const ak_v8 zero = {0, 0, 0, 0, 0, 0, 0, 0};
-  const ak_v8 six = {6, 6, 6, 6, 6, 6, 6, 6};
+static inline __attribute__((always_inline)) AK_DW_V AK_DW(activate)(AK_DW_V v, ak_activation activation) {
+  const AK_DW_V zero = {0};
+  const AK_DW_V six = zero + 6.0f;
   switch (activation) {
   case AK_ACTIVATION_RELU6: return __builtin_elementwise_min(__builtin_elementwise_max(v, zero), six);
   case AK_ACTIVATION_RELU: return __builtin_elementwise_max(v, zero);
@@ -59,26 +61,27 @@ static void AK_DW(pixel)(const float *input, ptrdiff_t origin, ptrdiff_t rowStri
                          const float *bias, float *out, ak_activation activation) {
   const ptrdiff_t C = channels;
   ptrdiff_t c = 0;
-  for (; c + 32 <= C; c += 32) {
-    ak_v8 a0 = AK_DW(load)(bias + c), a1 = AK_DW(load)(bias + c + 8);
-    ak_v8 a2 = AK_DW(load)(bias + c + 16), a3 = AK_DW(load)(bias + c + 24);
+  enum { L = AK_DW_L };
+  for (; c + 4 * L <= C; c += 4 * L) {
+    AK_DW_V a0 = AK_DW(load)(bias + c), a1 = AK_DW(load)(bias + c + L);
+    AK_DW_V a2 = AK_DW(load)(bias + c + 2 * L), a3 = AK_DW(load)(bias + c + 3 * L);
     for (ptrdiff_t ky = kyLo; ky < kyHi; ky++) {
       for (ptrdiff_t kx = kxLo; kx < kxHi; kx++) {
         const float *x = input + (origin + ky * rowStride + kx * C + c);
         const float *f = w + ((ky * k + kx) * C + c);
         a0 = AK_MADD(a0, AK_DW(load)(x), AK_DW(load)(f));
-        a1 = AK_MADD(a1, AK_DW(load)(x + 8), AK_DW(load)(f + 8));
-        a2 = AK_MADD(a2, AK_DW(load)(x + 16), AK_DW(load)(f + 16));
-        a3 = AK_MADD(a3, AK_DW(load)(x + 24), AK_DW(load)(f + 24));
+        a1 = AK_MADD(a1, AK_DW(load)(x + L), AK_DW(load)(f + L));
+        a2 = AK_MADD(a2, AK_DW(load)(x + 2 * L), AK_DW(load)(f + 2 * L));
+        a3 = AK_MADD(a3, AK_DW(load)(x + 3 * L), AK_DW(load)(f + 3 * L));
       }
     }
     AK_DW(store)(out + c, AK_DW(activate)(a0, activation));
-    AK_DW(store)(out + c + 8, AK_DW(activate)(a1, activation));
-    AK_DW(store)(out + c + 16, AK_DW(activate)(a2, activation));
-    AK_DW(store)(out + c + 24, AK_DW(activate)(a3, activation));
+    AK_DW(store)(out + c + L, AK_DW(activate)(a1, activation));
+    AK_DW(store)(out + c + 2 * L, AK_DW(activate)(a2, activation));
+    AK_DW(store)(out + c + 3 * L, AK_DW(activate)(a3, activation));
   }
-  for (; c + 8 <= C; c += 8) {
-    ak_v8 a = AK_DW(load)(bias + c);
+  for (; c + L <= C; c += L) {
+    AK_DW_V a = AK_DW(load)(bias + c);
     for (ptrdiff_t ky = kyLo; ky < kyHi; ky++)
       for (ptrdiff_t kx = kxLo; kx < kxHi; kx++)
         a = AK_MADD(a, AK_DW(load)(input + (origin + ky * rowStride + kx * C + c)),
@@ -97,7 +100,7 @@ static void AK_DW(pixel)(const float *input, ptrdiff_t origin, ptrdiff_t rowStri
 /// `K` and stride `S`; tap (0, 0) of the first pixel is at input offset
 /// `origin`, the input column of that tap is `x0`. With `CLIP`, input
 /// columns outside [0, width) are skipped (border runs); without, all are
-/// inside (interior runs). Requires `channels` to be a multiple of 8.
+/// inside (interior runs). Requires `channels` to be a multiple of AK_DW_L.
 static inline __attribute__((always_inline)) void AK_DW(run)(
     const float *input, ptrdiff_t origin, ptrdiff_t x0, ptrdiff_t width, ptrdiff_t rowStride, ptrdiff_t channels,
     const float *w, const ptrdiff_t K, const ptrdiff_t S, const int CLIP, ptrdiff_t kyLo, ptrdiff_t kyHi,
@@ -106,13 +109,13 @@ static inline __attribute__((always_inline)) void AK_DW(run)(
   const ptrdiff_t T = S * (AK_DW_RUN - 1) + K;  // input columns read by the run
   const ptrdiff_t tLo = CLIP && x0 < 0 ? -x0 : 0;
   const ptrdiff_t tHi = CLIP && width - x0 < T ? width - x0 : T;
-  for (ptrdiff_t c = 0; c < C; c += 8) {
-    ak_v8 acc[AK_DW_RUN];
+  for (ptrdiff_t c = 0; c < C; c += AK_DW_L) {
+    AK_DW_V acc[AK_DW_RUN];
     for (int j = 0; j < AK_DW_RUN; j++) acc[j] = AK_DW(load)(bias + c);
     for (ptrdiff_t ky = kyLo; ky < kyHi; ky++) {
       const ptrdiff_t x = origin + ky * rowStride + c;
       const float *f = w + (ky * K * C + c);
-      ak_v8 weight[5];
+      AK_DW_V weight[5];
       for (ptrdiff_t kx = 0; kx < K; kx++) weight[kx] = AK_DW(load)(f + kx * C);
       // Input column t feeds pixel j through tap kx = t − S·j. Both loops are
       // unrolled explicitly (K and S are constants), so the taps that do not
@@ -122,7 +125,7 @@ static inline __attribute__((always_inline)) void AK_DW(run)(
 #pragma clang loop unroll(full)
       for (ptrdiff_t t = 0; t < T; t++) {
         if (CLIP && (t < tLo || t >= tHi)) continue;
-        const ak_v8 v = AK_DW(load)(input + (x + t * C));
+        const AK_DW_V v = AK_DW(load)(input + (x + t * C));
 #pragma clang loop unroll(full)
         for (ptrdiff_t j = 0; j < AK_DW_RUN; j++) {
           const ptrdiff_t kx = t - S * j;
@@ -184,7 +187,7 @@ static void AK_DW(conv)(const float *input, ptrdiff_t rowOffset, ptrdiff_t heigh
   if (interiorEnd > outWidth) interiorEnd = outWidth;
   if (interiorBegin > interiorEnd) interiorBegin = interiorEnd;
   // Specialised runs: K and S compile-time constants; K = 0 means none.
-  const int special = channels % 8 == 0 && (k == 3 || k == 5) && (stride == 1 || stride == 2);
+  const int special = channels % AK_DW_L == 0 && (k == 3 || k == 5) && (stride == 1 || stride == 2);
   const int variant = special ? (int)(k * 10 + stride) : 0;
   for (ptrdiff_t oy = rowBegin; oy < rowEnd; oy++) {
     float *out = output + (oy - rowBegin) * outWidth * channels;

@@ -8,15 +8,18 @@ import Foundation
 /// `ANOMALYKIT_KERNELS` environment variable names a narrower one (for
 /// tests and benchmarks that compare paths on one machine):
 ///
-/// - `avx512`: the float32 GEMM in 12×32 ZMM tiles, the bfloat16 kernels
+/// - `avx512`: the float32 GEMM in 12×32 ZMM tiles, the depthwise
+///   convolution sixteen channels at a time (channel counts that are
+///   multiples of 16), the bfloat16 kernels
 ///   (`ComputePrecision.bf16`, bfloat16 banks) where AVX-512 BF16 exists,
 ///   and the int8 kernels (`ComputePrecision.int8`) where AVX-512 VNNI does;
 /// - `avx2`: AVX2 + FMA kernels (6×16 YMM GEMM tiles), no bfloat16 or int8
 ///   products;
 /// - `portable`: OpenBLAS `sgemm` and plain C loops.
 ///
-/// The float32 GEMM gives the same bits on the `avx512` and `avx2` paths
-/// (each output is the same FMA chain); `portable` rounds differently.
+/// The float32 GEMM and depthwise convolution give the same bits on the
+/// `avx512` and `avx2` paths (each output is the same FMA chain); `portable`
+/// rounds differently.
 public enum KernelPath: String, CaseIterable, Sendable {
   /// AVX-512 F/BW/DQ kernels (with AVX-512 BF16 where present).
   case avx512

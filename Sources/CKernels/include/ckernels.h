@@ -35,8 +35,12 @@ int ak_cpu_has_avx512f(void);
 ///
 /// taps outside the input count as zero. `weights` is `(k·k) × channels`,
 /// `input` is `height × width × channels`, `output` is
-/// `outHeight × outWidth × channels`. The summation order depends only on the
-/// arguments (not on threads or batches), so results are reproducible.
+/// `outHeight × outWidth × channels`. Each output is the bias followed by
+/// one multiply-add per tap inside the input, rows outer, columns inner: fused
+/// on the AVX-512 copy (sixteen channels at a time, for channel counts that
+/// are multiples of 16) and the AVX2 copy (eight at a time), which therefore
+/// give the same bits; separate on the portable copy. The order depends only
+/// on the arguments (not on threads or batches), so results are reproducible.
 void ak_depthwise_conv2d(const float *input, ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels,
                          const float *weights, const float *bias, ptrdiff_t kernel, ptrdiff_t stride,
                          ptrdiff_t padTop, ptrdiff_t padLeft, float *output, ptrdiff_t outHeight,

@@ -8,9 +8,9 @@ import CKernels
 /// ```
 ///
 /// Runs in the C kernel `ak_depthwise_conv2d`: channels are contiguous (HWC),
-/// so eight channels are accumulated in one vector register across the k²
-/// taps, four neighbouring output pixels at a time, with AVX2 + FMA where the
-/// CPU has them.
+/// so a vector register accumulates sixteen channels (AVX-512, channel
+/// counts that are multiples of 16) or eight (AVX2 + FMA) across the k²
+/// taps, four neighbouring output pixels at a time; both give the same bits.
 struct DepthwiseConvolution: Sendable {
   let kernel: Int
   let stride: Int
