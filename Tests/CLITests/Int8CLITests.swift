@@ -95,7 +95,7 @@ struct Int8CLITests {
   }
 
   @Test(
-    "a text detector records int8 and scores in it, with fp32's verdicts on clear cases; mixing is refused; caches keep int8 apart",
+    "a text detector records int8 (no ranges) and scores in it: the lost-card query nearest its class, the off-topic one further; mixing and VNNI off are refused; caches keep int8 apart",
     .enabled(if: ComputePrecision.int8.isSupported, "needs AVX-512 VNNI"))
   func textDetector() throws {
     let dir = try CLIRunner.temporaryFolder()
